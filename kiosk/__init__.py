@@ -1,0 +1,1 @@
+"""The deputy tablet app: enrolment, device key, ballot building, websocket client."""

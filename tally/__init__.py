@@ -1,0 +1,1 @@
+"""The public record: Belenios elections, ballots, archives, tallies, results, rules, verify."""

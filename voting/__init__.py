@@ -1,0 +1,1 @@
+"""The session server: roster, check-in, polls, ballot box, websockets, live display."""

@@ -1,0 +1,73 @@
+"""The ``renda`` command: one entry point, one subcommand per job.
+
+Each subcommand lives in its own module, imported only when that subcommand runs, so that an
+auditor's ``renda verify`` never loads the server. A subcommand module provides::
+
+    HELP: str
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int: ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from types import ModuleType
+
+# name -> module implementing it. Modules under tally/ and keys/ need no server packages.
+SUBCOMMANDS: dict[str, str] = {
+    "verify": "tally.cli_verify",
+    "simulate": "tally.cli_simulate",
+    "rules": "tally.rules.cli",
+    "bench": "tally.bench.cli",
+    "keys": "keys.cli",
+    "serve": "voting.cli_serve",
+    "demo": "voting.demo",
+    "trustee": "voting.cli_trustee",
+    "kiosk": "kiosk.cli",
+}
+
+
+def _load(name: str) -> ModuleType | None:
+    try:
+        return importlib.import_module(SUBCOMMANDS[name])
+    except ModuleNotFoundError as exc:
+        if exc.name and SUBCOMMANDS[name].startswith(exc.name):
+            return None  # not built yet
+        raise
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="renda",
+        description="Renda: verifiable electronic voting for People's Congress sessions.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        module = _load(name) if (only is None or only == name) else None
+        if module is None:
+            if only is None:
+                continue
+            continue
+        p = sub.add_parser(name, help=getattr(module, "HELP", None))
+        module.add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    first = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    parser = build_parser(first)
+    args = parser.parse_args(argv)
+    module = getattr(args, "_module", None)
+    if module is None:
+        parser.print_help()
+        return 2
+    result: int = module.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())
