@@ -45,10 +45,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        module = _load(name) if (only is None or only == name) else None
+        if only is not None and only != name:
+            continue
+        module = _load(name)
         if module is None:
-            if only is None:
-                continue
             continue
         p = sub.add_parser(name, help=getattr(module, "HELP", None))
         module.add_arguments(p)
