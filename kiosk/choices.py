@@ -1,0 +1,193 @@
+"""A deputy's choices and how they become a Belenios plaintext; the headless kiosk's script.
+
+A *choice* for one poll is written the way a person would say it:
+
+- ``"未按"`` or ``"skip"``: do not vote at all (the kiosk sends nothing);
+- for each question, the chosen answers by label (``"赞成"``, a project or candidate name) or
+  by 0-based index; an empty list means no answer (a blank vote where the question allows it).
+
+A choice for a whole poll is one of:
+
+- a string or an int: that answer in every question (``"赞成"`` on a motion, or on every
+  candidate of a per-candidate election);
+- a list: for a one-question poll, the chosen answers; for a poll with several questions, one
+  item per question (each a label, an index, or a list of them);
+- a mapping from question text to that question's item.
+
+A *script* says what the deputy at one kiosk chooses in each poll, matched by poll id or by
+(part of) the poll's title, with a default for the others::
+
+    {"default": "弃权",
+     "polls": [{"match": "议案", "choice": "赞成"},
+               {"match": "民生实事", "choice": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]},
+               {"match": "副镇长", "choice": {"张三": "赞成", "李四": "反对"}}]}
+
+JSON or YAML; ``"default"`` may be ``"未按"`` (the deputy does not press) or ``"random"``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+SKIP = ("未按", "skip")
+RANDOM = "random"
+
+
+class ChoiceError(ValueError):
+    """A choice that does not fit the poll's questions."""
+
+
+class QuestionLike(Protocol):
+    """What the kiosk needs of a Belenios homomorphic question."""
+
+    @property
+    def question(self) -> str: ...
+    @property
+    def answers(self) -> Sequence[str]: ...
+    @property
+    def min(self) -> int: ...
+    @property
+    def max(self) -> int: ...
+    @property
+    def blank(self) -> bool: ...
+
+
+Choice = Any  # str | int | list | Mapping, see the module docstring
+
+
+def is_skip(choice: Choice) -> bool:
+    return isinstance(choice, str) and choice in SKIP
+
+
+def _selected(question: QuestionLike, item: Any) -> set[int]:
+    items = item if isinstance(item, list | tuple) else [item]
+    out: set[int] = set()
+    for x in items:
+        if isinstance(x, bool):
+            raise ChoiceError(f"{x!r} is not an answer of {question.question!r}")
+        if isinstance(x, int):
+            if not 0 <= x < len(question.answers):
+                raise ChoiceError(f"answer number {x} is not in {question.question!r}")
+            out.add(x)
+        elif isinstance(x, str):
+            try:
+                out.add(list(question.answers).index(x))
+            except ValueError:
+                raise ChoiceError(f"{x!r} is not an answer of {question.question!r}") from None
+        else:
+            raise ChoiceError(f"{x!r} is not an answer label or number")
+    return out
+
+
+def question_plaintext(question: QuestionLike, item: Any) -> list[int]:
+    """The 0/1 vector Belenios encrypts for one homomorphic question (blank flag first)."""
+    chosen = _selected(question, item)
+    n = len(chosen)
+    if n == 0 and question.blank:
+        return [1] + [0] * len(question.answers)
+    if not question.min <= n <= question.max:
+        raise ChoiceError(
+            f"{question.question!r} takes between {question.min} and {question.max} answers, "
+            f"not {n}"
+        )
+    vector = [1 if i in chosen else 0 for i in range(len(question.answers))]
+    return [0, *vector] if question.blank else vector
+
+
+def plaintext(questions: Sequence[QuestionLike], choice: Choice) -> list[list[int]]:
+    """The plaintext of a whole ballot for ``choice`` (see the module docstring)."""
+    if is_skip(choice):
+        raise ChoiceError("未按: there is no ballot to build")
+    if isinstance(choice, str | int) and not isinstance(choice, bool):
+        items: list[Any] = [choice] * len(questions)
+    elif isinstance(choice, Mapping):
+        unknown = set(choice) - {q.question for q in questions}
+        if unknown:
+            raise ChoiceError(f"no question called {sorted(unknown)[0]!r} in this poll")
+        items = [choice.get(q.question, []) for q in questions]
+    elif isinstance(choice, list | tuple):
+        if len(questions) == 1:
+            items = [list(choice)]
+        elif len(choice) != len(questions):
+            raise ChoiceError(f"the poll has {len(questions)} questions, the choice {len(choice)}")
+        else:
+            items = list(choice)
+    else:
+        raise ChoiceError(f"cannot understand the choice {choice!r}")
+    return [question_plaintext(q, item) for q, item in zip(questions, items, strict=True)]
+
+
+def random_choice(questions: Sequence[QuestionLike], rng: random.Random) -> list[list[int]]:
+    """A valid random plaintext: per question, a random number of answers in min..max."""
+    out: list[list[int]] = []
+    for q in questions:
+        k = rng.randint(q.min, min(q.max, len(q.answers)))
+        out.append(question_plaintext(q, rng.sample(range(len(q.answers)), k)))
+    return out
+
+
+@dataclass(frozen=True)
+class PollRule:
+    match: str
+    choice: Choice
+
+
+@dataclass
+class Script:
+    """What one headless kiosk chooses in each poll."""
+
+    rules: list[PollRule] = field(default_factory=list)
+    default: Choice = "未按"
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def choice_for(self, poll_id: str, title: str) -> Choice:
+        for rule in self.rules:
+            if rule.match == poll_id or (rule.match and rule.match in title):
+                return rule.choice
+        return self.default
+
+    def plaintext_for(
+        self, poll_id: str, title: str, questions: Sequence[QuestionLike]
+    ) -> list[list[int]] | None:
+        """The plaintext to cast in this poll, or None for 未按."""
+        choice = self.choice_for(poll_id, title)
+        if is_skip(choice):
+            return None
+        if choice == RANDOM:
+            return random_choice(questions, self._rng)
+        return plaintext(questions, choice)
+
+    @classmethod
+    def from_obj(cls, obj: Any) -> Script:
+        if not isinstance(obj, Mapping):
+            raise ChoiceError("a kiosk script is an object with 'polls' and 'default'")
+        polls = obj.get("polls", [])
+        if not isinstance(polls, list):
+            raise ChoiceError("'polls' in a kiosk script must be a list")
+        rules = []
+        for i, p in enumerate(polls):
+            if not isinstance(p, Mapping) or "match" not in p or "choice" not in p:
+                raise ChoiceError(f"poll rule {i + 1} needs 'match' and 'choice'")
+            rules.append(PollRule(str(p["match"]), p["choice"]))
+        seed = obj.get("seed")
+        return cls(rules, obj.get("default", "未按"), seed if isinstance(seed, int) else None)
+
+    @classmethod
+    def load(cls, path: Path) -> Script:
+        text = path.read_text("utf-8")
+        if path.suffix in (".yaml", ".yml"):
+            import yaml
+
+            return cls.from_obj(yaml.safe_load(text))
+        try:
+            return cls.from_obj(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ChoiceError(f"the kiosk script {path} is not JSON: {exc}") from exc
