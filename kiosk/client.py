@@ -1,0 +1,502 @@
+"""The kiosk: a websocket client that votes for one deputy, usable in-process or from the CLI.
+
+One :class:`Kiosk` per tablet. It connects to ``/ws/kiosk``, proves its identity with the
+enrolled device key (challenge–response, server key checked against the pinned one), and then
+follows the server (docs/protocol.md):
+
+- ``credential_request``: makes a fresh Belenios private credential for the poll (sealed in the
+  vault, never sent; deleted once the poll is over) and sends the public credential signed by
+  the device key; the same credential is reused if the request comes again after a reconnect;
+- ``ballot_issued``: checks the server's signature (发出选票);
+- ``poll_ready``: checks that its public credential is in the published list — if it is not,
+  it refuses to vote and says so — then asks the deputy (terminal prompt or headless script),
+  builds and encrypts the ballot locally, shows the tracking number, waits for the deputy's
+  confirmation, stores the ballot in the outbox and sends it;
+- ``ack``: checks that the receipt is signed by the pinned server key and names the poll and the
+  tracker of the ballot sent; only then is the ballot removed from the outbox;
+- ``poll_closed`` / ``result``: forgets the private credential.
+
+On any disconnection it reconnects with exponential backoff and sends every unacknowledged
+ballot again; the server counts a resend once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from kiosk.backoff import Backoff
+from kiosk.identity import Identity, forget_credential, load_credential, store_credential
+from kiosk.outbox import Outbox, PendingBallot
+from kiosk.vault import Vault
+from tally import messages as m
+from tally import statements
+
+log = logging.getLogger("renda.kiosk")
+
+
+class KioskError(Exception):
+    """Something the kiosk refuses to go on with (said in plain words to the deputy)."""
+
+
+@dataclass(frozen=True)
+class BallotDraft:
+    """What the deputy sees before confirming: the poll and the tracking number."""
+
+    poll_id: str
+    title: str
+    tracker: str
+    plaintext: list[list[int]]
+
+
+class Deputy(Protocol):
+    """The person at the kiosk: a terminal prompt, a touch screen, or a script."""
+
+    async def choose(self, poll: m.PollInfo, election: Any) -> list[list[int]] | None:
+        """The plaintext to cast (one 0/1 vector per question), or None for 未按."""
+        ...
+
+    async def confirm(self, draft: BallotDraft) -> bool:
+        """Shown the tracking number: True to cast, False to choose again."""
+        ...
+
+    def notify(self, text: str) -> None:
+        """A message for the deputy (Chinese first)."""
+        ...
+
+
+@dataclass
+class PollState:
+    info: m.PollInfo
+    uuid: str | None = None
+    group: str | None = None
+    public_credential: str | None = None
+    issued: bool = False
+    election: Any = None
+    ready: bool = False
+    refused: str | None = None  # why the kiosk refused to vote in this poll
+    tracker: str | None = None
+    acknowledged: bool = False
+    result: dict[str, Any] | None = None
+    closed: bool = False
+
+
+@dataclass
+class KioskEvents:
+    """What happened, for tests, the demo and the simulator."""
+
+    connections: int = 0
+    casts_sent: int = 0
+    acks: int = 0
+    refused_receipts: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (code, message)
+
+
+def ws_url(server_url: str, path: str) -> str:
+    base = server_url.rstrip("/")
+    if base.startswith("https://"):
+        return "wss://" + base[len("https://") :] + path
+    if base.startswith("http://"):
+        return "ws://" + base[len("http://") :] + path
+    return base + path
+
+
+class Kiosk:
+    """One tablet. ``await kiosk.run()`` until ``kiosk.stop()``; see the module docstring."""
+
+    def __init__(
+        self,
+        folder: Path,
+        vault: Vault,
+        identity: Identity,
+        deputy: Deputy,
+        *,
+        backoff: Backoff | None = None,
+        on_event: Callable[[str, dict[str, Any]], Awaitable[None] | None] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.vault = vault
+        self.identity = identity
+        self.deputy = deputy
+        self.outbox = Outbox(folder)
+        self.backoff = backoff or Backoff()
+        self.polls: dict[str, PollState] = {}
+        self.events = KioskEvents()
+        self.welcome: m.Welcome | None = None
+        self._on_event = on_event
+        self._stop = asyncio.Event()
+        self._ws: Any = None
+        self._ids = itertools.count(1)
+        self._prefix = secrets.token_hex(4)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connected = asyncio.Event()
+
+    # -- running --------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ws is not None:
+            task = asyncio.ensure_future(self._ws.close())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def run(self) -> None:
+        """Connect, serve, reconnect with backoff; return when :meth:`stop` is called."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import WebSocketException
+
+        url = ws_url(self.identity.server_url, "/ws/kiosk")
+        while not self._stop.is_set():
+            try:
+                async with connect(
+                    url, max_size=m.MAX_SERVER_FRAME, open_timeout=10, ping_interval=20
+                ) as ws:
+                    self._ws = ws
+                    await self._session(ws)
+            except (TimeoutError, OSError, WebSocketException) as exc:
+                log.info("kiosk %s: connection lost (%s)", self.identity.device_id, exc)
+            except KioskError as exc:
+                self.deputy.notify(str(exc))
+                log.warning("kiosk %s: %s", self.identity.device_id, exc)
+            finally:
+                self._ws = None
+                self.connected.clear()
+            if self._stop.is_set():
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.backoff.next())
+
+    def _next_id(self) -> str:
+        return f"k{self._prefix}-{next(self._ids)}"
+
+    async def _send(self, msg: BaseModel) -> None:
+        if self._ws is None:
+            raise ConnectionError("not connected")
+        await self._ws.send(m.dump(msg))
+
+    async def _emit(self, kind: str, **data: Any) -> None:
+        if self._on_event is not None:
+            r = self._on_event(kind, data)
+            if r is not None:
+                await r
+
+    async def _session(self, ws: Any) -> None:
+        challenge = m.parse_server_message(await ws.recv())
+        if isinstance(challenge, m.Error):
+            raise KioskError(f"服务器拒绝连接 (server refused): {challenge.message}")
+        if not isinstance(challenge, m.Challenge):
+            raise KioskError("the server did not start with a challenge")
+        if challenge.server_public_key != self.identity.server_public_key:
+            raise KioskError(
+                "服务器密钥不符 — the server's key is not the one pinned at enrolment; "
+                "this kiosk will not vote with it"
+            )
+        payload = statements.hello_payload(self.identity.device_id, challenge.nonce)
+        await self._send(
+            m.Hello(
+                id=self._next_id(),
+                device_id=self.identity.device_id,
+                signature=self.identity.sign(payload),
+            )
+        )
+        welcome = m.parse_server_message(await ws.recv())
+        if isinstance(welcome, m.Error):
+            raise KioskError(f"服务器拒绝 (server refused): {welcome.code}: {welcome.message}")
+        if not isinstance(welcome, m.Welcome):
+            raise KioskError(f"expected welcome, got {getattr(welcome, 'type', '?')}")
+        self.welcome = welcome
+        for info in welcome.polls:
+            self._poll(info)
+        self.events.connections += 1
+        self.backoff.reset()
+        self.connected.set()
+        await self._emit("welcome", present=welcome.present)
+        # Resend every ballot that was not acknowledged.
+        for item in self.outbox.pending():
+            await self._send(m.Cast(id=item.message_id, poll_id=item.poll_id, ballot=item.ballot))
+            self.events.casts_sent += 1
+        async for frame in ws:
+            try:
+                msg = m.parse_server_message(frame)
+            except m.MessageError as exc:
+                log.warning("kiosk %s: unreadable server message: %s", self.identity.device_id, exc)
+                continue
+            await self._handle(msg)
+
+    def _poll(self, info: m.PollInfo) -> PollState:
+        state = self.polls.get(info.poll_id)
+        if state is None:
+            state = self.polls[info.poll_id] = PollState(info)
+        else:
+            state.info = info
+        if info.state in ("closed", "tallied", "published", "withdrawn", "void"):
+            self._finish(state)
+        return state
+
+    def _finish(self, state: PollState) -> None:
+        if state.closed:
+            return
+        state.closed = True
+        forget_credential(self.vault, state.info.poll_id)
+        if self.outbox.get(state.info.poll_id) is not None and not state.acknowledged:
+            log.warning("poll %s closed before the ballot was acknowledged", state.info.poll_id)
+            self.outbox.drop(state.info.poll_id)
+
+    # -- messages --------------------------------------------------------------------------------
+
+    async def _handle(self, msg: Any) -> None:
+        if isinstance(msg, m.CredentialRequest):
+            await self._on_credential_request(msg)
+        elif isinstance(msg, m.BallotIssued):
+            self._on_ballot_issued(msg)
+        elif isinstance(msg, m.PollReady):
+            task = asyncio.create_task(self._on_poll_ready(msg))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif isinstance(msg, m.Ack):
+            await self._on_ack(msg)
+        elif isinstance(msg, m.PollClosed):
+            state = self.polls.get(msg.poll_id)
+            if state is not None:
+                self._finish(state)
+            await self._emit("poll_closed", poll_id=msg.poll_id)
+        elif isinstance(msg, m.ResultMsg):
+            await self._on_result(msg)
+        elif isinstance(msg, m.Error):
+            await self._on_error(msg)
+
+    async def _on_credential_request(self, msg: m.CredentialRequest) -> None:
+        from gmpy2 import mpz
+
+        from keys.credentials import generate_private_credential, public_credential
+        from keys.group import GroupError, group_by_name, to_str
+
+        state = self._poll(msg.poll)
+        state.uuid, state.group = msg.uuid, msg.group
+        try:
+            group = group_by_name(msg.group, allow_test=True)
+        except (GroupError, ValueError, KeyError) as exc:
+            self.deputy.notify(f"未知的群 — unknown group {msg.group!r}: {exc}")
+            return
+        private = load_credential(self.vault, msg.poll.poll_id)
+        if private is None:
+            private = generate_private_credential()
+            store_credential(self.vault, msg.poll.poll_id, private)
+        pub: mpz = public_credential(group, msg.uuid, private)
+        state.public_credential = to_str(pub)
+        payload = statements.credential_payload(msg.poll.poll_id, msg.uuid, state.public_credential)
+        await self._send(
+            m.CredentialMsg(
+                id=self._next_id(),
+                poll_id=msg.poll.poll_id,
+                uuid=msg.uuid,
+                public_credential=state.public_credential,
+                signature=self.identity.sign(payload),
+            )
+        )
+        await self._emit("credential_sent", poll_id=msg.poll.poll_id)
+
+    def _on_ballot_issued(self, msg: m.BallotIssued) -> None:
+        try:
+            payload = statements.verify_statement(
+                msg.issuance,
+                expected_signer=self.identity.server_public_key,
+                kind=statements.BALLOT_ISSUED,
+            )
+        except statements.StatementError as exc:
+            self.deputy.notify(
+                f"发出选票的签名无效 — ballot issuance not signed by the server: {exc}"
+            )
+            return
+        if payload.get("poll_id") != msg.poll_id:
+            self.deputy.notify("发出选票的签名无效 — the issuance names another poll")
+            return
+        state = self.polls.get(msg.poll_id)
+        if state is not None:
+            state.issued = True
+
+    async def _on_poll_ready(self, msg: m.PollReady) -> None:
+        from tally.credentials import parse_public_credentials
+        from tally.election import parse_election
+
+        from keys.group import to_str
+
+        state = self.polls.get(msg.poll_id)
+        if state is None or state.closed:
+            return
+        if state.ready:
+            return  # already voted or voting in this poll (a repeated poll_ready)
+        state.ready = True
+        if self.outbox.get(msg.poll_id) is not None or self.outbox.receipt(msg.poll_id):
+            return  # a ballot was already built (and is being resent, or was acknowledged)
+        try:
+            election = parse_election(msg.election, allow_test_group=True)
+            if election.uuid != msg.uuid or (state.uuid and state.uuid != election.uuid):
+                raise KioskError("the published election is not the one this kiosk was asked for")
+            creds = parse_public_credentials(election.group, msg.public_credentials)
+            private = load_credential(self.vault, msg.poll_id)
+            if private is None or state.public_credential is None:
+                raise KioskError(
+                    "本机没有这次表决的凭证，不能投票 — this kiosk made no credential for this "
+                    "poll, so it cannot vote in it"
+                )
+            if state.public_credential not in {to_str(c.key) for c in creds}:
+                raise KioskError(
+                    "您的凭证不在公布的名单中，本机拒绝投票，请联系秘书处 — this kiosk's public "
+                    "credential is not in the published list; it refuses to vote. Tell the "
+                    "secretariat."
+                )
+        except KioskError as exc:
+            state.refused = str(exc)
+            self.deputy.notify(str(exc))
+            await self._emit("refused", poll_id=msg.poll_id, reason=str(exc))
+            return
+        except ValueError as exc:  # RecordError, GroupError...
+            state.refused = f"选票数据无效 — the published poll data do not check: {exc}"
+            self.deputy.notify(state.refused)
+            await self._emit("refused", poll_id=msg.poll_id, reason=state.refused)
+            return
+        state.election = election
+        await self._vote(state, election, private)
+
+    async def _vote(self, state: PollState, election: Any, private: str) -> None:
+        from tally.ballot import create_ballot
+
+        poll_id = state.info.poll_id
+        while True:
+            plaintext = await self.deputy.choose(state.info, election)
+            if plaintext is None:
+                await self._emit("skipped", poll_id=poll_id)
+                return
+            ballot = await asyncio.to_thread(create_ballot, election, private, plaintext)
+            draft = BallotDraft(poll_id, state.info.title, ballot.tracker, plaintext)
+            if await self.deputy.confirm(draft):
+                break
+        if state.closed:
+            self.deputy.notify("表决已结束 — the vote closed before the ballot was sent")
+            return
+        item = PendingBallot(poll_id, self._next_id(), ballot.raw, ballot.tracker)
+        self.outbox.put(item)  # durable before it leaves the tablet
+        state.tracker = ballot.tracker
+        with contextlib.suppress(ConnectionError, OSError):
+            await self._send(m.Cast(id=item.message_id, poll_id=poll_id, ballot=item.ballot))
+            self.events.casts_sent += 1
+        await self._emit("cast", poll_id=poll_id, tracker=ballot.tracker)
+
+    def check_receipt(self, msg: m.Ack) -> dict[str, Any]:
+        """The receipt's payload, if it is signed by the pinned key and names our ballot."""
+        pending = self.outbox.get(msg.poll_id)
+        if pending is None:
+            raise KioskError(f"a receipt for poll {msg.poll_id}, where no ballot is waiting")
+        try:
+            payload = statements.verify_statement(
+                msg.receipt,
+                expected_signer=self.identity.server_public_key,
+                kind=statements.RECEIPT,
+            )
+        except statements.StatementError as exc:
+            raise KioskError(
+                f"回执签名无效 — the receipt is not signed by the server: {exc}"
+            ) from exc
+        if payload.get("poll_id") != msg.poll_id:
+            raise KioskError("回执无效 — the receipt names another poll")
+        if payload.get("tracker") != pending.tracker or msg.tracker != pending.tracker:
+            raise KioskError("回执无效 — the receipt names another tracking number than the ballot")
+        return payload
+
+    async def _on_ack(self, msg: m.Ack) -> None:
+        try:
+            payload = self.check_receipt(msg)
+        except KioskError as exc:
+            self.events.refused_receipts += 1
+            self.deputy.notify(str(exc))
+            await self._emit("bad_receipt", poll_id=msg.poll_id, reason=str(exc))
+            return  # the ballot stays in the outbox and is sent again on the next connection
+        self.outbox.acknowledge(msg.poll_id, msg.receipt.model_dump())
+        self.events.acks += 1
+        state = self.polls.get(msg.poll_id)
+        if state is not None:
+            state.acknowledged = True
+            state.tracker = msg.tracker
+        self.deputy.notify(f"已投票，跟踪号 {msg.tracker} — ballot stored, tracker {msg.tracker}")
+        await self._emit("ack", poll_id=msg.poll_id, tracker=msg.tracker, receipt=payload)
+
+    async def _on_result(self, msg: m.ResultMsg) -> None:
+        try:
+            payload = statements.verify_statement(
+                msg.statement,
+                expected_signer=self.identity.server_public_key,
+                kind=statements.RESULT,
+            )
+        except statements.StatementError as exc:
+            self.deputy.notify(f"结果签名无效 — result not signed by the server: {exc}")
+            return
+        state = self.polls.get(msg.poll_id)
+        if state is not None:
+            state.result = payload
+            self._finish(state)
+        await self._emit("result", poll_id=msg.poll_id, result=payload)
+
+    async def _on_error(self, msg: m.Error) -> None:
+        self.events.errors.append((str(msg.code), msg.message))
+        for item in self.outbox.pending():
+            if item.message_id == msg.reply_to and msg.code in (
+                m.ErrorCode.DUPLICATE,
+                m.ErrorCode.WRONG_CREDENTIAL,
+                m.ErrorCode.INVALID_BALLOT,
+                m.ErrorCode.WRONG_POLL,
+                m.ErrorCode.POLL_NOT_OPEN,
+                m.ErrorCode.POLL_NOT_FOUND,
+                m.ErrorCode.NOT_ELIGIBLE,
+            ):
+                self.outbox.drop(item.poll_id)
+                self.deputy.notify(f"选票未被接受 — ballot refused: {msg.code}: {msg.message}")
+        await self._emit("error", code=str(msg.code), message=msg.message)
+
+
+# -- deputies ------------------------------------------------------------------------------------
+
+
+class HeadlessDeputy:
+    """A deputy driven by a :class:`kiosk.choices.Script` (demo, simulator, tests)."""
+
+    def __init__(self, script: Any, *, echo: bool = False) -> None:
+        self.script = script
+        self.echo = echo
+        self.messages: list[str] = []
+        self.trackers: dict[str, str] = {}
+
+    async def choose(self, poll: m.PollInfo, election: Any) -> list[list[int]] | None:
+        result: list[list[int]] | None = self.script.plaintext_for(
+            poll.poll_id, poll.title, election.questions
+        )
+        return result
+
+    async def confirm(self, draft: BallotDraft) -> bool:
+        self.trackers[draft.poll_id] = draft.tracker
+        if self.echo:
+            print(f"[{draft.title}] 跟踪号 (tracker) {draft.tracker}", flush=True)
+        return True
+
+    def notify(self, text: str) -> None:
+        self.messages.append(text)
+        if self.echo:
+            print(text, flush=True)
+
+
+def questions_of(election: Any) -> Sequence[Any]:
+    return tuple(election.questions)
+
+
+def load_json(raw: str) -> Any:
+    return json.loads(raw)
