@@ -1,0 +1,93 @@
+"""``renda kiosk``: the tablet app in a terminal (or headless, driven by a script)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from kiosk.choices import ChoiceError, Script
+from kiosk.client import Deputy, HeadlessDeputy, Kiosk
+from kiosk.enrol import EnrolError, enrol
+from kiosk.identity import Identity
+from kiosk.vault import PASSPHRASE_ENV, Vault, VaultError, passphrase_from_env_or_prompt
+
+HELP = "run a deputy's kiosk (表决器): enrol, then vote at the terminal or from a script"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--server", help="server URL, e.g. http://127.0.0.1:8000 (to enrol)")
+    parser.add_argument("--enrol", metavar="CODE", help="enrol this kiosk with a one-time code")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path.home() / ".renda-kiosk",
+        help="folder of this kiosk's vault, outbox and receipts (default ~/.renda-kiosk)",
+    )
+    parser.add_argument(
+        "--script",
+        type=Path,
+        help="headless: a JSON/YAML script of choices per poll (see kiosk/choices.py)",
+    )
+    parser.add_argument(
+        "--enrol-only", action="store_true", help="enrol and exit without connecting"
+    )
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="log connection events to stderr"
+    )
+    parser.epilog = f"The vault passphrase is read from ${PASSPHRASE_ENV}, else asked for."
+
+
+async def _main(args: argparse.Namespace) -> int:
+    folder: Path = args.dir
+    if args.enrol:
+        if not args.server:
+            print("renda kiosk: --enrol needs --server URL", file=sys.stderr)
+            return 2
+        passphrase = passphrase_from_env_or_prompt(confirm=True)
+        vault, identity = await enrol(args.server, args.enrol, folder, passphrase)
+        name = identity.deputy.get("name", "?")
+        seat = identity.deputy.get("seat", "?")
+        print(f"已登记 (enrolled): {name}，座位 {seat}；device {identity.device_id}")
+        print(f"服务器公钥 (pinned server key): {identity.server_public_key}")
+        if args.enrol_only:
+            return 0
+    else:
+        vault = Vault.open(folder, passphrase_from_env_or_prompt())
+        identity = Identity.load(vault)
+        if args.server and args.server.rstrip("/") != identity.server_url:
+            print(
+                f"renda kiosk: this kiosk is enrolled with {identity.server_url}, "
+                f"not {args.server}",
+                file=sys.stderr,
+            )
+            return 2
+    deputy: Deputy
+    if args.script:
+        deputy = HeadlessDeputy(Script.load(args.script), echo=True)
+    else:
+        from kiosk.prompt import TerminalDeputy
+
+        deputy = TerminalDeputy()
+    kiosk = Kiosk(folder, vault, identity, deputy)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, kiosk.stop)
+    print(f"连接 (connecting to) {identity.server_url} …", flush=True)
+    await kiosk.run()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        return asyncio.run(_main(args))
+    except (EnrolError, VaultError, ChoiceError) as exc:
+        print(f"renda kiosk: {exc}", file=sys.stderr)
+        return 1

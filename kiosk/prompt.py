@@ -1,0 +1,87 @@
+"""A plain terminal prompt for the deputy (the touch screen comes later).
+
+For each question the answers are numbered from 1; the deputy types one number, or several
+separated by spaces or commas where the question allows several (e.g. 10 of 12 projects);
+an empty line is a blank vote where allowed; ``0`` on the first question means 未按 (do not
+vote). After the ballot is encrypted, the tracking number (跟踪号) is shown and the deputy
+confirms (确认) or chooses again (重选).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from kiosk.choices import ChoiceError, question_plaintext
+from kiosk.client import BallotDraft
+from tally import messages as m
+
+KIND_LABELS = {
+    "motion": "表决议案",
+    "projects": "民生实事项目票决",
+    "election": "选举",
+    "confirmation": "表决",
+    "other": "表决",
+}
+
+
+class TerminalDeputy:
+    """The deputy at a terminal. ``input_fn`` and ``out`` can be replaced (tests)."""
+
+    def __init__(self, input_fn: Callable[[str], str] = input, out: TextIO | None = None) -> None:
+        self._input = input_fn
+        self._out = out or sys.stdout
+
+    def _say(self, text: str) -> None:
+        print(text, file=self._out, flush=True)
+
+    async def choose(self, poll: m.PollInfo, election: Any) -> list[list[int]] | None:
+        return await asyncio.to_thread(self._choose_sync, poll, election)
+
+    def _choose_sync(self, poll: m.PollInfo, election: Any) -> list[list[int]] | None:
+        self._say("")
+        self._say(f"==== {KIND_LABELS.get(poll.kind, '表决')}: {poll.title} ====")
+        out: list[list[int]] = []
+        for qi, q in enumerate(election.questions):
+            self._say(f"-- {q.question}")
+            for i, answer in enumerate(q.answers, start=1):
+                self._say(f"   {i}. {answer}")
+            if q.max > 1:
+                hint = f"选 {q.min}–{q.max} 项，数字以空格分隔 (choose {q.min} to {q.max})"
+            else:
+                hint = "输入数字 (type a number)"
+            if q.blank:
+                hint += "；直接回车为空白票 (empty line: blank)"
+            if qi == 0:
+                hint += "；0 = 未按 (do not vote)"
+            while True:
+                line = self._input(f"   {hint}: ").strip()
+                if qi == 0 and line == "0":
+                    self._say("未按 — no ballot is cast.")
+                    return None
+                try:
+                    picks = [int(x) - 1 for x in re.split(r"[\s,，、]+", line) if x]
+                    out.append(question_plaintext(q, picks))
+                    break
+                except (ValueError, ChoiceError) as exc:
+                    self._say(f"   无效的选择 (invalid): {exc}")
+        return out
+
+    async def confirm(self, draft: BallotDraft) -> bool:
+        return await asyncio.to_thread(self._confirm_sync, draft)
+
+    def _confirm_sync(self, draft: BallotDraft) -> bool:
+        self._say(f"选票已在本机加密。跟踪号 (tracking number): {draft.tracker}")
+        self._say("请记下跟踪号，可在公布的记录中核对 (note it to check the published record).")
+        while True:
+            line = self._input("确认投出？ y = 确认 (cast), n = 重选 (choose again): ").strip()
+            if line.lower() in ("y", "yes", "确认", "是"):
+                return True
+            if line.lower() in ("n", "no", "重选", "否"):
+                return False
+
+    def notify(self, text: str) -> None:
+        self._say(text)
