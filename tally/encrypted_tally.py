@@ -1,10 +1,9 @@
 """The encrypted tally of spec §4.16: last(B), weights, products of ciphertexts.
 
-``B̂ = last(B)`` keeps, for each credential, only its last ballot. belenios-tool then orders
-the tallied ballots by the decimal string of their credential, from the greatest to the
-smallest (a fold over a string map); the order does not change a homomorphic product, but it
-fixes the order of the ciphertexts of a non-homomorphic question, which a shuffle proof binds.
-:func:`tallied_order` reproduces that order so our stored tallies are byte-identical to
+``B̂ = last(B)`` keeps, for each credential, only its last ballot. The order of the tallied
+ballots does not change a homomorphic product; for a non-homomorphic question belenios-tool
+sorts the column of ciphertexts by (alpha, beta) as numbers, which fixes the order a shuffle
+proof binds. We do the same, so our stored tallies are byte-identical to
 ``belenios-tool election compute-encrypted-tally``.
 """
 
@@ -102,6 +101,7 @@ def tally_choices(
                         f"non-homomorphic question {i + 1}, expected 1"
                     )
                 column.append(cts[0])
+            column.sort(key=lambda c: (c.alpha, c.beta))
             rows.append(tuple(column))
     return tuple(rows)
 
