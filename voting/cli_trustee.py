@@ -1,0 +1,374 @@
+"""``renda trustee``: one scrutineer (监票人) — key ceremony and decryption of totals.
+
+``renda trustee ceremony --server URL --token T --key FILE`` connects to ``/ws/trustee`` and
+runs this scrutineer's side of the session's Pedersen key ceremony (belenios-tool's steps 1,
+3 and 5: certificate, polynomial, verification output), writing the key file (mode 0600) as it
+goes, so that a crash in the middle loses nothing. It returns when the server sends
+``ceremony_done``. ``renda trustee --server URL --key FILE`` then stays connected and answers
+every ``decryption_request`` with a partial decryption made with this scrutineer's key, after
+checking that the key is the one the poll's trustees list names for that trustee id.
+
+The key file is JSON: the group, the secret seed (belenios-tool's ``.key``), the certificate,
+the polynomial and the encrypted decryption key (``.dkey``) of the ceremony, the session's
+trustees once the ceremony is done, and the server URL and token. It never leaves the
+scrutineer's machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gmpy2 import mpz
+
+from tally import messages as m
+
+HELP = "a scrutineer's key: run the key ceremony, answer decryption requests"
+TOKEN_ENV = "RENDA_TRUSTEE_TOKEN"
+log = logging.getLogger("renda.trustee")
+
+
+class TrusteeError(Exception):
+    """Something this scrutineer refuses to do, in plain words."""
+
+
+@dataclass
+class KeyFile:
+    """What one scrutineer keeps (see the module docstring)."""
+
+    server: str
+    token: str
+    group: str | None = None
+    ceremony_id: str | None = None
+    trustee_index: int | None = None
+    seed: str | None = None
+    cert: str | None = None
+    polynomial: str | None = None
+    dkey: str | None = None
+    trustees: str | None = None
+    decrypted: list[str] = field(default_factory=list)  # poll ids answered (for the log)
+
+    def save(self, path: Path) -> None:
+        data = json.dumps(asdict(self), ensure_ascii=False, indent=1).encode("utf-8")
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> KeyFile:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            raise TrusteeError(f"no key file {path} (run `renda trustee ceremony` first)") from None
+        if mode & 0o077:
+            raise TrusteeError(f"the key file {path} is readable by others (mode {mode:o})")
+        try:
+            data = json.loads(path.read_text("utf-8"))
+            return cls(**data)
+        except (ValueError, TypeError) as exc:
+            raise TrusteeError(f"the key file {path} is damaged: {exc}") from None
+
+    def private_key(self) -> tuple[Any, mpz]:
+        """(group, decryption key) once the ceremony is done."""
+        from keys.group import group_by_name
+        from keys.threshold import decryption_key
+
+        if not (self.group and self.seed and self.dkey):
+            raise TrusteeError("the key ceremony is not finished for this key file")
+        group = group_by_name(self.group, allow_test=True)
+        return group, decryption_key(group, self.seed, self.dkey)
+
+
+def _ws_url(server: str) -> str:
+    base = server.rstrip("/")
+    for a, b in (("https://", "wss://"), ("http://", "ws://")):
+        if base.startswith(a):
+            return b + base[len(a) :] + "/ws/trustee"
+    return base + "/ws/trustee"
+
+
+class Scrutineer:
+    """One scrutineer's client; ``await run()`` until :meth:`stop` (or the ceremony's end)."""
+
+    def __init__(
+        self, key_path: Path, keyfile: KeyFile, *, until_ceremony_done: bool = False
+    ) -> None:
+        self.key_path = key_path
+        self.keyfile = keyfile
+        self.until_ceremony_done = until_ceremony_done
+        self._stop = asyncio.Event()
+        self._ws: Any = None
+        self._ids = itertools.count(1)
+        self._prefix = secrets.token_hex(3)
+        self.authenticated = asyncio.Event()
+        self.ceremony_done = asyncio.Event()
+        self.decryptions = 0
+        self.errors: list[str] = []
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._ws is not None:
+            task = asyncio.ensure_future(self._ws.close())
+            task.add_done_callback(lambda _t: None)
+
+    def _id(self) -> str:
+        return f"t{self._prefix}-{next(self._ids)}"
+
+    async def run(self) -> None:
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import WebSocketException
+
+        delay = 0.1
+        while not self._stop.is_set():
+            try:
+                async with connect(
+                    _ws_url(self.keyfile.server), max_size=m.MAX_SERVER_FRAME, open_timeout=10
+                ) as ws:
+                    self._ws = ws
+                    await self._session(ws)
+                    delay = 0.1
+            except (TimeoutError, OSError, WebSocketException) as exc:
+                log.info("scrutineer: connection lost (%s)", exc)
+            finally:
+                self._ws = None
+                self.authenticated.clear()
+            if self._stop.is_set():
+                break
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _send(self, msg: Any) -> None:
+        await self._ws.send(m.dump(msg))
+
+    async def _session(self, ws: Any) -> None:
+        await self._send(m.Auth(id=self._id(), token=self.keyfile.token))
+        first = m.parse_server_message(await ws.recv())
+        if isinstance(first, m.Error):
+            self.stop()
+            raise TrusteeError(f"服务器拒绝 (server refused): {first.code}: {first.message}")
+        if not isinstance(first, m.Authenticated) or first.role != "scrutineer":
+            self.stop()
+            raise TrusteeError("this token is not a scrutineer's token")
+        if self.keyfile.trustee_index not in (None, first.trustee_index):
+            self.stop()
+            raise TrusteeError(
+                f"this key file belongs to scrutineer {self.keyfile.trustee_index}, "
+                f"but the token is scrutineer {first.trustee_index}'s"
+            )
+        self.keyfile.trustee_index = first.trustee_index
+        self.authenticated.set()
+        async for frame in ws:
+            try:
+                msg = m.parse_server_message(frame)
+            except m.MessageError as exc:
+                log.warning("scrutineer: unreadable server message: %s", exc)
+                continue
+            try:
+                await self._handle(msg)
+            except TrusteeError as exc:
+                self.errors.append(str(exc))
+                log.warning("scrutineer: %s", exc)
+            if self.until_ceremony_done and self.ceremony_done.is_set():
+                self.stop()
+                return
+
+    async def _handle(self, msg: Any) -> None:
+        if isinstance(msg, m.CeremonyRequest):
+            data = await asyncio.to_thread(self.ceremony_step, msg)
+            await self._send(
+                m.CeremonyReply(
+                    id=self._id(),
+                    reply_to=msg.id,
+                    ceremony_id=msg.ceremony_id,
+                    step=msg.step,
+                    data=data,
+                )
+            )
+        elif isinstance(msg, m.CeremonyDone):
+            self.finish_ceremony(msg)
+            self.ceremony_done.set()
+        elif isinstance(msg, m.DecryptionRequest):
+            raw = await asyncio.to_thread(self.decrypt, msg)
+            await self._send(
+                m.PartialDecryptionMsg(
+                    id=self._id(),
+                    reply_to=msg.id,
+                    poll_id=msg.poll_id,
+                    trustee_id=msg.trustee_id,
+                    partial_decryption=raw,
+                )
+            )
+            self.decryptions += 1
+        elif isinstance(msg, m.ShuffleRequest):
+            self.errors.append("shuffle requests are not handled by this scrutineer CLI yet")
+        elif isinstance(msg, m.Error):
+            self.errors.append(f"{msg.code}: {msg.message}")
+            log.warning("scrutineer: server error %s: %s", msg.code, msg.message)
+
+    # -- the ceremony (pure steps, key file written before each answer) -------------------------
+
+    def ceremony_step(self, req: m.CeremonyRequest) -> str:
+        from keys.group import group_by_name
+        from keys.threshold import (
+            Vinput,
+            generate_cert,
+            make_polynomial,
+            make_voutput,
+            parse_certs,
+        )
+
+        kf = self.keyfile
+        try:
+            group = group_by_name(req.group, allow_test=True)
+            if req.step == 1:
+                if kf.ceremony_id == req.ceremony_id and kf.cert:
+                    return kf.cert  # asked again after a reconnect: same certificate
+                if kf.dkey and kf.trustees:
+                    raise TrusteeError(
+                        "this key file already holds a finished key; use a new file for a "
+                        "new ceremony"
+                    )
+                seed, cert = generate_cert(group)
+                kf.group, kf.ceremony_id, kf.seed = req.group, req.ceremony_id, seed
+                kf.cert, kf.polynomial, kf.dkey, kf.trustees = cert.serialize(), None, None, None
+                kf.save(self.key_path)
+                return kf.cert
+            if kf.ceremony_id != req.ceremony_id or not kf.seed or not kf.cert:
+                raise TrusteeError(f"step {req.step} of a ceremony this key file did not start")
+            certs = parse_certs(group, req.certs or [])
+            if kf.cert not in (req.certs or []):
+                raise TrusteeError("my certificate is not among the ceremony's certificates")
+            if req.step == 3:
+                if kf.polynomial is None:
+                    poly = make_polynomial(group, certs, kf.seed, req.threshold)
+                    kf.polynomial = poly.serialize()
+                    kf.save(self.key_path)
+                return kf.polynomial
+            if req.vinput is None:
+                raise TrusteeError("step 5 without a vinput")
+            vinput = Vinput.parse(group, req.vinput)
+            voutput = make_voutput(group, certs, kf.seed, vinput)
+            kf.dkey = voutput.private_key
+            kf.save(self.key_path)
+            return voutput.serialize()
+        except ValueError as exc:  # PedersenError, GroupError, PKIError
+            raise TrusteeError(f"key ceremony step {req.step} refused: {exc}") from exc
+
+    def finish_ceremony(self, msg: m.CeremonyDone) -> None:
+        from tally.trustees import parse_trustees, trustee_slots
+
+        kf = self.keyfile
+        group, x = kf.private_key()
+        trustees = parse_trustees(group, msg.trustees)
+        mine = group.g_pow(x)
+        if not any(s.key.public_key == mine for s in trustee_slots(trustees)):
+            raise TrusteeError("the session's trustees do not include this scrutineer's key")
+        kf.trustees = msg.trustees
+        kf.save(self.key_path)
+
+    # -- decryption --------------------------------------------------------------------------------
+
+    def decrypt(self, req: m.DecryptionRequest) -> str:
+        from keys.group import group_by_name
+        from keys.hashing import hjson
+        from tally.decryption import compute_partial_decryption
+        from tally.encrypted_tally import parse_encrypted_tally
+        from tally.trustees import parse_trustees, trustee_slots
+
+        group, x = self.keyfile.private_key()
+        try:
+            election = json.loads(req.election)
+            if not isinstance(election, dict) or election.get("uuid") != req.uuid:
+                raise TrusteeError("the election sent is not the poll's election")
+            if group_by_name(str(election.get("group")), allow_test=True) != group:
+                raise TrusteeError("the poll's group is not the group of this key")
+            slots = trustee_slots(parse_trustees(group, req.trustees))
+            if not 1 <= req.trustee_id <= len(slots):
+                raise TrusteeError(f"there is no trustee {req.trustee_id} in this poll")
+            if slots[req.trustee_id - 1].key.public_key != group.g_pow(x):
+                raise TrusteeError(
+                    f"trustee {req.trustee_id} of this poll is not this scrutineer's key"
+                )
+            tally = parse_encrypted_tally(group, req.encrypted_tally)
+            pd = compute_partial_decryption(group, hjson(req.election), x, tally)
+        except ValueError as exc:
+            raise TrusteeError(f"decryption of poll {req.poll_id} refused: {exc}") from exc
+        self.keyfile.decrypted.append(req.poll_id)
+        self.keyfile.save(self.key_path)
+        raw: str = pd.serialize()
+        return raw
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=["ceremony", "decrypt"], default="decrypt")
+    parser.add_argument("--server", help="server URL (stored in the key file by the ceremony)")
+    parser.add_argument("--key", type=Path, required=True, help="this scrutineer's key file")
+    parser.add_argument("--token", help=f"scrutineer token (or ${TOKEN_ENV})")
+    parser.add_argument("--verbose", "-v", action="store_true")
+
+
+async def _main(args: argparse.Namespace) -> int:
+    path: Path = args.key
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if args.action == "ceremony":
+        if path.exists():
+            kf = KeyFile.load(path)
+            if kf.dkey and kf.trustees:
+                print(f"renda trustee: {path} already holds a finished key", file=sys.stderr)
+                return 1
+        else:
+            if not (args.server and token):
+                print("renda trustee ceremony: needs --server and --token", file=sys.stderr)
+                return 2
+            kf = KeyFile(server=args.server, token=token)
+            kf.save(path)
+    else:
+        kf = KeyFile.load(path)
+    if args.server:
+        kf.server = args.server.rstrip("/")
+    if token:
+        kf.token = token
+    client = Scrutineer(path, kf, until_ceremony_done=args.action == "ceremony")
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, client.stop)
+    print(f"监票人连接 (scrutineer connecting to) {kf.server} …", flush=True)
+    await client.run()
+    if args.action == "ceremony":
+        if not client.ceremony_done.is_set():
+            print("renda trustee: the ceremony did not finish", file=sys.stderr)
+            return 1
+        print(f"密钥仪式完成 (key ceremony done); key file {path}")
+    for e in client.errors:
+        print(f"renda trustee: {e}", file=sys.stderr)
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        return asyncio.run(_main(args))
+    except TrusteeError as exc:
+        print(f"renda trustee: {exc}", file=sys.stderr)
+        return 1
