@@ -1,0 +1,153 @@
+"""The kiosk against a fake server over a real loopback websocket (TEST_256 election)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from kiosk.backoff import Backoff
+from kiosk.choices import Script
+from kiosk.client import HeadlessDeputy, Kiosk
+from kiosk.identity import Identity, load_credential
+from kiosk.outbox import Outbox
+from kiosk.vault import Vault
+from tally import statements
+from tests.kiosk.fake_server import FakeServer, wait_for
+
+pytest.importorskip("tally.ballot")
+
+
+def _kiosk(tmp_path: Path, server: FakeServer, choice: str = "赞成") -> Kiosk:
+    vault = Vault.create(tmp_path / "k", "pw", scrypt_n=2**10)
+    key = statements.generate_key()
+    server.device_public_key = statements.public_key_hex(key)
+    ident = Identity(server.url, server.device_id, key, server.server_public_key, {})
+    ident.save(vault)
+    deputy = HeadlessDeputy(Script(default=choice))
+    return Kiosk(tmp_path / "k", vault, ident, deputy, backoff=Backoff(initial=0.05, maximum=0.2))
+
+
+async def _run(server: FakeServer, kiosk: Kiosk, until: object) -> None:
+    task = asyncio.create_task(kiosk.run())
+    try:
+        await wait_for(until)
+    finally:
+        kiosk.stop()
+        await asyncio.wait_for(task, 10)
+        await server.stop()
+
+
+def test_votes_and_keeps_the_signed_receipt(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = FakeServer()
+        await server.start()
+        kiosk = _kiosk(tmp_path, server)
+        await _run(server, kiosk, lambda: kiosk.events.acks == 1)
+        assert len(server.stored) == 1
+        assert Outbox(tmp_path / "k").pending() == []
+        receipt = Outbox(tmp_path / "k").receipt(server.poll_id)
+        assert receipt["statement"]["tracker"] == next(iter(server.stored))
+        assert kiosk.polls[server.poll_id].issued
+
+    asyncio.run(main())
+
+
+def test_resend_after_disconnect_is_counted_once(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = FakeServer(drop_before_first_ack=True)
+        await server.start()
+        kiosk = _kiosk(tmp_path, server, "反对")
+        await _run(server, kiosk, lambda: kiosk.events.acks == 1)
+        assert server.casts_received == 2  # sent, connection lost before the ack, sent again
+        assert len(server.stored) == 1  # the same ballot: counted once
+        assert kiosk.events.connections == 2
+        assert Outbox(tmp_path / "k").pending() == []
+
+    asyncio.run(main())
+
+
+def test_outbox_is_resent_by_a_restarted_kiosk(tmp_path: Path) -> None:
+    """A kiosk that crashed after storing its ballot sends it when it starts again."""
+
+    async def main() -> None:
+        server = FakeServer(drop_before_first_ack=True)
+        await server.start()
+        first = _kiosk(tmp_path, server)
+        task = asyncio.create_task(first.run())
+        await wait_for(lambda: server.casts_received == 1)
+        first.stop()  # the "crash": the kiosk object is gone, only its folder remains
+        await asyncio.wait_for(task, 10)
+        assert len(Outbox(tmp_path / "k").pending()) == 1
+        vault = Vault.open(tmp_path / "k", "pw")
+        again = Kiosk(
+            tmp_path / "k",
+            vault,
+            Identity.load(vault),
+            HeadlessDeputy(Script(default="赞成")),
+            backoff=Backoff(initial=0.05, maximum=0.2),
+        )
+        await _run(server, again, lambda: again.events.acks == 1)
+        assert server.casts_received == 2 and len(server.stored) == 1
+        assert Outbox(tmp_path / "k").pending() == []
+
+    asyncio.run(main())
+
+
+def test_forged_receipt_is_refused(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = FakeServer(forge_receipt=True)
+        await server.start()
+        kiosk = _kiosk(tmp_path, server)
+        await _run(server, kiosk, lambda: kiosk.events.refused_receipts == 1)
+        assert kiosk.events.acks == 0
+        assert len(Outbox(tmp_path / "k").pending()) == 1  # kept, to be sent again
+        assert any("回执签名无效" in t for t in kiosk.deputy.messages)  # type: ignore[attr-defined]
+
+    asyncio.run(main())
+
+
+def test_credential_missing_from_the_list_means_no_vote(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = FakeServer(omit_credential=True)
+        await server.start()
+        kiosk = _kiosk(tmp_path, server)
+        await _run(
+            server,
+            kiosk,
+            lambda: (
+                kiosk.polls.get("poll-1") is not None and kiosk.polls["poll-1"].refused is not None
+            ),
+        )
+        assert server.casts_received == 0
+        assert "不在公布的名单中" in (kiosk.polls["poll-1"].refused or "")
+        assert any("refuses to vote" in t for t in kiosk.deputy.messages)  # type: ignore[attr-defined]
+
+    asyncio.run(main())
+
+
+def test_private_credential_stays_on_the_tablet(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = FakeServer()
+        await server.start()
+        kiosk = _kiosk(tmp_path, server)
+        await _run(server, kiosk, lambda: kiosk.events.acks == 1)
+        private = load_credential(kiosk.vault, server.poll_id)
+        assert private is not None
+        assert all(private not in raw for raw in server.stored.values())
+        assert not any(private.encode() in p.read_bytes() for p in (tmp_path / "k").iterdir())
+
+    asyncio.run(main())
+
+
+def test_wrong_server_key_is_refused(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = FakeServer()
+        await server.start()
+        kiosk = _kiosk(tmp_path, server)
+        server.server_key = statements.generate_key()  # another server answers
+        await _run(server, kiosk, lambda: any("密钥不符" in t for t in kiosk.deputy.messages))  # type: ignore[attr-defined]
+        assert server.credentials == []
+
+    asyncio.run(main())
