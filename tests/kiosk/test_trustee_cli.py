@@ -1,0 +1,139 @@
+"""The scrutineer's side (voting/cli_trustee.py): ceremony steps and partial decryptions.
+
+The server's side of the ceremony is played here with keys.threshold (steps 4 and 6), so the
+scrutineer's code is tested without a server; the whole flow over websockets is in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from keys.group import TEST_256
+from keys.threshold import (
+    Polynomial,
+    Voutput,
+    make_threshold_parameters,
+    make_vinputs,
+    parse_certs,
+)
+from keys.trustee_key import generate_trustee_key
+from tally import messages as m
+from tally.ballot import create_ballot
+from tally.decryption import compute_partial_decryption, parse_partial_decryption
+from tally.election import generate_uuid, make_election
+from tally.encrypted_tally import compute_encrypted_tally, serialize_encrypted_tally
+from tally.result import compute_result
+from tally.trustees import (
+    PedersenTrustees,
+    SingleTrustee,
+    Trustees,
+    combined_public_key,
+    serialize_trustees,
+)
+from voting.cli_trustee import KeyFile, Scrutineer, TrusteeError
+
+G = TEST_256.name
+TEMPLATE = {
+    "description": "d",
+    "name": "议案",
+    "questions": [{"answers": ["赞成", "反对", "弃权"], "min": 1, "max": 1, "question": "议案"}],
+}
+
+
+def _ceremony(tmp_path: Path, n: int = 3, k: int = 2) -> tuple[list[Scrutineer], str, object]:
+    scr = []
+    for i in range(1, n + 1):
+        kf = KeyFile(server="http://x", token="t" * 20, trustee_index=i)
+        scr.append(Scrutineer(tmp_path / f"s{i}.json", kf))
+
+    def req(step: int, **kw: object) -> m.CeremonyRequest:
+        return m.CeremonyRequest(
+            id="r1", ceremony_id="c1", step=step, group=G, threshold=k, count=n, **kw
+        )
+
+    certs = [s.ceremony_step(req(1)) for s in scr]
+    # asked again (after a reconnect): the same certificate
+    assert scr[0].ceremony_step(req(1)) == certs[0]
+    polys = [s.ceremony_step(req(3, certs=certs)) for s in scr]
+    assert scr[1].ceremony_step(req(3, certs=certs)) == polys[1]
+    parsed_certs = parse_certs(TEST_256, certs)
+    polynomials = [Polynomial.parse(TEST_256, p) for p in polys]
+    vinputs = make_vinputs(TEST_256, parsed_certs, polynomials)
+    vouts = [
+        s.ceremony_step(req(5, certs=certs, vinput=v.serialize()))
+        for s, v in zip(scr, vinputs, strict=True)
+    ]
+    params, _ = make_threshold_parameters(
+        TEST_256, parsed_certs, polynomials, [Voutput.parse(TEST_256, v) for v in vouts]
+    )
+    x_server, tpk = generate_trustee_key(TEST_256)
+    trustees = Trustees((SingleTrustee(tpk), PedersenTrustees(params)))
+    raw = serialize_trustees(trustees)
+    for s in scr:
+        s.finish_ceremony(m.CeremonyDone(id="d", ceremony_id="c1", trustees=raw))
+    return scr, raw, (x_server, trustees)
+
+
+def test_ceremony_then_two_of_three_decrypt(tmp_path: Path) -> None:
+    scr, trustees_raw, (x_server, trustees) = _ceremony(tmp_path)
+    for i in range(1, 4):
+        path = tmp_path / f"s{i}.json"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert KeyFile.load(path).trustees == trustees_raw
+    y = combined_public_key(TEST_256, trustees)  # type: ignore[arg-type]
+    election = make_election(TEMPLATE, uuid=generate_uuid(), group=TEST_256, public_key=y)
+    from keys.credentials import generate_private_credential
+
+    votes = [[[1, 0, 0]], [[1, 0, 0]], [[0, 0, 1]]]
+    ballots = [create_ballot(election, generate_private_credential(), v) for v in votes]
+    tally = compute_encrypted_tally(election, ballots, [1, 1, 1])
+    tally_raw = serialize_encrypted_tally(tally)
+    partials = {1: compute_partial_decryption(TEST_256, election.fingerprint, x_server, tally)}
+    for s, tid in ((scr[0], 2), (scr[2], 4)):  # scrutineers 1 and 3: trustee ids 2 and 4
+        req = m.DecryptionRequest(
+            id="q",
+            poll_id="p1",
+            uuid=election.uuid,
+            election=election.raw,
+            trustees=trustees_raw,
+            encrypted_tally=tally_raw,
+            trustee_id=tid,
+        )
+        partials[tid] = parse_partial_decryption(TEST_256, s.decrypt(req))
+    result = compute_result(election, trustees, tally, partials)  # type: ignore[arg-type]
+    assert result.result == ((2, 0, 1),)
+
+
+def test_decryption_for_another_trustee_id_is_refused(tmp_path: Path) -> None:
+    scr, trustees_raw, _ = _ceremony(tmp_path)
+    req = m.DecryptionRequest(
+        id="q",
+        poll_id="p1",
+        uuid="1" * 14,
+        election='{"uuid":"11111111111111","group":"' + G + '"}',
+        trustees=trustees_raw,
+        encrypted_tally="[[]]",
+        trustee_id=3,  # scrutineer 2's id, asked of scrutineer 1
+    )
+    with pytest.raises(TrusteeError, match="not this scrutineer's key"):
+        scr[0].decrypt(req)
+
+
+def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    KeyFile(server="http://x", token="t" * 20).save(path)
+    path.chmod(0o644)
+    with pytest.raises(TrusteeError, match="readable by others"):
+        KeyFile.load(path)
+
+
+def test_step_of_an_unknown_ceremony_is_refused(tmp_path: Path) -> None:
+    s = Scrutineer(tmp_path / "k.json", KeyFile(server="http://x", token="t" * 20))
+    req = m.CeremonyRequest(
+        id="r", ceremony_id="c9", step=3, group=G, threshold=2, count=3, certs=["{}"]
+    )
+    with pytest.raises(TrusteeError, match="did not start"):
+        s.ceremony_step(req)
