@@ -29,7 +29,7 @@ def test_generate_and_check(group: Group) -> None:
 
 
 def test_pok_hashes_group_name(group: Group) -> None:
-    x, tpk = generate_trustee_key(group)
+    _, tpk = generate_trustee_key(group)
     c, r = tpk.pok.challenge, tpk.pok.response
     a = group.mul(group.g_pow(r), group.pow(tpk.public_key, c))
     text = f"pok|{group.name}|{tpk.public_key}|{a}"
