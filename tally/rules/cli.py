@@ -1,0 +1,69 @@
+"""``renda rules``: check a session's rules, print the schema, evaluate a poll's outcome.
+
+renda rules evaluate RULES COUNTS [--table]   outcome and count report (JSON, or a table)
+renda rules check RULES                       check a rules document against schema and law
+renda rules schema                            print the JSON Schema of rules documents
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from typing import Any
+
+from tally.rules.config import load_rules_file, schema
+from tally.rules.counts import load_counts_file
+from tally.rules.errors import RulesError
+from tally.rules.outcome import evaluate
+from tally.rules.report import report_to_data, report_to_text
+from tally.rules.result import Outcome
+from tally.rules.serialize import to_data
+
+HELP = "the rules engine: check a session's rules, evaluate a poll's outcome"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="rules_command", metavar="ACTION")
+    ev = sub.add_parser("evaluate", help="outcome and count report of one poll")
+    ev.add_argument("rules", metavar="RULES", help="the session's rules (YAML or JSON)")
+    ev.add_argument("counts", metavar="COUNTS", help="the poll's counts (YAML or JSON)")
+    ev.add_argument("--table", action="store_true", help="print the count report as a table")
+    ck = sub.add_parser("check", help="check a rules document against the schema and the law")
+    ck.add_argument("rules", metavar="RULES")
+    sub.add_parser("schema", help="print the JSON Schema of rules documents")
+
+
+def outcome_to_data(outcome: Outcome) -> dict[str, Any]:
+    """``{"outcome": ..., "report": ...}`` as plain JSON data."""
+    data: dict[str, Any] = {"outcome": to_data(replace(outcome, report=None))}
+    if outcome.report is not None:
+        data["report"] = report_to_data(outcome.report)
+    return data
+
+
+def run(args: argparse.Namespace) -> int:
+    command = getattr(args, "rules_command", None)
+    try:
+        if command == "schema":
+            print(json.dumps(schema(), ensure_ascii=False, indent=2))
+            return 0
+        if command == "check":
+            rules = load_rules_file(args.rules)
+            print(f"ok: {len(rules.polls)} poll(s), level {rules.level.value}")
+            return 0
+        if command == "evaluate":
+            rules = load_rules_file(args.rules)
+            outcome = evaluate(rules, load_counts_file(args.counts))
+            if args.table:
+                assert outcome.report is not None
+                sys.stdout.write(report_to_text(outcome.report))
+            else:
+                print(json.dumps(outcome_to_data(outcome), ensure_ascii=False, indent=2))
+            return 0
+    except RulesError as exc:
+        print(f"renda rules: {exc}", file=sys.stderr)
+        return 1
+    print("renda rules: choose an action: evaluate, check or schema", file=sys.stderr)
+    return 2

@@ -1,0 +1,140 @@
+"""The outcome of one poll: the verdict on the whole vote, each option's result, what next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from tally.rules.config import Poll, PollKind
+
+if TYPE_CHECKING:
+    from tally.rules.report import CountReport
+
+
+class Verdict(StrEnum):
+    """Is the vote as a whole valid (本次选举/表决有效)?"""
+
+    VALID = "valid"
+    NO_QUORUM = "no_quorum"  # fewer than two thirds of all deputies present
+    TOO_FEW_TAKING_PART = "too_few_taking_part"  # election quorum, or the Guangdong rule
+    RETURNED_EXCEEDS_ISSUED = "returned_exceeds_issued"  # 收回 > 发出: 重新选举 / 重新表决
+
+
+VERDICT_LABELS = {
+    Verdict.VALID: "有效",
+    Verdict.NO_QUORUM: "无效（出席代表不足法定人数）",
+    Verdict.TOO_FEW_TAKING_PART: "无效（参加投票的代表人数不足）",
+    Verdict.RETURNED_EXCEEDS_ISSUED: "无效（收回票数多于发出票数）",
+}
+
+
+class ItemStatus(StrEnum):
+    PASSED = "passed"  # motion, confirmation: 通过; removal: 罢免通过
+    NOT_PASSED = "not_passed"
+    ELECTED = "elected"  # 当选
+    NOT_ELECTED = "not_elected"
+    TIED = "tied"  # tied across the last seat / cut-off: goes to a re-vote or the presidium
+    SELECTED = "selected"  # project 入选
+    NOT_SELECTED = "not_selected"
+    NONE = "none"  # the vote is invalid: no result for anyone
+
+
+STATUS_LABELS = {
+    ItemStatus.PASSED: "通过",
+    ItemStatus.NOT_PASSED: "未通过",
+    ItemStatus.ELECTED: "当选",
+    ItemStatus.NOT_ELECTED: "未当选",
+    ItemStatus.TIED: "票数相等，再次投票",
+    ItemStatus.SELECTED: "入选",
+    ItemStatus.NOT_SELECTED: "未入选",
+    ItemStatus.NONE: "—",
+}
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One candidate, project, person or the motion itself."""
+
+    id: str
+    name: str
+    yes: int
+    no: int = 0
+    abstain: int = 0
+    unmarked: int = 0
+    points: int | None = None  # form C with ranking_method borda
+    write_in: bool = False  # 另选他人 (not on the list)
+    qualified: bool = False  # passed the threshold (过半数, or the configured floor)
+    status: ItemStatus = ItemStatus.NONE
+
+
+class NextKind(StrEnum):
+    TIE_REVOTE = "tie_revote"  # 再次投票
+    SUPPLEMENTARY = "supplementary"  # 另行选举
+    RERUN = "rerun"  # 重新选举 / 重新表决
+    PRESIDIUM = "presidium"  # the 主席团 decides (no automatic follow-up)
+
+
+NEXT_LABELS = {
+    NextKind.TIE_REVOTE: "再次投票",
+    NextKind.SUPPLEMENTARY: "另行选举",
+    NextKind.RERUN: "重新投票",
+    NextKind.PRESIDIUM: "提请主席团决定",
+}
+
+
+class CandidateSource(StrEnum):
+    LISTED = "listed"  # the candidates below, exactly (tie re-vote, rerun)
+    FIRST_ROUND_ORDER = "first_round_order"  # 按第一次投票得票多少的顺序
+    NOMINATION = "nomination"  # too few left: candidates must be nominated afresh
+    PRESIDIUM = "presidium"  # a tie at the list's cut: the 主席团 decides who is listed
+
+
+@dataclass(frozen=True)
+class NextPoll:
+    """A poll the outcome calls for: its kind, why, and its specification as rules data."""
+
+    kind: NextKind
+    reason: str
+    seats: int
+    spec: Poll | None  # ready-to-use poll rules (None when the presidium must decide first)
+    candidate_source: CandidateSource = CandidateSource.LISTED
+    min_candidates: int = 0
+    max_candidates: int = 0  # 0: no upper limit
+    candidates: tuple[str, ...] = ()  # ids, in first-round order
+    timing: str = ""  # e.g. "this_or_next_session" for 另行选举 (the congress decides)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    poll: str
+    kind: PollKind
+    title: str
+    verdict: Verdict
+    items: tuple[ItemResult, ...]
+    next_polls: tuple[NextPoll, ...]
+    total: int
+    present: int
+    issued: int
+    returned: int
+    valid_ballots: int
+    void_ballots: int
+    void_reasons: tuple[tuple[str, int], ...] = ()
+    blank_ballots: int = 0
+    notes: tuple[str, ...] = ()
+    report: CountReport | None = None
+
+    @property
+    def passed(self) -> bool:
+        """A motion (or single confirmation/removal) passed."""
+        return self.verdict is Verdict.VALID and all(
+            i.status is ItemStatus.PASSED for i in self.items
+        )
+
+    @property
+    def elected(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.items if i.status is ItemStatus.ELECTED)
+
+    @property
+    def selected(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.items if i.status is ItemStatus.SELECTED)
