@@ -28,6 +28,12 @@ def _embedding(group: Group) -> Embedding:
     return group.embedding
 
 
+def max_values(group: Group) -> int:
+    """How many integers fit in one element."""
+    emb = _embedding(group)
+    return (int(group.p).bit_length() - 1 - emb.padding) // emb.bits_per_int
+
+
 def max_value(group: Group) -> int:
     """The largest integer one position of a vector may hold."""
     return (1 << _embedding(group).bits_per_int) - 1
@@ -42,9 +48,9 @@ def group_encode(group: Group, values: Sequence[int]) -> mpz:
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < limit:
             raise EmbeddingError(f"each value must be an integer in [0, {limit - 1}], not {v!r}")
         acc = (acc << emb.bits_per_int) + v
-    base = acc << emb.padding
-    if base + (1 << emb.padding) >= group.p:
+    if len(values) * emb.bits_per_int + emb.padding >= int(group.p).bit_length():
         raise EmbeddingError(f"{len(values)} values do not fit in one element of {group.name}")
+    base = acc << emb.padding
     for eps in range(1 << emb.padding):
         if group.is_element(base + eps):
             return base + eps

@@ -23,7 +23,7 @@ from gmpy2 import mpz
 from keys.blank_proof import prove_blank, verify_blank_proof, verify_overall_proof
 from keys.credentials import CredentialError, derive_secret
 from keys.elgamal import Ciphertext, encrypt_exponent, product
-from keys.embedding import EmbeddingError, max_value
+from keys.embedding import EmbeddingError, max_value, max_values
 from keys.group import Group, GroupError, to_str
 from keys.hashing import hjson
 from keys.iproof import iprove, iverify
@@ -36,6 +36,7 @@ from tally.election import (
     HomomorphicQuestion,
     NonHomomorphicQuestion,
     Question,
+    check_uuid,
     parse_election,
 )
 from tally.errors import RecordError
@@ -218,8 +219,9 @@ def parse_ballot(election: Election, raw: str) -> Ballot:
     _expect_keys(obj, BALLOT_FIELDS, "ballot")
     group = election.group
     uuid, ehash = obj["election_uuid"], obj["election_hash"]
-    if not isinstance(uuid, str) or not isinstance(ehash, str):
-        raise RecordError("ballot: election_uuid and election_hash must be strings")
+    if not isinstance(ehash, str):
+        raise RecordError("ballot: election_hash must be a string")
+    check_uuid(uuid)
     try:
         credential = group.parse_element(obj["credential"], "ballot credential")
         answers_json = _list(obj["answers"], len(election.questions), "ballot answers")
@@ -316,14 +318,20 @@ def check_ballot(election: Election, ballot: Ballot) -> None:
 
 
 @lru_cache(maxsize=8)
-def _cached_election(election_raw: str) -> Election:
-    return parse_election(election_raw)
+def _cached_election(election_raw: str, allow_test_group: bool) -> Election:
+    return parse_election(election_raw, allow_test_group=allow_test_group)
 
 
-def check_ballot_raw(election_raw: str, ballot_raw: str) -> str | None:
-    """Parse and check a ballot; None if valid, else the reason. For process pools."""
+def check_ballot_raw(
+    election_raw: str, ballot_raw: str, allow_test_group: bool = False
+) -> str | None:
+    """Parse and check a ballot; None if valid, else the reason. For process pools.
+
+    Every argument is a plain string (picklable); the parsed election and its power tables
+    are cached in the worker process.
+    """
     try:
-        election = _cached_election(election_raw)
+        election = _cached_election(election_raw, allow_test_group)
         check_ballot(election, parse_ballot(election, ballot_raw))
     except RecordError as exc:
         return str(exc)
@@ -348,6 +356,8 @@ def check_plaintext(election: Election, plaintext: Sequence[Sequence[int]]) -> N
         if isinstance(q, NonHomomorphicQuestion):
             try:
                 top = max_value(election.group)
+                if len(row) > max_values(election.group):
+                    raise ValueError(f"{what}: too many answers to fit in one group element")
             except EmbeddingError as exc:
                 raise ValueError(str(exc)) from None
             if any(not 0 <= v <= top for v in row):

@@ -19,6 +19,7 @@ from typing import Any
 from gmpy2 import mpz
 
 from keys.credentials import BASE58_DIGITS
+from keys.embedding import max_values
 from keys.group import TEST_256, Group, GroupError, group_by_name, to_str
 from keys.hashing import hjson
 from tally.errors import RecordError
@@ -269,10 +270,15 @@ def make_election(
     if not isinstance(template, Mapping):
         raise RecordError("the election template must be a JSON object")
     questions = _parse_questions(template, "template")
-    if any(isinstance(q, NonHomomorphicQuestion) for q in questions) and group.embedding is None:
-        raise RecordError(
-            f"non-homomorphic questions need a group with an embedding, not {group.name}"
-        )
+    for i, q in enumerate(questions):
+        if not isinstance(q, NonHomomorphicQuestion):
+            continue
+        if group.embedding is None:
+            raise RecordError(
+                f"non-homomorphic questions need a group with an embedding, not {group.name}"
+            )
+        if len(q.answers) > max_values(group):
+            raise RecordError(f"question {i + 1} has too many answers for one group element")
     if not group.is_element(public_key):
         raise RecordError("the election public key is not an element of the group")
     raw = serialize_election(
