@@ -1,0 +1,53 @@
+"""The demo's staged session keeps its promises for every size it accepts (no server)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from voting import demo_plan as p
+
+
+@given(st.integers(9, 700))
+def test_staged_outcomes(n: int) -> None:
+    att = p.attendance(n)
+    present = att.present(n)
+    voters = len(present)
+    assert voters * 3 >= n * 2  # quorum
+    assert att.absent and (att.on_leave or n < 20)
+
+    motion = Counter(p.motion_choices(voters, n))
+    assert motion[p.YES] * 2 > n and motion[p.SKIP] == 1
+    assert sum(motion.values()) == voters
+
+    projects = p.project_choices(voters)
+    assert all(len(b) == p.PROJECTS_SELECT and len(set(b)) == len(b) for b in projects)
+    counts = Counter(x for b in projects for x in b)
+    ranked = sorted(p.PROJECTS, key=lambda x: -counts[x])
+    assert counts[ranked[p.PROJECTS_SELECT - 1]] > counts[ranked[p.PROJECTS_SELECT]]
+
+    ballots = p.election_choices(voters, n)
+    assert all(sum(v == p.YES for v in b.values()) <= p.SEATS for b in ballots)
+    yes = [sum(b[c] == p.YES for b in ballots) for c in p.CANDIDATES]
+    assert yes[0] > yes[1] > yes[2] == yes[3]  # a tie across the last seat
+    assert yes[2] * 2 > n  # both tied candidates have a majority
+
+    tied = list(p.CANDIDATES[2:])
+    revote = p.revote_choices(voters, n, tied)
+    assert all(sum(v == p.YES for v in b.values()) <= 1 for b in revote)
+    r = [sum(b[c] == p.YES for b in revote) for c in tied]
+    assert r[0] * 2 > n and r[0] > r[1]
+
+
+def test_roster_names_are_distinct() -> None:
+    names = [d.name for d in p.roster(700)]
+    assert len(set(names)) == 700
+    assert p.roster_csv(p.roster(2)).splitlines()[0] == "name,delegation,seat"
+
+
+def test_too_few_deputies_are_refused() -> None:
+    with pytest.raises(ValueError):
+        p.attendance(8)
