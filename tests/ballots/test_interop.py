@@ -1,0 +1,202 @@
+"""Ballots and elections against the real belenios-tool 2.0, in both directions.
+
+Each setup is a tiny election of 3 voters made by belenios-tool as in its examples/demo.sh.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keys.group import BELENIOS_2048, RFC_3526_2048, Group
+from keys.hashing import hjson
+from tally.ballot import check_ballot, check_ballot_raw, create_ballot, parse_ballot
+from tally.credentials import parse_public_credentials, serialize_public_credentials
+from tally.election import Election, make_election, parse_election
+from tally.errors import RecordError
+
+pytestmark = pytest.mark.belenios
+
+TEMPLATE: dict[str, Any] = {
+    "description": '关于《某某决议（草案）》的表决 "引号" \\ / \t 第二行\n',
+    "name": "某县第十八届人民代表大会第三次会议",
+    "questions": [
+        {"answers": ["赞成", "反对"], "blank": True, "min": 1, "max": 1, "question": "是否通过？"},
+        {"answers": [f"候选人{i + 1}" for i in range(12)], "min": 0, "max": 10, "question": "选举"},
+    ],
+    "administrator": "大会秘书处",
+}
+
+TEMPLATE_NH: dict[str, Any] = {
+    "description": "Description of the election.",
+    "name": "Name of the election",
+    "questions": [
+        {"answers": ["Answer 1", "Answer 2"], "min": 0, "max": 1, "question": "Question 1?"},
+        {
+            "type": "NonHomomorphic",
+            "value": {"answers": ["甲", "乙", "丙"], "question": "排序"},
+            "extra": {"method": "Schulze", "blank": True},
+        },
+    ],
+}
+
+
+def _tool(exe: str, cwd: Path, *args: str, stdin: str | None = None) -> str:
+    env = {**os.environ, "BELENIOS_USE_URANDOM": "1"}
+    proc = subprocess.run(
+        [exe, *args], cwd=cwd, input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"belenios-tool {' '.join(args)} failed: {proc.stderr}")
+    return proc.stdout
+
+
+@dataclass
+class Setup:
+    exe: str
+    dir: Path
+    uuid: str
+    group: Group
+    election_json: str  # as written to election.json, final newline removed
+    credentials: list[str]  # private credentials, in .privcreds order
+
+    def archive_files(self) -> list[tuple[str, str]]:
+        bel = next(self.dir.glob("*.bel"))
+        out = []
+        with tarfile.open(bel) as tar:
+            for member in tar.getmembers():
+                f = tar.extractfile(member)
+                assert f is not None
+                out.append((member.name, io.TextIOWrapper(f, encoding="utf-8").read()))
+        return out
+
+    def election(self) -> Election:
+        return parse_election(self.election_json)
+
+    def add_ballot(self, raw: str) -> None:
+        _tool(self.exe, self.dir, "archive", "add-event", "--type=Ballot", stdin=raw + "\n")
+
+    def tool_ballot(self, index: int, vote: list[list[int]]) -> str:
+        (self.dir / "cred").write_text(self.credentials[index] + "\n")
+        (self.dir / "vote").write_text(json.dumps(vote) + "\n")
+        out = _tool(
+            self.exe,
+            self.dir,
+            "election",
+            "generate-ballot",
+            "--privcred",
+            "cred",
+            "--ballot",
+            "vote",
+        )
+        return out.rstrip("\n")
+
+
+def _setup(exe: str, d: Path, group: Group, template: dict[str, Any]) -> Setup:
+    uuid = _tool(exe, d, "setup", "generate-token").strip()
+    g = ["--group", group.name]
+    _tool(exe, d, "setup", "generate-credentials", "--uuid", uuid, *g, "--count", "3")
+    privcreds = next(d.glob("*.privcreds"))
+    credentials = [line.split()[1] for line in privcreds.read_text().splitlines()]
+    next(d.glob("*.pubcreds")).rename(d / "public_creds.json")
+    _tool(exe, d, "setup", "generate-trustee-key", *g)
+    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
+    _tool(exe, d, "setup", "make-trustees")
+    (d / "template.json").write_text(json.dumps(template, ensure_ascii=False))
+    _tool(exe, d, "setup", "make-election", "--uuid", uuid, *g, "--template", "template.json")
+    election_json = (d / "election.json").read_text(encoding="utf-8").removesuffix("\n")
+    _tool(exe, d, "archive", "init")
+    return Setup(exe, d, uuid, group, election_json, credentials)
+
+
+@pytest.fixture(scope="module")
+def hom(belenios_tool: str, tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    return _setup(belenios_tool, tmp_path_factory.mktemp("hom"), BELENIOS_2048, TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def nh(belenios_tool: str, tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    return _setup(belenios_tool, tmp_path_factory.mktemp("nh"), RFC_3526_2048, TEMPLATE_NH)
+
+
+@pytest.mark.parametrize("which", ["hom", "nh"])
+def test_our_election_equals_belenios_tool_output(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    s: Setup = request.getfixturevalue(which)
+    trustees = json.loads((s.dir / "trustees.json").read_text())
+    public_key = s.group.parse_element(trustees[0][1]["public_key"])
+    template = TEMPLATE if which == "hom" else TEMPLATE_NH
+    ours = make_election(template, uuid=s.uuid, group=s.group, public_key=public_key)
+    assert ours.raw == s.election_json
+    files = s.archive_files()
+    # The archive stores election, trustees, public credentials, setup data, in this order.
+    assert files[1][1] == s.election_json
+    assert ours.fingerprint == hjson(files[1][1])
+    creds_raw = files[3][1]
+    creds = parse_public_credentials(s.group, creds_raw)
+    assert len(creds) == 3
+    assert serialize_public_credentials(creds) == creds_raw
+
+
+def test_belenios_ballot_passes_our_checks_and_ours_pass_belenios_verify(hom: Setup) -> None:
+    election = hom.election()
+    tool_raw = hom.tool_ballot(0, [[0, 1, 0], [1] * 10 + [0, 0]])
+    ballot = parse_ballot(election, tool_raw)
+    check_ballot(election, ballot)
+    assert check_ballot_raw(hom.election_json, tool_raw) is None
+    hom.add_ballot(tool_raw)
+
+    ours = [
+        create_ballot(election, hom.credentials[1], [[1, 0, 0], [0] * 12]),
+        create_ballot(election, hom.credentials[2], [[0, 0, 1], [0, 1] * 6]),
+    ]
+    for b in ours:
+        hom.add_ballot(b.raw)
+    out = _tool(hom.exe, hom.dir, "election", "verify")
+    assert "error" not in out.lower()
+
+    # A ballot changed after signing is refused by both.
+    tampered = ours[0].raw.replace('"challenge":"', '"challenge":"1', 1)
+    assert check_ballot_raw(hom.election_json, tampered) is not None
+    with pytest.raises(RecordError):
+        check_ballot(election, parse_ballot(election, tampered))
+
+
+def test_nh_ballots_both_ways_and_decrypted_by_belenios(nh: Setup) -> None:
+    election = nh.election()
+    tool_raw = nh.tool_ballot(0, [[1, 0], [1, 2, 3]])
+    check_ballot(election, parse_ballot(election, tool_raw))
+    nh.add_ballot(tool_raw)
+    ours = [
+        create_ballot(election, nh.credentials[1], [[0, 1], [3, 0, 255]]),
+        create_ballot(election, nh.credentials[2], [[0, 0], [0, 0, 0]]),
+    ]
+    for b in ours:
+        nh.add_ballot(b.raw)
+    _tool(nh.exe, nh.dir, "election", "verify")
+
+    # Let belenios-tool tally, shuffle and decrypt: our vectors come out unchanged.
+    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=EndBallots", stdin="")
+    et = _tool(nh.exe, nh.dir, "election", "compute-encrypted-tally")
+    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=EncryptedTally", stdin=et)
+    sh = _tool(nh.exe, nh.dir, "election", "shuffle", "--trustee-id=1")
+    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=Shuffle", stdin=sh)
+    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=EndShuffles", stdin="")
+    key = next(nh.dir.glob("*.privkey")).name
+    pd = _tool(nh.exe, nh.dir, "election", "decrypt", "--privkey", key, "--trustee-id", "1")
+    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=PartialDecryption", stdin=pd)
+    res = _tool(nh.exe, nh.dir, "election", "compute-result")
+    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=Result", stdin=res)
+    _tool(nh.exe, nh.dir, "election", "verify")
+    result = json.loads(res.splitlines()[0])["result"]
+    assert result[0] == [1, 1]
+    assert sorted(result[1]) == sorted([[1, 2, 3], [3, 0, 255], [0, 0, 0]])
