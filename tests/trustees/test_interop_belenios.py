@@ -1,0 +1,320 @@
+"""Trustees, ceremony, decryption and result against the real belenios-tool 2.0, both ways."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from keys import keyfile
+from keys.group import BELENIOS_2048 as G
+from tally.decryption import (
+    check_partial_decryption,
+    combine_factors,
+    compute_partial_decryption,
+    owned_partial_decryption,
+    parse_owned_partial_decryption,
+    parse_partial_decryption,
+)
+from tally.election import parse_election
+from tally.result import compute_result, parse_result
+from tally.trustees import (
+    check_trustees,
+    combined_public_key,
+    parse_trustees,
+    serialize_trustees,
+    trustee_slots,
+)
+from tests.trustees.belenios_election import (
+    EXPECTED,
+    GROUP_OPT,
+    belenios_ceremony,
+    copy_dir,
+    make_election,
+    parse_tally,
+    read_setup,
+    run,
+)
+
+pytestmark = pytest.mark.belenios
+
+
+@pytest.fixture(scope="module")
+def belenios_made(belenios_tool: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An election whose keys all come from belenios-tool: Single + Pedersen 2 of 3."""
+    d = tmp_path_factory.mktemp("belenios_made")
+    belenios_ceremony(belenios_tool, d, 3, 2)
+    run(belenios_tool, d, "setup", "generate-trustee-key", *GROUP_OPT)
+    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
+    (d / "tally.json").write_text(make_election(belenios_tool, d))
+    return d
+
+
+def _renda(d: Path, *args: str, stdin: str = "") -> str:
+    return run(sys.executable, d, "-m", "voting.cli", *args, stdin=stdin)
+
+
+def test_belenios_trustees_parse_and_check(belenios_made: Path) -> None:
+    setup = read_setup(belenios_made)
+    trustees = parse_trustees(G, setup.trustees)
+    assert serialize_trustees(trustees) == setup.trustees
+    check_trustees(G, trustees)
+    election = parse_election(setup.election)
+    assert combined_public_key(G, trustees) == election.public_key
+    assert [s.owner for s in trustee_slots(trustees)] == [1, 2, 3, 4]
+
+
+def test_belenios_decryptions_check_and_combine_with_ours(
+    belenios_tool: str, belenios_made: Path, tmp_path: Path
+) -> None:
+    d = copy_dir(belenios_made, tmp_path / "e")
+    setup = read_setup(d)
+    election = parse_election(setup.election)
+    trustees = parse_trustees(G, setup.trustees)
+    slots = trustee_slots(trustees)
+    tally = parse_tally(G, (d / "tally.json").read_text())
+    out = run(
+        belenios_tool,
+        d,
+        "election",
+        "decrypt",
+        "--privkey",
+        next(d.glob("*.privkey")).name,
+        "--trustee-id",
+        "1",
+    )
+    lines = {1: out.splitlines()}
+    keys = sorted(d.glob("*.key"))
+    for owner, key in ((3, keys[1]), (4, keys[2])):
+        out = run(
+            belenios_tool,
+            d,
+            "election",
+            "decrypt-threshold",
+            "--key",
+            key.name,
+            "--decryption-key",
+            f"{key.stem}.dkey",
+            "--trustee-id",
+            str(owner),
+        )
+        lines[owner] = out.splitlines()
+    partials = {}
+    for owner, (pd_raw, owned_raw) in lines.items():
+        pd = parse_partial_decryption(G, pd_raw)
+        assert pd.serialize() == pd_raw
+        check_partial_decryption(
+            G, election.fingerprint, slots[owner - 1].key.public_key, tally, pd
+        )
+        assert parse_owned_partial_decryption(owned_raw) == owned_partial_decryption(owner, pd_raw)
+        assert owned_partial_decryption(owner, pd_raw).serialize() == owned_raw
+        partials[owner] = pd
+        run(
+            belenios_tool,
+            d,
+            "archive",
+            "add-event",
+            "--type=PartialDecryption",
+            stdin=f"{pd_raw}\n{owned_raw}\n",
+        )
+    ours = compute_result(election, trustees, tally, partials, total_weight=3)
+    assert [list(r) for r in ours.result] == EXPECTED
+    theirs = run(belenios_tool, d, "election", "compute-result").strip()
+    assert ours.serialize() == theirs
+    assert parse_result(election, theirs) == ours
+    factors = combine_factors(G, trustees, partials)
+    assert len(factors) == 2
+
+
+def test_our_decryptions_pass_belenios(
+    belenios_tool: str, belenios_made: Path, tmp_path: Path
+) -> None:
+    """Partial decryptions by Renda, with key files written by belenios-tool."""
+    d = copy_dir(belenios_made, tmp_path / "e")
+    setup = read_setup(d)
+    election = parse_election(setup.election)
+    trustees = parse_trustees(G, setup.trustees)
+    tally = parse_tally(G, (d / "tally.json").read_text())
+    keys = sorted(d.glob("*.key"))
+    private = {
+        1: keyfile.read_private_key(G, next(d.glob("*.privkey"))),
+        2: keyfile.read_threshold_private_key(G, keys[0], d / f"{keys[0].stem}.dkey"),
+    }
+    partials = {}
+    for owner, x in private.items():
+        pd = compute_partial_decryption(G, election.fingerprint, x, tally)
+        raw = pd.serialize()
+        run(
+            belenios_tool,
+            d,
+            "archive",
+            "add-event",
+            "--type=PartialDecryption",
+            stdin=f"{raw}\n{owned_partial_decryption(owner, raw).serialize()}\n",
+        )
+        partials[owner] = pd
+    # one threshold trustee with belenios-tool, to mix both
+    out = run(
+        belenios_tool,
+        d,
+        "election",
+        "decrypt-threshold",
+        "--key",
+        keys[2].name,
+        "--decryption-key",
+        f"{keys[2].stem}.dkey",
+        "--trustee-id",
+        "4",
+    )
+    run(belenios_tool, d, "archive", "add-event", "--type=PartialDecryption", stdin=out)
+    partials[4] = parse_partial_decryption(G, out.splitlines()[0])
+    ours = compute_result(election, trustees, tally, partials, total_weight=3)
+    theirs = run(belenios_tool, d, "election", "compute-result").strip()
+    assert ours.serialize() == theirs
+    run(belenios_tool, d, "archive", "add-event", "--type=Result", stdin=ours.serialize() + "\n")
+    run(belenios_tool, d, "election", "verify")
+
+
+def test_our_ceremony_and_keys_accepted_by_belenios(belenios_tool: str, tmp_path: Path) -> None:
+    """Certificates, polynomials, voutputs and key files by `renda keys`; belenios-tool
+    checks them (steps 2, 4, 6 give the same bytes), makes the election and decrypts."""
+    d = tmp_path
+    thr = ("keys", "threshold", *GROUP_OPT)
+    for _ in range(3):
+        _renda(d, *thr, "--step", "1")
+    certs = sorted(d.glob("*.cert"))
+    (d / "certs.jsons").write_text("".join(p.read_text() for p in certs))
+    run(
+        belenios_tool,
+        d,
+        "setup",
+        "generate-trustee-key-threshold",
+        *GROUP_OPT,
+        "--certs",
+        "certs.jsons",
+        "--step",
+        "2",
+    )
+    polys = "".join(
+        _renda(
+            d,
+            *thr,
+            "--certs",
+            "certs.jsons",
+            "--key",
+            f"{c.stem}.key",
+            "--step",
+            "3",
+            "--threshold",
+            "2",
+        )
+        for c in certs
+    )
+    (d / "polynomials.jsons").write_text(polys)
+    (d / "ours").mkdir()
+    _renda(
+        d / "ours",
+        *thr,
+        "--certs",
+        "../certs.jsons",
+        "--step",
+        "4",
+        "--polynomials",
+        "../polynomials.jsons",
+    )
+    run(
+        belenios_tool,
+        d,
+        "setup",
+        "generate-trustee-key-threshold",
+        *GROUP_OPT,
+        "--certs",
+        "certs.jsons",
+        "--step",
+        "4",
+        "--polynomials",
+        "polynomials.jsons",
+    )
+    for c in certs:
+        assert (d / f"{c.stem}.vinput").read_text() == (d / "ours" / f"{c.stem}.vinput").read_text()
+    voutputs = "".join(
+        _renda(
+            d,
+            *thr,
+            "--certs",
+            "certs.jsons",
+            "--key",
+            f"{c.stem}.key",
+            "--step",
+            "5",
+            stdin=(d / f"{c.stem}.vinput").read_text(),
+        )
+        for c in certs
+    )
+    ours = _renda(
+        d / "ours",
+        *thr,
+        "--certs",
+        "../certs.jsons",
+        "--step",
+        "6",
+        "--polynomials",
+        "../polynomials.jsons",
+        stdin=voutputs,
+    )
+    theirs = run(
+        belenios_tool,
+        d,
+        "setup",
+        "generate-trustee-key-threshold",
+        *GROUP_OPT,
+        "--certs",
+        "certs.jsons",
+        "--step",
+        "6",
+        "--polynomials",
+        "polynomials.jsons",
+        stdin=voutputs,
+    )
+    assert ours == theirs
+    for c in certs:  # our .dkey files are private
+        assert (d / "ours" / f"{c.stem}.dkey").stat().st_mode & 0o777 == 0o600
+        assert (d / f"{c.stem}.key").stat().st_mode & 0o777 == 0o600
+    (d / "threshold.json").write_text(ours)
+    _renda(d, "keys", "generate", *GROUP_OPT)
+    assert next(d.glob("*.privkey")).stat().st_mode & 0o777 == 0o600
+    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
+    make_election(belenios_tool, d)
+    setup = read_setup(d)
+    check_trustees(G, parse_trustees(G, setup.trustees))
+    out = run(
+        belenios_tool,
+        d,
+        "election",
+        "decrypt",
+        "--privkey",
+        next(d.glob("*.privkey")).name,
+        "--trustee-id",
+        "1",
+    )
+    run(belenios_tool, d, "archive", "add-event", "--type=PartialDecryption", stdin=out)
+    for owner, c in ((2, certs[0]), (4, certs[2])):
+        out = run(
+            belenios_tool,
+            d,
+            "election",
+            "decrypt-threshold",
+            "--key",
+            f"{c.stem}.key",
+            "--decryption-key",
+            f"ours/{c.stem}.dkey",
+            "--trustee-id",
+            str(owner),
+        )
+        run(belenios_tool, d, "archive", "add-event", "--type=PartialDecryption", stdin=out)
+    result = run(belenios_tool, d, "election", "compute-result")
+    election = parse_election(setup.election)
+    assert [list(r) for r in parse_result(election, result).result] == EXPECTED
+    run(belenios_tool, d, "archive", "add-event", "--type=Result", stdin=result)
+    run(belenios_tool, d, "election", "verify")
