@@ -25,6 +25,7 @@ a 反对, eligibility) belong to the rules engine, not to the encoding.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
@@ -220,3 +221,44 @@ def decode_ballot(layout: ElectionLayout, values: Sequence[int]) -> DecodedBallo
                     f"write-in {s + 1} holds {value}, not a roster number (1-{layout.roster_max})"
                 )
     return DecodedBallot(marks, tuple(write_ins), tuple(problems))
+
+
+def layout_of_question(question: Any) -> ElectionLayout | None:
+    """The layout of a parsed non-homomorphic question, or None if it is not an election ballot.
+
+    ``question`` has ``answers`` and ``extra`` (``tally.election.NonHomomorphicQuestion``).
+    """
+    extra = getattr(question, "extra", None)
+    if not isinstance(extra, Mapping) or extra.get("method") != METHOD:
+        return None
+    return layout_from_question(tuple(getattr(question, "answers", ())), extra)
+
+
+def random_ballot(
+    layout: ElectionLayout, rng: random.Random, *, overvote_rate: float = 0.05
+) -> ElectionBallot:
+    """A random ballot for simulations: lawful, except an overvote now and then.
+
+    Lawful means at most ``seats`` choices (赞成 plus write-ins), each write-in paired with a
+    反对 for a listed candidate, no write-in when any candidate got 弃权, and a mark for every
+    candidate unless the layout allows none.
+    """
+    c = len(layout.candidates)
+    allowed = [Mark.FOR, Mark.AGAINST, Mark.ABSTAIN]
+    if layout.allow_unmarked:
+        allowed.append(Mark.UNMARKED)
+    marks = [rng.choice(allowed) for _ in range(c)]
+    overvote = rng.random() < overvote_rate
+    fors = [i for i, m in enumerate(marks) if m == Mark.FOR]
+    if not overvote:
+        for i in fors[layout.seats :]:
+            marks[i] = Mark.AGAINST
+    approvals = sum(1 for m in marks if m == Mark.FOR)
+    write_ins: list[int | None] = [None] * layout.seats
+    if Mark.ABSTAIN not in marks:
+        against = sum(1 for m in marks if m == Mark.AGAINST)
+        room = layout.seats - approvals if not overvote else layout.seats
+        count = rng.randint(0, max(0, min(room, against, layout.seats)))
+        for slot in range(count):
+            write_ins[slot] = rng.randint(1, layout.roster_max)
+    return ElectionBallot(tuple(marks), tuple(write_ins))

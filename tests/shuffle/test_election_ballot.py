@@ -145,3 +145,36 @@ def test_largest_layout_fits_one_rfc_3526_element() -> None:
     assert group_decode(RFC_3526_2048, x, layout.length) == values
     with pytest.raises(ValueError):
         group_encode(RFC_3526_2048, [255] * (MAX_INTS + 1))
+
+
+def test_random_ballots_are_lawful_unless_overvoting() -> None:
+    import random
+
+    from tally.election_ballot import random_ballot
+
+    rng = random.Random(4)
+    layout = ElectionLayout(("甲", "乙", "丙", "丁"), 2, 300)
+    seen_write_in = seen_overvote = False
+    for _ in range(400):
+        b = random_ballot(layout, rng, overvote_rate=0.1)
+        choices = sum(m == Mark.FOR for m in b.marks) + sum(w is not None for w in b.write_ins)
+        writes = sum(w is not None for w in b.write_ins)
+        assert Mark.UNMARKED not in b.marks
+        if writes:
+            seen_write_in = True
+            assert Mark.ABSTAIN not in b.marks
+            assert writes <= sum(m == Mark.AGAINST for m in b.marks)
+        seen_overvote |= choices > layout.seats
+        assert decode_ballot(layout, encode_ballot(layout, b)).ballot() == b
+    assert seen_write_in and seen_overvote
+
+
+def test_layout_of_question() -> None:
+    from tally.election import parse_question
+    from tally.election_ballot import layout_of_question
+
+    layout = ElectionLayout(("张三",), 1, 70000, True)
+    q = parse_question(question_json(layout, "镇长"))
+    assert layout_of_question(q) == layout
+    plain = parse_question({"type": "NonHomomorphic", "value": {"answers": ["a"], "question": "?"}})
+    assert layout_of_question(plain) is None
