@@ -45,6 +45,7 @@ from tally.election import (
     make_election,
     parse_election,
 )
+from tally.election_ballot import encode_ballot, layout_of_question, random_ballot
 from tally.encrypted_tally import (
     TallyInput,
     question_sizes,
@@ -93,6 +94,10 @@ def random_plaintext(election: Election, rng: random.Random) -> list[list[int]]:
     out: list[list[int]] = []
     for q in election.questions:
         if isinstance(q, NonHomomorphicQuestion):
+            layout = layout_of_question(q)  # a 人大 election ballot (docs/ballots.md)
+            if layout is not None:
+                out.append(encode_ballot(layout, random_ballot(layout, rng)))
+                continue
             top = min(max_value(election.group), len(q.answers))
             out.append([rng.randint(0, top) for _ in q.answers])
             continue
