@@ -259,11 +259,24 @@ def schema() -> dict[str, Any]:
 
 
 def _validate_schema(data: object) -> None:
-    validator = jsonschema.Draft202012Validator(schema())
+    full = schema()
+    validator = jsonschema.Draft202012Validator(full)
     err = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if err is not None:
-        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-        raise RulesError(f"rules document, at {where}: {err.message}")
+    if err is None:
+        return
+    path = list(err.absolute_path)
+    instance = err.instance
+    kind = instance.get("kind") if isinstance(instance, Mapping) else None
+    if err.validator == "oneOf" and isinstance(kind, str) and kind in full["$defs"]:
+        # a poll of a known kind: report what is wrong with it as that kind
+        sub = dict(full["$defs"][kind], **{"$defs": full["$defs"]})
+        inner = jsonschema.exceptions.best_match(
+            jsonschema.Draft202012Validator(sub).iter_errors(instance)
+        )
+        if inner is not None:
+            err, path = inner, path + list(inner.absolute_path)
+    where = "/".join(str(p) for p in path) or "(top level)"
+    raise RulesError(f"rules document, at {where}: {err.message}")
 
 
 def _settings(base: Settings, data: Mapping[str, Any] | None) -> Settings:
@@ -399,7 +412,7 @@ def parse_document(text: str, *, source: str = "rules") -> object:
 
     Only ``true`` / ``false`` are booleans (YAML 1.2), so ``yes`` and ``no`` stay strings."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise RulesError(f"{source}: not valid YAML or JSON: {exc}") from None
 

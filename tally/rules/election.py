@@ -161,7 +161,10 @@ def supplementary_poll(
     top = rng.maximum if rng.maximum < UNBOUNDED else 0
     max_candidates = seats + top if top else 0
     ids = tuple(i for i, _ in order)
-    reason = f"{seats} seat(s) unfilled: fewer candidates won 全体代表过半数 than seats"
+    reason = (
+        f"获得全体代表过半数选票的人数少于应选名额，不足的{seats}名另行选举，由大会决定在本次"
+        "会议或下次会议进行（地方组织法 第二十九条第二款）"
+    )
 
     def follow(
         spec: ElectionPoll | None, source: CandidateSource, ids: tuple[str, ...]
@@ -211,8 +214,8 @@ def tie_revote_poll(poll: ElectionPoll, alloc: Allocation, names: dict[str, str]
     return NextPoll(
         kind=NextKind.TIE_REVOTE,
         reason=(
-            f"{len(alloc.tied)} candidates tied across the last {alloc.tie_seats} seat(s) "
-            "(地方组织法 第二十九条第一款)"
+            f"{len(alloc.tied)}人票数相等，不能确定最后{alloc.tie_seats}个名额的当选人，"
+            "就票数相等的人再次投票（地方组织法 第二十九条第一款）"
         ),
         seats=alloc.tie_seats,
         spec=spec,

@@ -26,6 +26,7 @@ from tally.rules.projects import decide_projects
 from tally.rules.removal import decide_removal
 from tally.rules.report import build_report
 from tally.rules.result import (
+    VERDICT_LABELS,
     CandidateSource,
     ItemResult,
     ItemStatus,
@@ -52,7 +53,7 @@ def _rerun(poll: Poll, verdict: Verdict) -> NextPoll:
     seats = poll.seats if isinstance(poll, ElectionPoll) else 0
     return NextPoll(
         kind=NextKind.RERUN,
-        reason=f"the vote as a whole is invalid ({verdict.value}); it is held again in full",
+        reason=f"本次投票{VERDICT_LABELS[verdict]}，由主席团决定重新投票",
         seats=seats,
         spec=spec,
         candidate_source=CandidateSource.LISTED,

@@ -170,7 +170,7 @@ def decide_projects(poll: ProjectPoll, counts: Counts, total: int) -> ProjectRes
     )
     nxt: list[NextPoll] = []
     if alloc.tied:
-        reason = f"{len(alloc.tied)} projects tied across the last {alloc.tie_seats} place(s)"
+        reason = f"{len(alloc.tied)}个项目赞成票数相等，不能确定最后{alloc.tie_seats}个入选名额"
         if poll.settings.project_tie is ProjectTie.REVOTE:
             spec = replace(
                 poll,
@@ -210,8 +210,8 @@ def decide_projects(poll: ProjectPoll, counts: Counts, total: int) -> ProjectRes
             NextPoll(
                 kind=NextKind.PRESIDIUM,
                 reason=(
-                    f"{alloc.unfilled} place(s) unfilled: fewer projects than N cleared the "
-                    "floor; not filled automatically"
+                    f"达到赞成票要求的项目少于应选数，空缺{alloc.unfilled}项，不自动递补，"
+                    "提请主席团决定"
                 ),
                 seats=alloc.unfilled,
                 spec=None,

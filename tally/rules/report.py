@@ -40,6 +40,12 @@ KIND_LABELS = {
     PollKind.REMOVAL: "罢免",
 }
 UNMARKED_LABELS = {Unmarked.ABSTAIN: "弃权", Unmarked.YES: "赞成", Unmarked.VOID: "废票"}
+SOURCE_LABELS = {
+    "listed": "",
+    "first_round_order": "按第一次投票得票多少的顺序确定",
+    "nomination": "原候选人不足，须依法重新提名",
+    "presidium": "按得票顺序确定时遇票数相等，由主席团决定",
+}
 PROJECT_VOID = {"duplicate": "同一项目重复选择", "overvote": "所选项目多于应选数"}
 
 
@@ -71,8 +77,10 @@ class FollowUp:
     label: str
     reason: str
     seats: int
-    candidates: tuple[str, ...]
+    candidates: tuple[str, ...]  # names, in first-round order
     candidate_source: str
+    min_candidates: int
+    max_candidates: int  # 0: no upper limit
 
 
 @dataclass(frozen=True)
@@ -186,14 +194,17 @@ def build_report(rules: SessionRules, poll: Poll, outcome: Outcome, counts: Coun
         for i in outcome.items
         if i.status in (ItemStatus.ELECTED, ItemStatus.SELECTED, ItemStatus.PASSED)
     )
+    names = {i.id: i.name for i in outcome.items}
     follow = tuple(
         FollowUp(
             kind=n.kind.value,
             label=NEXT_LABELS[n.kind],
             reason=n.reason,
             seats=n.seats,
-            candidates=n.candidates,
+            candidates=tuple(names.get(c, c) for c in n.candidates),
             candidate_source=n.candidate_source.value,
+            min_candidates=n.min_candidates,
+            max_candidates=n.max_candidates,
         )
         for n in outcome.next_polls
     )
@@ -334,6 +345,14 @@ def report_to_text(report: CountReport) -> str:
     lines += ["", f"结果：{report.summary}"]
     for f in report.follow_ups:
         lines.append(f"{f.label}：{f.reason}")
+        if f.candidates or f.candidate_source != "listed":
+            lines.append(
+                f"  候选人：{SOURCE_LABELS.get(f.candidate_source, '')}"
+                + ("：" + "、".join(f.candidates) if f.candidates else "")
+            )
+        if f.kind == "supplementary":
+            upper = f"至{f.max_candidates}" if f.max_candidates else "以上"
+            lines.append(f"  候选人数：{f.min_candidates}{upper}名，应选{f.seats}名")
     lines.append("")
     for s in report.signatures:
         lines.append(f"{s.role}：{s.name or ''}    签名：{s.signature or '________'}")
