@@ -96,35 +96,44 @@ def belenios_ceremony(tool: str, d: Path, n: int, threshold: int) -> None:
     (d / "threshold.json").write_text(out)
 
 
-def make_election(tool: str, d: Path) -> str:
-    """From public_keys.jsons and threshold.json in d: trustees, election, 3 ballots, tally.
+NH_TEMPLATE: dict[str, Any] = {
+    "description": "nh",
+    "name": "nh",
+    "questions": [
+        {"answers": ["yes", "no"], "min": 0, "max": 1, "question": "Q1"},
+        {"type": "NonHomomorphic", "value": {"answers": ["x", "y", "z"], "question": "Q2"}},
+    ],
+}
+NH_VOTES = [[[1, 0], [1, 2, 3]], [[0, 1], [0, 0, 7]], [[1, 0], [255, 0, 1]]]
+NH_GROUP_OPT = ("--group", "RFC-3526-2048")
+
+
+def make_election(
+    tool: str,
+    d: Path,
+    template: dict[str, Any] = TEMPLATE,
+    votes: list[list[list[int]]] = VOTES,
+    group_opt: tuple[str, str] = GROUP_OPT,
+) -> str:
+    """From public_keys.jsons and threshold.json in d: trustees, election, ballots, tally.
 
     Returns the encrypted tally line printed by compute-encrypted-tally."""
     uuid = run(tool, d, "setup", "generate-token").strip()
-    run(
-        tool,
-        d,
-        "setup",
-        "generate-credentials",
-        "--uuid",
-        uuid,
-        *GROUP_OPT,
-        "--count",
-        str(len(VOTES)),
-    )
+    count = str(len(votes))
+    run(tool, d, "setup", "generate-credentials", "--uuid", uuid, *group_opt, "--count", count)
     next(d.glob("*.pubcreds")).rename(d / "public_creds.json")
     privcreds = next(d.glob("*.privcreds"))
     creds = [line.split()[1] for line in privcreds.read_text().splitlines() if line.strip()]
     run(tool, d, "setup", "make-trustees")
     (d / "threshold.json").unlink(missing_ok=True)
-    (d / "template.json").write_text(json.dumps(TEMPLATE))
+    (d / "template.json").write_text(json.dumps(template))
     run(
-        tool, d, "setup", "make-election", "--uuid", uuid, *GROUP_OPT, "--template", "template.json"
+        tool, d, "setup", "make-election", "--uuid", uuid, *group_opt, "--template", "template.json"
     )
     run(tool, d, "archive", "init")
     for name in ("election.json", "trustees.json", "public_creds.json"):
         (d / name).unlink()
-    for cred, vote in zip(creds, VOTES, strict=True):
+    for cred, vote in zip(creds, votes, strict=True):
         (d / "cred.txt").write_text(cred + "\n")
         (d / "vote.json").write_text(json.dumps(vote) + "\n")
         ballot = run(

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
 from keys import keyfile
+from keys.elgamal import Ciphertext
 from keys.group import BELENIOS_2048 as G
+from keys.group import RFC_3526_2048
 from tally.decryption import (
     check_partial_decryption,
     combine_factors,
@@ -29,6 +32,9 @@ from tally.trustees import (
 from tests.trustees.belenios_election import (
     EXPECTED,
     GROUP_OPT,
+    NH_GROUP_OPT,
+    NH_TEMPLATE,
+    NH_VOTES,
     belenios_ceremony,
     copy_dir,
     make_election,
@@ -317,4 +323,40 @@ def test_our_ceremony_and_keys_accepted_by_belenios(belenios_tool: str, tmp_path
     election = parse_election(setup.election)
     assert [list(r) for r in parse_result(election, result).result] == EXPECTED
     run(belenios_tool, d, "archive", "add-event", "--type=Result", stdin=result)
+    run(belenios_tool, d, "election", "verify")
+
+
+def test_non_homomorphic_after_belenios_shuffle(belenios_tool: str, tmp_path: Path) -> None:
+    """Our decryption and result on a shuffled non-homomorphic tally (RFC-3526-2048)."""
+    d = tmp_path
+    run(belenios_tool, d, "setup", "generate-trustee-key", *NH_GROUP_OPT)
+    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
+    line = make_election(belenios_tool, d, NH_TEMPLATE, NH_VOTES, NH_GROUP_OPT)
+    shuffle = run(belenios_tool, d, "election", "shuffle", "--trustee-id", "1")
+    run(belenios_tool, d, "archive", "add-event", "--type=Shuffle", stdin=shuffle)
+    run(belenios_tool, d, "archive", "add-event", "--type=EndShuffles")
+    group = RFC_3526_2048
+    setup = read_setup(d)
+    election = parse_election(setup.election)
+    trustees = parse_trustees(group, setup.trustees)
+    tally = parse_tally(group, line)
+    shuffled = json.loads(shuffle.splitlines()[0])["ciphertexts"]
+    tally[1] = [Ciphertext.from_json(group, c) for c in shuffled[0]]
+    x = keyfile.read_private_key(group, next(d.glob("*.privkey")))
+    pd = compute_partial_decryption(group, election.fingerprint, x, tally)
+    raw = pd.serialize()
+    run(
+        belenios_tool,
+        d,
+        "archive",
+        "add-event",
+        "--type=PartialDecryption",
+        stdin=f"{raw}\n{owned_partial_decryption(1, raw).serialize()}\n",
+    )
+    ours = compute_result(election, trustees, tally, {1: pd}, total_weight=3)
+    assert ours.result[0] == (2, 1)
+    assert sorted(ours.result[1]) == sorted(tuple(v[1]) for v in NH_VOTES)
+    theirs = run(belenios_tool, d, "election", "compute-result").strip()
+    assert ours.serialize() == theirs
+    run(belenios_tool, d, "archive", "add-event", "--type=Result", stdin=theirs + "\n")
     run(belenios_tool, d, "election", "verify")
