@@ -91,7 +91,7 @@ class _Msg(BaseModel):
 
 
 class Hello(_Msg):
-    """Kiosk's answer to ``challenge``: signature over statements.hello_payload(device_id, nonce)."""
+    """Answer to ``challenge``: signature over statements.hello_payload(device_id, nonce)."""
 
     type: Literal["hello"] = "hello"
     device_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]

@@ -1,0 +1,394 @@
+"""The FastAPI application: HTTP API and the websockets /ws/kiosk, /ws/trustee, /ws/display.
+
+See docs/protocol.md. Every route checks its role; every refused action answers
+``{"detail": {"code": ..., "message": ...}}`` and changes nothing.
+"""
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, WebSocket
+from fastapi.responses import FileResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.websockets import WebSocketDisconnect
+
+from tally import messages as m
+from voting.config import ServerConfig
+from voting.hub import Connection, server_id
+from voting.qr import qr_png
+from voting.service import ActionError, Principal, SessionService
+
+log = logging.getLogger("renda.app")
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RosterBody(_Body):
+    csv: str = Field(max_length=2 * 1024 * 1024)
+
+
+class EnrolBody(_Body):
+    code: str = Field(max_length=64)
+    device_public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ScrutineerBody(_Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CeremonyBody(_Body):
+    threshold: int = Field(ge=0, le=100)
+
+
+class PollBody(_Body):
+    title: str = Field(min_length=1, max_length=500)
+    kind: str = Field(pattern=r"^(motion|projects|election|confirmation|other)$")
+    template: dict[str, Any]
+    rules: dict[str, Any] | None = None
+    last_press_valid: bool = False
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    service = SessionService(config)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await service.startup()
+        try:
+            yield
+        finally:
+            await service.shutdown()
+
+    app = FastAPI(title="Renda session server", lifespan=lifespan)
+    app.state.service = service
+
+    @app.exception_handler(ActionError)
+    async def _action_error(_request: Request, exc: ActionError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": {"code": exc.code, "message": exc.message}}, status_code=exc.status
+        )
+
+    def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        token = None
+        if authorization and authorization.lower().startswith("bearer "):
+            token = authorization[7:].strip()
+        return service.authenticate(token)
+
+    Who = Annotated[Principal, Depends(principal)]
+
+    def staff(*roles: str) -> Callable[[Principal], Principal]:
+        def check(p: Who) -> Principal:
+            service.require(p, *roles)
+            return p
+
+        return check
+
+    Secretariat = Annotated[Principal, Depends(staff("secretariat"))]
+    Viewer = Annotated[Principal, Depends(staff("secretariat", "chair", "display"))]
+
+    # -- session, roster, enrolment, attendance ------------------------------------------
+
+    @app.get("/api/session")
+    async def session_info(p: Viewer) -> dict[str, Any]:
+        return {**service.session_info(), "total": await service.deputies_count()}
+
+    @app.post("/api/roster")
+    async def roster(body: RosterBody, p: Secretariat) -> dict[str, Any]:
+        return {"deputies": await service.import_roster(body.csv)}
+
+    @app.get("/api/deputies")
+    async def deputies(p: Secretariat) -> list[dict[str, Any]]:
+        return await service.list_deputies()
+
+    @app.get("/api/deputies/{deputy_id}/card.png")
+    async def card(deputy_id: int, p: Secretariat) -> Response:
+        code = await service.enrolment_code(deputy_id)
+        png = await asyncio.to_thread(qr_png, code)
+        return Response(png, media_type="image/png")
+
+    @app.post("/api/enrol")
+    async def enrol(body: EnrolBody) -> dict[str, Any]:
+        return await service.enrol(body.code.strip().upper(), body.device_public_key)
+
+    @app.post("/api/deputies/{deputy_id}/{action}")
+    async def attendance_action(deputy_id: int, action: str, p: Secretariat) -> dict[str, Any]:
+        status = {"checkin": "present", "leave": "leave", "absent": "absent"}.get(action)
+        if status is None:
+            raise HTTPException(404, {"code": "not_found", "message": f"no action {action!r}"})
+        return await service.set_attendance(deputy_id, status, p.role)
+
+    @app.get("/api/attendance")
+    async def attendance(p: Viewer) -> dict[str, Any]:
+        return await service.attendance()
+
+    # -- scrutineers and the ceremony -------------------------------------------------------
+
+    @app.post("/api/scrutineers")
+    async def scrutineers(body: ScrutineerBody, p: Secretariat) -> dict[str, Any]:
+        return await service.add_scrutineer(body.name)
+
+    @app.post("/api/ceremony")
+    async def ceremony(body: CeremonyBody, p: Secretariat) -> dict[str, Any]:
+        return await service.start_ceremony(body.threshold)
+
+    @app.get("/api/ceremony")
+    async def ceremony_status(p: Viewer) -> dict[str, Any]:
+        return await service.ceremony_status()
+
+    # -- polls --------------------------------------------------------------------------------
+
+    @app.post("/api/polls")
+    async def create_poll(body: PollBody, p: Secretariat) -> dict[str, Any]:
+        return await service.create_poll(
+            body.title, body.kind, body.template, body.rules, body.last_press_valid
+        )
+
+    @app.get("/api/polls")
+    async def polls(p: Viewer) -> list[dict[str, Any]]:
+        return await service.list_polls()
+
+    @app.get("/api/polls/{poll_id}")
+    async def poll(poll_id: str, p: Viewer) -> dict[str, Any]:
+        return await service.get_poll(poll_id)
+
+    ACTIONS: dict[str, tuple[tuple[str, ...], Callable[[str, str], Awaitable[dict[str, Any]]]]] = {
+        "open": (("secretariat",), service.open_poll),
+        "start": (("secretariat",), service.finish_collection),
+        "close": (("secretariat", "chair"), service.close_poll),
+        "publish": (("secretariat", "chair"), service.publish),
+        "withdraw": (("secretariat",), service.withdraw),
+        "void": (("secretariat",), service.void),
+        "rerun": (("secretariat",), service.rerun),
+    }
+
+    @app.post("/api/polls/{poll_id}/{action}")
+    async def poll_action(poll_id: str, action: str, p: Who) -> dict[str, Any]:
+        if action not in ACTIONS:
+            raise HTTPException(404, {"code": "not_found", "message": f"no action {action!r}"})
+        roles, fn = ACTIONS[action]
+        service.require(p, *roles)
+        return await fn(poll_id, p.role)
+
+    # -- public record ------------------------------------------------------------------------
+
+    @app.get("/record/index.json")
+    async def record_index() -> dict[str, Any]:
+        from voting.record import public_index
+
+        return await public_index(service)
+
+    @app.get("/record/polls/{poll_id}/{name}")
+    async def record_archive(poll_id: str, name: str) -> FileResponse:
+        info = await service.get_poll(poll_id)
+        if info["state"] not in ("closed", "tallied", "published") or name != f"{info['uuid']}.bel":
+            raise HTTPException(404, {"code": "not_found", "message": "no such record file"})
+        return FileResponse(service._archive_path(poll_id), media_type="application/x-tar")
+
+    # -- websockets ---------------------------------------------------------------------------
+
+    async def receive(ws: WebSocket, limit: int) -> str | None:
+        """Next text frame, or None when the peer left. Binary frames count as text."""
+        msg = await ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            return None
+        text = msg.get("text")
+        if text is None:
+            data = msg.get("bytes") or b""
+            if len(data) > limit:
+                return "\x00" * (limit + 1)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                return "\x00"
+        return str(text)
+
+    async def send_error(conn: Connection, code: str, message: str, reply_to: str | None) -> None:
+        try:
+            code_enum = m.ErrorCode(code)
+        except ValueError:
+            code_enum = m.ErrorCode.INTERNAL
+        await conn.send(
+            m.Error(id=server_id(), reply_to=reply_to, code=code_enum, message=message[:2000])
+        )
+
+    async def guarded(conn: Connection, frame_id: str | None, coro: Awaitable[Any]) -> None:
+        try:
+            await coro
+        except ActionError as exc:
+            await send_error(conn, exc.code, exc.message, frame_id)
+        except Exception:
+            log.exception("error while handling a message")
+            await send_error(conn, "internal", "server fault; nothing was stored", frame_id)
+
+    @app.websocket("/ws/kiosk")
+    async def ws_kiosk(ws: WebSocket) -> None:
+        await ws.accept()
+        conn = Connection(ws.send_text, "kiosk")
+        nonce = secrets.token_hex(32)
+        await conn.send(
+            m.Challenge(id=server_id(), nonce=nonce, server_public_key=service.server_public_key)
+        )
+        frame = await receive(ws, m.MAX_KIOSK_FRAME)
+        if frame is None:
+            return
+        try:
+            hello = m.parse_client_message("kiosk", frame)
+            if not isinstance(hello, m.Hello):
+                raise m.MessageError(m.ErrorCode.UNAUTHENTICATED, "send hello first")
+            deputy_id, device_key = await service.kiosk_hello(hello, nonce)
+        except m.MessageError as exc:
+            await send_error(conn, exc.code, exc.message, m.message_id(frame))
+            await ws.close(4401)
+            return
+        except ActionError as exc:
+            await send_error(conn, exc.code, exc.message, m.message_id(frame))
+            await ws.close(4401)
+            return
+        conn.deputy_id = deputy_id
+        service.hub.add(conn)
+        tasks: set[asyncio.Task[Any]] = set()
+        try:
+            await service._welcome(conn, hello.id)
+            while True:
+                frame = await receive(ws, m.MAX_KIOSK_FRAME)
+                if frame is None:
+                    break
+                try:
+                    msg = m.parse_client_message("kiosk", frame)
+                except m.MessageError as exc:
+                    await send_error(conn, exc.code, exc.message, m.message_id(frame))
+                    continue
+                if isinstance(msg, m.Ping):
+                    await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
+                elif isinstance(msg, m.Hello):
+                    await send_error(conn, "bad_type", "already authenticated", msg.id)
+                elif isinstance(msg, m.CredentialMsg):
+                    await guarded(conn, msg.id, service.receive_credential(conn, msg, device_key))
+                elif isinstance(msg, m.Cast):
+
+                    async def do_cast(msg: m.Cast = msg) -> None:
+                        ack = await service.cast(msg)
+                        await conn.send(ack)
+
+                    task = asyncio.create_task(guarded(conn, msg.id, do_cast()))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            service.hub.remove(conn)
+            # let in-flight casts finish storing (their acks may not arrive; the kiosk resends)
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def staff_auth(
+        ws: WebSocket, endpoint: str, roles: tuple[str, ...]
+    ) -> tuple[Connection, Principal] | None:
+        await ws.accept()
+        conn = Connection(ws.send_text, endpoint)
+        limit = m.MAX_TRUSTEE_FRAME if endpoint == "trustee" else m.MAX_DISPLAY_FRAME
+        frame = await receive(ws, limit)
+        if frame is None:
+            return None
+        try:
+            msg = m.parse_client_message(endpoint, frame)  # type: ignore[arg-type]
+            if not isinstance(msg, m.Auth):
+                raise ActionError(m.ErrorCode.UNAUTHENTICATED, "send auth first")
+            p = service.authenticate(msg.token)
+            service.require(p, *roles)
+        except m.MessageError as exc:
+            await send_error(conn, exc.code, exc.message, m.message_id(frame))
+            await ws.close(4401)
+            return None
+        except ActionError as exc:
+            code = exc.code if exc.code != "unauthenticated" else "unauthenticated"
+            await send_error(conn, code, exc.message, m.message_id(frame))
+            await ws.close(4401)
+            return None
+        conn.role = p.role
+        conn.trustee_index = p.trustee_index
+        await conn.send(
+            m.Authenticated(
+                id=server_id(),
+                reply_to=msg.id,
+                role=p.role,  # type: ignore[arg-type]
+                name=p.name[:1000],
+                session=service.session_name[:1000],
+                trustee_index=p.trustee_index,
+            )
+        )
+        return conn, p
+
+    @app.websocket("/ws/trustee")
+    async def ws_trustee(ws: WebSocket) -> None:
+        from voting import ceremony
+        from voting.tallying import pending_for_trustee
+
+        auth = await staff_auth(ws, "trustee", ("scrutineer",))
+        if auth is None:
+            return
+        conn, p = auth
+        service.hub.add(conn)
+        try:
+            assert p.trustee_index is not None
+            await ceremony.resend(service, p.trustee_index)
+            await pending_for_trustee(service, p.trustee_index)
+            while True:
+                frame = await receive(ws, m.MAX_TRUSTEE_FRAME)
+                if frame is None:
+                    break
+                try:
+                    msg = m.parse_client_message("trustee", frame)
+                except m.MessageError as exc:
+                    await send_error(conn, exc.code, exc.message, m.message_id(frame))
+                    continue
+                if isinstance(msg, m.Ping):
+                    await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
+                elif isinstance(msg, m.CeremonyReply):
+                    await guarded(conn, msg.id, ceremony.receive(service, p, msg))
+                elif isinstance(msg, m.PartialDecryptionMsg):
+                    await guarded(conn, msg.id, service.receive_partial_decryption(p, msg))
+                else:
+                    await send_error(conn, "bad_type", f"{msg.type} is not expected here", msg.id)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            service.hub.remove(conn)
+
+    @app.websocket("/ws/display")
+    async def ws_display(ws: WebSocket) -> None:
+        auth = await staff_auth(ws, "display", ("display", "chair", "secretariat"))
+        if auth is None:
+            return
+        conn, _p = auth
+        conn.role = "display"
+        service.hub.add(conn)
+        try:
+            att = await service.attendance()
+            await conn.send(m.Attendance(id=server_id(), **att))  # type: ignore[arg-type]
+            while True:
+                frame = await receive(ws, m.MAX_DISPLAY_FRAME)
+                if frame is None:
+                    break
+                try:
+                    msg = m.parse_client_message("display", frame)
+                except m.MessageError as exc:
+                    await send_error(conn, exc.code, exc.message, m.message_id(frame))
+                    continue
+                if isinstance(msg, m.Ping):
+                    await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
+        except WebSocketDisconnect:
+            pass
+        finally:
+            service.hub.remove(conn)
+
+    return app

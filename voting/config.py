@@ -1,0 +1,57 @@
+"""Server settings and the session folder (``renda serve --data DIR``).
+
+DIR/session.db          SQLite database (WAL), unless a database URL is given
+DIR/server.key          the server's Ed25519 signing key (raw seed, mode 0600)
+DIR/trustee.key         the server's Belenios trustee private key (decimal, mode 0600)
+DIR/tokens.json         staff bearer tokens (mode 0600)
+DIR/archives/<poll>.bel one Belenios archive per poll
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    data_dir: Path
+    database_url: str | None = None  # None: SQLite file in data_dir
+    schema: str | None = None  # PostgreSQL schema (search_path), for tests
+    group: str = "BELENIOS-2048"
+    allow_test_group: bool = False  # RENDA-TEST-256: fast tests only, never a real session
+    session_name: str = "Renda session"
+    workers: int = 2  # processes checking ballots
+    archive_sync: bool = True  # fsync archive events (only benchmarks turn it off)
+    collect_timeout: float = 30.0  # seconds to wait for credentials before issuing anyway
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'session.db'}"
+
+    @property
+    def archives(self) -> Path:
+        return self.data_dir / "archives"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600, durably."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def read_tokens(data_dir: Path) -> dict[str, Any]:
+    """The staff tokens written at the first start: secretariat, chair, display, scrutineers."""
+    data: dict[str, Any] = json.loads((Path(data_dir) / "tokens.json").read_text("utf-8"))
+    return data

@@ -1,0 +1,81 @@
+"""Live connections: kiosks by deputy, scrutineers by trustee index, displays."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from tally.messages import dump
+
+log = logging.getLogger("renda.hub")
+_ids = itertools.count(1)
+
+
+def server_id() -> str:
+    return f"s{next(_ids)}"
+
+
+@dataclass(eq=False)
+class Connection:
+    """One websocket peer; ``send_text`` is the websocket's send."""
+
+    send_text: Callable[[str], Awaitable[None]]
+    role: str
+    deputy_id: int | None = None
+    trustee_index: int | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def send(self, message: BaseModel) -> bool:
+        try:
+            async with self.lock:
+                await self.send_text(dump(message))
+            return True
+        except Exception:  # a peer that went away; it reconnects and catches up
+            return False
+
+
+class Hub:
+    def __init__(self) -> None:
+        self.kiosks: dict[int, set[Connection]] = {}
+        self.trustees: dict[int, set[Connection]] = {}
+        self.displays: set[Connection] = set()
+
+    def add(self, conn: Connection) -> None:
+        if conn.role == "kiosk" and conn.deputy_id is not None:
+            self.kiosks.setdefault(conn.deputy_id, set()).add(conn)
+        elif conn.role == "scrutineer" and conn.trustee_index is not None:
+            self.trustees.setdefault(conn.trustee_index, set()).add(conn)
+        else:
+            self.displays.add(conn)
+
+    def remove(self, conn: Connection) -> None:
+        for table in (self.kiosks, self.trustees):
+            for key, conns in list(table.items()):
+                conns.discard(conn)
+                if not conns:
+                    del table[key]
+        self.displays.discard(conn)
+
+    async def to_deputy(self, deputy_id: int, message: BaseModel) -> int:
+        sent = 0
+        for conn in list(self.kiosks.get(deputy_id, ())):
+            sent += await conn.send(message)
+        return sent
+
+    async def to_trustee(self, index: int, message: BaseModel) -> int:
+        sent = 0
+        for conn in list(self.trustees.get(index, ())):
+            sent += await conn.send(message)
+        return sent
+
+    async def to_all_kiosks(self, make: Callable[[], BaseModel]) -> None:
+        conns = [c for cs in self.kiosks.values() for c in cs]
+        await asyncio.gather(*(c.send(make()) for c in conns))
+
+    async def to_displays(self, make: Callable[[], BaseModel]) -> None:
+        await asyncio.gather(*(c.send(make()) for c in list(self.displays)))

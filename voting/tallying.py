@@ -1,0 +1,419 @@
+"""After a close: EndBallots, encrypted tally, partial decryptions, result, rules outcome.
+
+Every step is idempotent and driven by what the archive and the database already hold, so the
+server resumes a tally after a restart. Database first, archive second; on recovery the
+archive is completed from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tally import messages as m
+from tally.archive import read_archive
+from tally.errors import RecordError
+from voting.hub import server_id
+from voting.models import BallotRow, Issuance, PartialDecryptionRow, Poll, Staff, Vote, Voter
+
+if TYPE_CHECKING:
+    from voting.service import Principal, SessionService
+
+log = logging.getLogger("renda.tally")
+
+SERVER_TRUSTEE_ID = 1  # the server's Single key is the first trustees item
+
+
+def _encrypted_tally(election_raw: str, allow_test: bool, ballots: list[str]) -> tuple[str, int]:
+    from tally.ballot import parse_ballot
+    from tally.election import parse_election
+    from tally.encrypted_tally import (
+        compute_encrypted_tally,
+        serialize_encrypted_tally,
+        tallied_order,
+    )
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    parsed = [parse_ballot(election, raw) for raw in ballots]
+    ordered = tallied_order(parsed, lambda b: b.credential.digits(10))
+    et = compute_encrypted_tally(election, ordered, [1] * len(ordered))
+    return serialize_encrypted_tally(et), len(ordered)
+
+
+def _server_partial(election_raw: str, allow_test: bool, et_raw: str, private_key: Any) -> str:
+    from tally.decryption import compute_partial_decryption
+    from tally.election import parse_election
+    from tally.encrypted_tally import parse_encrypted_tally
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    et = parse_encrypted_tally(election.group, et_raw)
+    pd = compute_partial_decryption(election.group, election.fingerprint, private_key, et)
+    return pd.serialize()
+
+
+def _check_partial(
+    election_raw: str, allow_test: bool, trustees_raw: str, et_raw: str, owner: int, raw: str
+) -> None:
+    from tally.decryption import check_partial_decryption, parse_partial_decryption
+    from tally.election import parse_election
+    from tally.encrypted_tally import parse_encrypted_tally
+    from tally.trustees import parse_trustees, trustee_slots
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    group = election.group
+    slots = trustee_slots(parse_trustees(group, trustees_raw))
+    if not 1 <= owner <= len(slots):
+        raise RecordError(f"there is no trustee {owner}")
+    pd = parse_partial_decryption(group, raw)
+    et = parse_encrypted_tally(group, et_raw)
+    check_partial_decryption(group, election.fingerprint, slots[owner - 1].key.public_key, et, pd)
+
+
+def _needed(trustees_raw: str, group: Any) -> list[tuple[list[int], int]]:
+    """For each trustees item: the trustee ids in it and how many of them must decrypt."""
+    from tally.trustees import PedersenTrustees, parse_trustees
+
+    out: list[tuple[list[int], int]] = []
+    next_id = 1
+    for item in parse_trustees(group, trustees_raw).items:
+        if isinstance(item, PedersenTrustees):
+            ids = list(range(next_id, next_id + item.size))
+            out.append((ids, item.threshold))
+            next_id += item.size
+        else:
+            out.append(([next_id], 1))
+            next_id += 1
+    return out
+
+
+def _complete(needed: list[tuple[list[int], int]], have: set[int]) -> bool:
+    return all(len(have & set(ids)) >= k for ids, k in needed)
+
+
+def _result(
+    election_raw: str,
+    allow_test: bool,
+    trustees_raw: str,
+    et_raw: str,
+    partials: dict[int, str],
+    total_weight: int,
+) -> str:
+    from tally.decryption import parse_partial_decryption
+    from tally.election import parse_election
+    from tally.encrypted_tally import parse_encrypted_tally
+    from tally.result import compute_result
+    from tally.trustees import parse_trustees
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    group = election.group
+    result = compute_result(
+        election,
+        parse_trustees(group, trustees_raw),
+        parse_encrypted_tally(group, et_raw),
+        {k: parse_partial_decryption(group, v) for k, v in partials.items()},
+        total_weight=total_weight,
+    )
+    return result.serialize()
+
+
+async def advance(service: SessionService, poll_id: str) -> None:
+    """Move a closed poll as far as possible towards ``tallied``."""
+    rt = service.runtimes.get(poll_id)
+    if rt is None or rt.writer is None:
+        return
+    allow_test = service.config.allow_test_group
+    async with rt.lock:
+        poll = await service.db(lambda s: service._poll(s, poll_id))
+        if poll.state != "closed":
+            return
+        assert poll.election and poll.trustees
+        writer = rt.writer
+        last = writer.last_event.type if writer.last_event else None
+        if last in ("Setup", "Ballot"):
+            await asyncio.to_thread(writer.end_ballots)
+            last = "EndBallots"
+        if poll.encrypted_tally is None:
+
+            def ballots(s: Session) -> list[str]:
+                return list(
+                    s.scalars(
+                        select(BallotRow.raw)
+                        .join(Vote, Vote.ballot_id == BallotRow.id)
+                        .where(Vote.poll_id == poll_id)
+                    )
+                )
+
+            raws = await service.db(ballots)
+            et_raw, n = await asyncio.to_thread(_encrypted_tally, poll.election, allow_test, raws)
+            await service.db(
+                lambda s: s.execute(
+                    update(Poll).where(Poll.id == poll_id).values(encrypted_tally=et_raw)
+                )
+            )
+            poll.encrypted_tally = et_raw
+        et_raw = poll.encrypted_tally
+        if last == "EndBallots":
+            n = await service.db(
+                lambda s: len(list(s.scalars(select(Vote.id).where(Vote.poll_id == poll_id))))
+            )
+            await asyncio.to_thread(writer.add_encrypted_tally, et_raw, n, n)
+        # the server's own partial decryption
+        have = await service.db(
+            lambda s: {
+                r.trustee_id: r.raw
+                for r in s.scalars(
+                    select(PartialDecryptionRow).where(PartialDecryptionRow.poll_id == poll_id)
+                )
+            }
+        )
+        if SERVER_TRUSTEE_ID not in have:
+            raw = await asyncio.to_thread(
+                _server_partial, poll.election, allow_test, et_raw, service.server_trustee_private
+            )
+            await service.db(
+                lambda s: s.add(
+                    PartialDecryptionRow(poll_id=poll_id, trustee_id=SERVER_TRUSTEE_ID, raw=raw)
+                )
+            )
+            have[SERVER_TRUSTEE_ID] = raw
+        await asyncio.to_thread(_sync_partials, writer, have)
+    if not await _maybe_finish(service, poll_id):
+        await request_decryptions(service, poll_id)
+
+
+def _sync_partials(writer: Any, have: dict[int, str]) -> None:
+    archive = read_archive(writer.path)
+    done = {owned.owner for _e, owned, _raw in archive.owned_items("PartialDecryption")}
+    if archive.result() is not None:
+        return
+    for owner in sorted(have):
+        if owner not in done:
+            writer.add_partial_decryption(owner, have[owner])
+
+
+async def request_decryptions(
+    service: SessionService, poll_id: str, index: int | None = None
+) -> None:
+    """Send a decryption request to connected scrutineers (or one) that have not answered."""
+
+    def run(s: Session) -> tuple[Poll, set[int], dict[int, int]]:
+        poll = service._poll(s, poll_id)
+        have = set(
+            s.scalars(
+                select(PartialDecryptionRow.trustee_id).where(
+                    PartialDecryptionRow.poll_id == poll_id
+                )
+            )
+        )
+        staff = {
+            st.trustee_index: st.trustee_index + 1
+            for st in s.scalars(select(Staff).where(Staff.role == "scrutineer"))
+            if st.trustee_index is not None
+        }
+        return poll, have, staff
+
+    poll, have, staff = await service.db(run)
+    if poll.state != "closed" or not poll.encrypted_tally:
+        return
+    assert poll.uuid and poll.election and poll.trustees
+    for trustee_index, trustee_id in staff.items():
+        if index is not None and trustee_index != index:
+            continue
+        if trustee_id in have:
+            continue
+        await service.hub.to_trustee(
+            trustee_index,
+            m.DecryptionRequest(
+                id=server_id(),
+                poll_id=poll_id,
+                uuid=poll.uuid,
+                election=poll.election,
+                trustees=poll.trustees,
+                encrypted_tally=poll.encrypted_tally,
+                trustee_id=trustee_id,
+            ),
+        )
+
+
+async def pending_for_trustee(service: SessionService, index: int) -> None:
+    polls = await service.db(
+        lambda s: list(s.scalars(select(Poll.id).where(Poll.state == "closed")))
+    )
+    for poll_id in polls:
+        await request_decryptions(service, poll_id, index)
+
+
+async def receive_partial(
+    service: SessionService, principal: Principal, msg: m.PartialDecryptionMsg
+) -> None:
+    from voting.service import ActionError
+
+    if principal.trustee_index is None or msg.trustee_id != principal.trustee_index + 1:
+        raise ActionError(
+            m.ErrorCode.FORBIDDEN, "this scrutineer is not trustee " + str(msg.trustee_id)
+        )
+    rt = service.runtimes.get(msg.poll_id)
+    poll = await service.db(lambda s: s.get(Poll, msg.poll_id))
+    if poll is None:
+        raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
+    if poll.state != "closed" or rt is None or rt.writer is None or not poll.encrypted_tally:
+        raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting decryption")
+    assert poll.election and poll.trustees
+    try:
+        await asyncio.to_thread(
+            _check_partial,
+            poll.election,
+            service.config.allow_test_group,
+            poll.trustees,
+            poll.encrypted_tally,
+            msg.trustee_id,
+            msg.partial_decryption,
+        )
+    except (RecordError, ValueError) as exc:
+        raise ActionError(m.ErrorCode.INVALID_DECRYPTION, str(exc)[:500]) from None
+    from voting.upsert import insert_ignore
+
+    async with rt.lock:
+        if rt.writer is None:
+            return
+
+        def run(s: Session) -> dict[int, str]:
+            insert_ignore(
+                s,
+                PartialDecryptionRow,
+                {"poll_id": poll.id, "trustee_id": msg.trustee_id, "raw": msg.partial_decryption},
+                ["poll_id", "trustee_id"],
+            )
+            return {
+                r.trustee_id: r.raw
+                for r in s.scalars(
+                    select(PartialDecryptionRow).where(PartialDecryptionRow.poll_id == poll.id)
+                )
+            }
+
+        have = await service.db(run)
+        await asyncio.to_thread(_sync_partials, rt.writer, have)
+    await _maybe_finish(service, poll.id)
+
+
+async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
+    """Compute the result once enough partial decryptions are in; True when tallied."""
+    rt = service.runtimes.get(poll_id)
+    if rt is None or rt.writer is None:
+        return False
+    allow_test = service.config.allow_test_group
+    async with rt.lock:
+        poll = await service.db(lambda s: service._poll(s, poll_id))
+        if poll.state != "closed" or rt.writer is None:
+            return poll.state in ("tallied", "published")
+        assert poll.election and poll.trustees and poll.encrypted_tally
+        have = await service.db(
+            lambda s: {
+                r.trustee_id: r.raw
+                for r in s.scalars(
+                    select(PartialDecryptionRow).where(PartialDecryptionRow.poll_id == poll_id)
+                )
+            }
+        )
+        needed = _needed(poll.trustees, service.group)
+        if not _complete(needed, set(have)):
+            return False
+        # only the partial decryptions already in the archive are used (all of them)
+        archive = await asyncio.to_thread(read_archive, rt.writer.path)
+        in_archive = {o.owner for _e, o, _r in archive.owned_items("PartialDecryption")}
+        partials = {k: v for k, v in have.items() if k in in_archive}
+        counts_n = await service.db(
+            lambda s: len(list(s.scalars(select(Vote.id).where(Vote.poll_id == poll_id))))
+        )
+        result_raw = await asyncio.to_thread(
+            _result,
+            poll.election,
+            allow_test,
+            poll.trustees,
+            poll.encrypted_tally,
+            partials,
+            max(counts_n, 1),
+        )
+        if archive.result() is None:
+            await asyncio.to_thread(rt.writer.add_result, result_raw)
+
+        def counts(s: Session) -> dict[str, Any]:
+            from voting.models import Deputy
+
+            total = len(list(s.scalars(select(Deputy.id))))
+            voters = len(list(s.scalars(select(Voter.deputy_id).where(Voter.poll_id == poll_id))))
+            issued = len(
+                list(s.scalars(select(Issuance.deputy_id).where(Issuance.poll_id == poll_id)))
+            )
+            return {
+                "total": total,
+                "present": voters,
+                "issued": issued,
+                "received": counts_n,
+                "result": json.loads(result_raw)["result"],
+            }
+
+        count_data = await service.db(counts)
+        outcome = evaluate_outcome(poll, count_data)
+
+        def finish(s: Session) -> Poll:
+            p = service._poll(s, poll_id)
+            service._transition(
+                s,
+                p,
+                "tally",
+                result=result_raw,
+                counts=json.dumps(count_data, ensure_ascii=False),
+                outcome=json.dumps(outcome, ensure_ascii=False) if outcome is not None else None,
+            )
+            service.audit(s, "server", "poll_tallied", poll_id)
+            return p
+
+        await service.db(finish)
+        rt.writer.close()
+        rt.writer = None
+        service.runtimes.pop(poll_id, None)
+    await create_followups(service, poll_id, outcome)
+    await service._status_to_displays(poll_id)
+    return True
+
+
+def evaluate_outcome(poll: Poll, counts: dict[str, Any]) -> dict[str, Any] | None:
+    """The rules engine's outcome for the poll's rules and counts (None without rules)."""
+    if not poll.rules:
+        return None
+    try:
+        from voting.outcome import outcome_for
+    except ImportError:
+        return {"error": "the rules engine is not available"}
+    try:
+        return outcome_for(json.loads(poll.rules), poll, counts)
+    except Exception as exc:  # the rules engine refuses: say so in the outcome
+        log.warning("rules engine on %s: %s", poll.id, exc)
+        return {"error": str(exc)[:1000]}
+
+
+async def create_followups(
+    service: SessionService, poll_id: str, outcome: dict[str, Any] | None
+) -> None:
+    """Tie re-votes and 另行选举 proposed by the outcome become draft polls linked to this one."""
+    if not outcome:
+        return
+    for follow in outcome.get("followups", []) or []:
+        if not isinstance(follow, dict) or "template" not in follow:
+            continue
+        poll = await service.db(lambda s: service._poll(s, poll_id))
+        await service.create_poll(
+            follow.get("title", poll.title),
+            poll.kind,
+            follow["template"],
+            follow.get("rules", json.loads(poll.rules) if poll.rules else None),
+            poll.last_press_valid,
+            parent_id=poll_id,
+            relation=follow.get("relation", "tie_revote"),
+        )

@@ -1,0 +1,45 @@
+"""Inserts whose uniqueness the database decides (no check-then-insert), SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from voting.models import Vote
+
+
+def _insert(s: Session, table: Any) -> Any:
+    name = s.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database {name}")
+
+
+def insert_ignore(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT … ON CONFLICT (keys) DO NOTHING; True when a row was inserted."""
+    stmt = _insert(s, model.__table__).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return bool(s.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+
+
+def upsert_vote(
+    s: Session, poll_id: str, credential: str, ballot_id: int, *, replace: bool
+) -> bool:
+    """Make ``ballot_id`` the counted ballot of ``credential``.
+
+    First press valid (``replace=False``): only if the credential has none yet. Last press
+    valid: replace it. Returns True when the ballot now counts.
+    """
+    stmt = _insert(s, Vote.__table__).values(
+        poll_id=poll_id, credential=credential, ballot_id=ballot_id
+    )
+    if replace:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["poll_id", "credential"], set_={"ballot_id": ballot_id}
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["poll_id", "credential"])
+    return bool(s.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
