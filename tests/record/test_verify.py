@@ -1,0 +1,106 @@
+"""renda verify on archives at every stage, with revotes and weights, and its command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import tally.verify as verify_mod
+from tally.verify import verify_archive
+from tests.record.builder import build
+from voting.cli import main
+
+VOTES = [[[1, 0, 0], [0, 1, 1, 0]], [[0, 1, 0], [1, 0, 0, 0]], [[0, 0, 1], [0, 0, 1, 0]]]
+
+
+def _statuses(path: Path) -> dict[str, str]:
+    report = verify_archive(path, workers=1, allow_test_group=True)
+    return {c.name.split(":")[0]: c.status for c in report.checks}
+
+
+def test_archive_during_voting_passes_with_skips(tmp_path: Path) -> None:
+    built = build(tmp_path, VOTES, stop_after="Ballot")
+    report = verify_archive(built.path, workers=1, allow_test_group=True)
+    assert report.ok, report.first_failure
+    skipped = [c.name for c in report.checks if c.status == "skip"]
+    assert len(skipped) == 4  # tally, shuffles, decryptions, result: not yet
+
+
+def test_revote_counts_only_the_last_ballot(tmp_path: Path) -> None:
+    built = build(tmp_path, VOTES, revotes=[(0, [[0, 0, 1], [1, 0, 0, 0]])])
+    report = verify_archive(built.path, workers=1, allow_test_group=True)
+    assert report.ok, report.first_failure
+    result = json.loads(built.steps[-1].items[0])["result"]
+    assert result[0] == [0, 1, 2]  # voter 1 changed from the first answer to the third
+
+
+def test_weights_are_applied(tmp_path: Path) -> None:
+    built = build(tmp_path, VOTES, weights=[3, 1, 2])
+    report = verify_archive(built.path, workers=1, allow_test_group=True)
+    assert report.ok, report.first_failure
+    assert json.loads(built.steps[-1].items[0])["result"][0] == [3, 1, 2]
+    tallied = next(c for c in report.checks if c.name.startswith("tallied"))
+    assert "total weight 6" in tallied.detail
+
+
+def test_threshold_archive(tmp_path: Path) -> None:
+    built = build(tmp_path, VOTES, trustees="2-of-3")
+    report = verify_archive(built.path, workers=1, allow_test_group=True)
+    assert report.ok, report.first_failure
+
+
+def test_ballot_checks_in_a_process_pool(tmp_path: Path) -> None:
+    votes = VOTES * 3  # 9 ballots: enough to use the pool
+    built = build(tmp_path, votes)
+    report = verify_archive(built.path, workers=2, allow_test_group=True)
+    assert report.ok, report.first_failure
+    ballots = next(c for c in report.checks if c.name.startswith("ballots"))
+    assert "9 ballot(s)" in ballots.detail
+
+
+def test_test_group_is_refused_without_the_option(tmp_path: Path) -> None:
+    built = build(tmp_path, VOTES[:1])
+    report = verify_archive(built.path, workers=1)
+    assert not report.ok
+    assert "unknown group" in (report.first_failure.detail if report.first_failure else "")
+
+
+def test_shuffles_without_the_shuffle_module_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    nh = {
+        "description": "d",
+        "name": "n",
+        "questions": [{"type": "NonHomomorphic", "value": {"answers": ["a"], "question": "q"}}],
+    }
+    from tally.simulate import simulate
+
+    sim = simulate(tmp_path, nh, 2, test_group=True, workers=1)
+    assert verify_archive(sim.path, workers=1, allow_test_group=True).ok
+    monkeypatch.setattr(verify_mod, "_optional", lambda name: None)
+    report = verify_archive(sim.path, workers=1, allow_test_group=True)
+    failure = report.first_failure
+    assert failure is not None and "not supported yet" in failure.detail
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    report = verify_archive(tmp_path / "none.bel")
+    assert not report.ok
+    assert report.first_failure is not None
+    assert "does not exist" in report.first_failure.detail
+    assert [c.status for c in report.checks[1:]] == ["not run"] * 13
+
+
+def test_cli_exit_codes_and_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    built = build(tmp_path, VOTES)
+    assert main(["verify", "--test-group", "--workers", "1", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "VERIFIED" in out and "[ok  ] ballots" in out
+    blob = bytearray(built.path.read_bytes())
+    blob[-600] ^= 1  # inside the last members
+    built.path.write_bytes(bytes(blob))
+    assert main(["verify", "--test-group", str(built.path)]) == 1
+    out = capsys.readouterr().out
+    assert "REFUSED" in out and "[FAIL]" in out
