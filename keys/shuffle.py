@@ -498,9 +498,9 @@ def shuffle_proof_error(
     c_hat_n = proof.c_hat[-1] if n else h
     c_hat_ = group.div(c_hat_n, group.pow(h, u_prod))
     if proof.t1 != group.mul(group.pow(c_bar, neg_c), group.g_pow(proof.s1)):
-        return "the shuffle proof fails its check t1 (permutation commitment)"
+        return "the proof does not hold for these ciphertexts (its equation t1 fails)"
     if proof.t2 != group.mul(group.pow(c_hat_, neg_c), group.g_pow(proof.s2)):
-        return "the shuffle proof fails its check t2 (commitment chain)"
+        return "the proof does not hold for these ciphertexts (its equation t2 fails)"
     # Steps 15-16, 19-21 batched with random weights.
     rnd = secrets.randbits
     w3, w41, w42 = (rnd(_BATCH_WEIGHT_BITS) for _ in range(3))
@@ -536,7 +536,7 @@ def shuffle_proof_error(
         multi_exp(p, (proof.t3, proof.t41, proof.t42), (w3, w41, w42)),
     )
     if left != right:
-        return "the shuffle proof fails its checks t3, t4 or t̂ (re-encryption and chain)"
+        return "the proof does not hold for these ciphertexts (its equations t3, t4 or t̂ fail)"
     return None
 
 

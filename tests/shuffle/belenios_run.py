@@ -32,9 +32,16 @@ def run_tool(tool: str, cwd: Path, *args: str, stdin: str = "") -> str:
 
 
 def make_nh_archive(
-    tool: str, cwd: Path, votes: list[list[list[int]]], template: dict[str, Any] | None = None
+    tool: str,
+    cwd: Path,
+    votes: list[list[list[int]]],
+    template: dict[str, Any] | None = None,
+    trustees: int = 1,
 ) -> Path:
-    """An RFC-3526-2048 election with one trustee, the given ballots, ended and tallied."""
+    """An RFC-3526-2048 election with single trustees, the given ballots, ended and tallied.
+
+    Trustee ``i`` (1-based) has the ``i``-th ``*.privkey`` file in name order.
+    """
     uuid = run_tool(tool, cwd, "setup", "generate-token").strip()
     grp = ("--group", "RFC-3526-2048")
     run_tool(
@@ -44,7 +51,8 @@ def make_nh_archive(
         f.rename(cwd / "public_creds.json")
     for f in cwd.glob("*.privcreds"):
         f.rename(cwd / "private_creds.txt")
-    run_tool(tool, cwd, "setup", "generate-trustee-key", *grp)
+    for _ in range(trustees):
+        run_tool(tool, cwd, "setup", "generate-trustee-key", *grp)
     (cwd / "public_keys.jsons").write_text(
         "".join(f.read_text() for f in sorted(cwd.glob("*.pubkey")))
     )
@@ -102,3 +110,27 @@ def read_raw_archive(path: Path) -> RawArchive:
             elif member.name.endswith(".data.json"):
                 files[member.name.split(".")[0]] = text
     return RawArchive(files, events)
+
+
+def privkeys(cwd: Path) -> list[Path]:
+    return sorted(cwd.glob("*.privkey"))
+
+
+def decrypt_and_finish(tool: str, cwd: Path, owners: list[int]) -> str:
+    """belenios-tool partial decryptions by ``owners``, then the result; returns the result."""
+    keys = privkeys(cwd)
+    for owner in owners:
+        pd = run_tool(
+            tool,
+            cwd,
+            "election",
+            "decrypt",
+            "--privkey",
+            keys[owner - 1].name,
+            "--trustee-id",
+            str(owner),
+        )
+        run_tool(tool, cwd, "archive", "add-event", "--type=PartialDecryption", stdin=pd)
+    result = run_tool(tool, cwd, "election", "compute-result")
+    run_tool(tool, cwd, "archive", "add-event", "--type=Result", stdin=result)
+    return result
