@@ -299,24 +299,22 @@ def _coefexps(
 
 
 def _eval_commitments(group: Group, coefexps: Sequence[mpz], j: int) -> mpz:
-    """``prod_k (A_k)^(j^k)``: the commitment to ``f(j)``."""
-    acc, jk = mpz(1), mpz(1)
-    for a in coefexps:
-        acc = group.mul(acc, group.pow(a, jk))
-        jk = jk * j
+    """``prod_k (A_k)^(j^k)``: the commitment to ``f(j)`` (Horner's rule in the exponent)."""
+    acc = mpz(1)
+    for a in reversed(coefexps):
+        acc = group.mul(group.pow(acc, j), a)
     return acc
 
 
 def compute_verification_keys(group: Group, coefexps: Sequence[Sequence[mpz]]) -> list[mpz]:
-    """Verification key of trustee j: ``prod_i prod_k (A_ik)^(j^k)`` (spec §4.6.6)."""
+    """Verification key of trustee j: ``prod_i prod_k (A_ik)^(j^k)`` (spec §4.6.6), computed
+    as ``prod_k (prod_i A_ik)^(j^k)``."""
     n = len(coefexps)
-    vks = []
-    for j in range(1, n + 1):
-        vk = mpz(1)
-        for c in coefexps:
-            vk = group.mul(vk, _eval_commitments(group, c, j))
-        vks.append(vk)
-    return vks
+    t = len(coefexps[0])
+    combined = [mpz(1)] * t
+    for c in coefexps:
+        combined = [group.mul(b, a) for b, a in zip(combined, c, strict=True)]
+    return [_eval_commitments(group, combined, j) for j in range(1, n + 1)]
 
 
 def _eval_poly(group: Group, coefs: Sequence[mpz], x: int) -> mpz:

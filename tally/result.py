@@ -26,6 +26,7 @@ from tally.trustees import Trustees
 # Belenios writes a count as a JSON integer up to 2^30 - 1 and as a string above.
 _MAX_INT31 = 1073741823
 DEFAULT_LOG_BOUND = 1 << 20
+_MAX_BABY_STEPS = 1 << 17  # bounds the memory of the table
 
 HomomorphicResult = tuple[int, ...]
 NonHomomorphicResult = tuple[tuple[int, ...], ...]
@@ -115,11 +116,11 @@ def discrete_log(group: Group, h: mpz, bound: int) -> int | None:
     """The ``k`` in [0, bound] with ``g^k = h`` (baby-step giant-step), or None."""
     if bound < 0:
         return None
-    m = math.isqrt(bound) + 1
+    m = min(math.isqrt(bound) + 1, _MAX_BABY_STEPS)
     table = _baby_steps(group, m)
     giant = group.pow(group.inv(group.g), m)
     y = mpz(h)
-    for i in range(m + 1):
+    for i in range(bound // m + 1):
         j = table.get(y)
         if j is not None:
             k = i * m + j

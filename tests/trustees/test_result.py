@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 from gmpy2 import mpz
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keys.elgamal import Ciphertext, encrypt_element, encrypt_exponent
 from keys.embedding import group_encode
-from keys.group import Group
+from keys.group import TEST_256, Group
 from keys.trustee_key import generate_trustee_key
 from tally.decryption import compute_partial_decryption
 from tally.election import Election, generate_uuid, make_election
@@ -116,3 +118,11 @@ def test_bad_result_refused(group: Group, raw: str) -> None:
 def test_big_counts_written_as_strings(group: Group) -> None:
     r = Result(((1073741823, 1073741824),), (True,))
     assert r.serialize() == '{"result":[[1073741823,"1073741824"]]}'
+
+
+@given(bound=st.integers(0, 5000), data=st.data())
+@settings(max_examples=30, deadline=None)
+def test_discrete_log_property(bound: int, data: st.DataObject) -> None:
+    group = TEST_256
+    k = data.draw(st.integers(0, bound + 3))
+    assert discrete_log(group, group.g_pow(k), bound) == (k if k <= bound else None)
