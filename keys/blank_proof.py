@@ -113,10 +113,8 @@ def _commit(pw: Powers, c: Ciphertext, proof: Proof, m: int) -> tuple[mpz, mpz] 
         return None
     g_s, y_s = pw.gy_pow(resp)
     a = gmpy2.f_mod(g_s * gmpy2.powmod(c.alpha, ch, p), p)
-    b = gmpy2.f_mod(y_s * gmpy2.powmod(c.beta, ch, p), p)
-    if m:
-        b = gmpy2.f_mod(b * pw.g_pow((-m * ch) % q), p)
-    return a, b
+    beta = gmpy2.f_mod(c.beta * pw.g_inv_pow(m), p) if m else c.beta
+    return a, gmpy2.f_mod(y_s * gmpy2.powmod(beta, ch, p), p)
 
 
 def verify_blank_proof(

@@ -98,9 +98,7 @@ def iverify(
             return False
         g_s, y_s = pw.gy_pow(resp)
         commitments.append(gmpy2.f_mod(g_s * gmpy2.powmod(c.alpha, ch, p), p))
-        b = gmpy2.f_mod(y_s * gmpy2.powmod(c.beta, ch, p), p)
-        if mj:
-            b = gmpy2.f_mod(b * pw.g_pow((-mj * ch) % q), p)
-        commitments.append(b)
+        beta = gmpy2.f_mod(c.beta * pw.g_inv_pow(mj), p) if mj else c.beta
+        commitments.append(gmpy2.f_mod(y_s * gmpy2.powmod(beta, ch, p), p))
         total += ch
     return bool(iprove_hash(group, prefix, c, commitments) == total % q)

@@ -39,10 +39,19 @@ class Powers:
     def mul(self, a: mpz, b: mpz) -> mpz:
         return gmpy2.f_mod(a * b, self.group.p)
 
+    def g_inv_pow(self, m: int) -> mpz:
+        """``g ** -m`` for a small natural ``m`` (cached)."""
+        return _g_inv_pow(self.group.p, self.group.g, m)
+
 
 @lru_cache(maxsize=16)
 def _tables(p: mpz, base: mpz, bits: int) -> FixedBase:
     return FixedBase(p, base, bits)
+
+
+@lru_cache(maxsize=4096)
+def _g_inv_pow(p: mpz, g: mpz, m: int) -> mpz:
+    return gmpy2.invert(gmpy2.powmod(g, m, p), p)
 
 
 def powers(group: Group, y: mpz) -> Powers:

@@ -7,6 +7,8 @@ recomputes ``A = g^response * credential^challenge``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import gmpy2
 from gmpy2 import mpz
 
@@ -27,12 +29,17 @@ def sign(group: Group, secret: mpz, ballot_hash: str) -> Proof:
 
 
 def verify_signature(
-    group: Group, credential: mpz, ballot_hash: str, proof: Proof, *, g_pow: object = None
+    group: Group,
+    credential: mpz,
+    ballot_hash: str,
+    proof: Proof,
+    *,
+    g_pow: Callable[[mpz], mpz] | None = None,
 ) -> bool:
     """Check the signature proof against the public credential (a group member)."""
     q, p = group.q, group.p
     if not (0 <= proof.challenge < q and 0 <= proof.response < q):
         return False
-    g_s = g_pow(proof.response) if callable(g_pow) else group.g_pow(proof.response)
+    g_s = g_pow(proof.response) if g_pow is not None else group.g_pow(proof.response)
     commitment = gmpy2.f_mod(g_s * gmpy2.powmod(credential, proof.challenge, p), p)
     return bool(signature_hash(group, ballot_hash, commitment) == proof.challenge)

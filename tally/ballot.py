@@ -333,8 +333,8 @@ def check_ballot_raw(
     try:
         election = _cached_election(election_raw, allow_test_group)
         check_ballot(election, parse_ballot(election, ballot_raw))
-    except RecordError as exc:
-        return str(exc)
+    except ValueError as exc:  # RecordError, GroupError
+        return str(exc) or type(exc).__name__
     return None
 
 

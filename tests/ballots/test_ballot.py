@@ -251,3 +251,22 @@ def test_answers_cannot_be_swapped_between_ballots() -> None:
     obj["answers"][2] = json.loads(other.raw)["answers"][2]
     with pytest.raises(RecordError):
         _check_raw(compact(obj))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_random_damage_gives_a_record_error_never_a_crash(data: st.DataObject) -> None:
+    raw = BALLOT.raw
+    pos = data.draw(st.integers(0, len(raw) - 1))
+    kind = data.draw(st.sampled_from(["delete", "replace", "insert"]))
+    char = data.draw(st.sampled_from(list('0123456789{}[]",:\\ ae')))
+    if kind == "delete":
+        damaged = raw[:pos] + raw[pos + 1 :]
+    elif kind == "replace":
+        damaged = raw[:pos] + char + raw[pos + 1 :]
+    else:
+        damaged = raw[:pos] + char + raw[pos:]
+    if damaged == raw:
+        return
+    with pytest.raises(RecordError):
+        _check_raw(damaged)
