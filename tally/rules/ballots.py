@@ -2,11 +2,15 @@
 
 Input type (what a decoded non-homomorphic ballot maps onto, see docs/rules.md):
 
-``ElectionBallot(marks, write_ins)``
+``ElectionBallot(marks, write_ins, problems=())``
     ``marks``: one :class:`Mark` per listed candidate, in the order of the poll's candidate list;
     ``write_ins``: the filled write-in slots (empty slots left out), each a roster number or
     other person identifier (``str``), or a :class:`WriteIn` that also says which listed
-    candidate (by index) the write-in stands against, when the ballot layout pairs them.
+    candidate (by index) the write-in stands against, when the ballot layout pairs them;
+    ``problems``: what the decoder could not read (docs/ballots.md); any problem makes the
+    ballot void, never dropped. :func:`from_vector` maps a decoded answer vector onto this.
+
+Identifiers made only of digits are roster numbers and compare as numbers ("0007" is 7).
 
 A ballot is void (作废) when (reference §4.2–4.3):
 
@@ -17,6 +21,8 @@ A ballot is void (作废) when (reference §4.2–4.3):
 - a write-in is paired with a 弃权 (表示弃权的，不能另选他人);
 - a listed candidate, or the same person twice, is written in;
 - a box is unmarked and the rules say ``unmarked: void``;
+- the decoder reported a problem (an unknown mark code, a forbidden "no mark", a roster
+  number out of range);
 - a write-in names someone who may not hold the post and the rules say
   ``ineligible_write_in: void_ballot`` (otherwise only that entry counts for nobody).
 
@@ -25,7 +31,7 @@ A void ballot is still a returned ballot; it adds nothing to anyone.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -51,12 +57,42 @@ class WriteIn:
 class ElectionBallot:
     marks: tuple[Mark, ...]
     write_ins: tuple[str | WriteIn, ...] = ()
+    problems: tuple[str, ...] = ()
 
     def entries(self) -> tuple[WriteIn, ...]:
-        return tuple(w if isinstance(w, WriteIn) else WriteIn(w) for w in self.write_ins)
+        return tuple(
+            WriteIn(person_key(w.person), w.replaces)
+            if isinstance(w, WriteIn)
+            else WriteIn(person_key(w))
+            for w in self.write_ins
+        )
+
+
+def person_key(identifier: str) -> str:
+    """Canonical form of a person identifier: roster numbers without leading zeros."""
+    return str(int(identifier)) if identifier.isascii() and identifier.isdigit() else identifier
+
+
+MARK_CODES = {0: Mark.UNMARKED, 1: Mark.YES, 2: Mark.NO, 3: Mark.ABSTAIN}
+
+
+def from_vector(
+    marks: Sequence[int], write_ins: Sequence[int | None], problems: Sequence[str] = ()
+) -> ElectionBallot:
+    """The ballot of a decoded answer vector (docs/ballots.md: 0 未标记, 1 赞成, 2 反对,
+    3 弃权; write-in slots hold roster numbers, None for empty). A ballot with problems keeps
+    them and is void; its unreadable marks are not interpreted."""
+    if problems or any(m not in MARK_CODES for m in marks):
+        bad = tuple(problems) or ("unknown mark code",)
+        return ElectionBallot((), (), bad)
+    return ElectionBallot(
+        tuple(MARK_CODES[m] for m in marks),
+        tuple(str(w) for w in write_ins if w is not None),
+    )
 
 
 class VoidReason(StrEnum):
+    MALFORMED = "malformed"
     OVERVOTE = "overvote"
     WRITE_IN_WITHOUT_NO = "write_in_without_no"
     WRITE_IN_WITH_ABSTAIN = "write_in_with_abstain"
@@ -67,6 +103,7 @@ class VoidReason(StrEnum):
 
 
 VOID_LABELS = {
+    VoidReason.MALFORMED: "选票无法辨认",
     VoidReason.OVERVOTE: "所选人数多于应选人数",
     VoidReason.WRITE_IN_WITHOUT_NO: "另选他人未对候选人投反对票",
     VoidReason.WRITE_IN_WITH_ABSTAIN: "弃权的不能另选他人",
@@ -104,6 +141,8 @@ def read_ballot(
     """Read one election ballot under the poll's rules. A malformed ballot (wrong number of
     marks, a pairing index out of range, mixed pairing) raises :class:`RulesError`."""
     n = len(poll.candidates)
+    if ballot.problems:
+        return BallotReading(False, (VoidReason.MALFORMED,), (), (), ())
     if len(ballot.marks) != n:
         raise RulesError(
             f"election {poll.id!r}: a ballot has {len(ballot.marks)} marks for {n} candidates"
@@ -116,7 +155,7 @@ def read_ballot(
     reasons: list[VoidReason] = []
     if Mark.UNMARKED in marks:
         reasons.append(VoidReason.UNMARKED)
-    listed = {c.id for c in poll.candidates}
+    listed = {person_key(c.id) for c in poll.candidates}
     people = [w.person for w in entries]
     if any(p in listed for p in people):
         reasons.append(VoidReason.WRITE_IN_LISTED)

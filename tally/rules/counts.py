@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tally.rules.ballots import ElectionBallot, Mark, WriteIn
+from tally.rules.ballots import MARK_CODES, ElectionBallot, Mark, WriteIn, person_key
 from tally.rules.errors import RulesError
 
 MAX_ITEMS = 1_000_000
@@ -101,14 +101,20 @@ def _option(value: object, where: str) -> OptionTotals:
 
 def _election_ballot(value: object, where: str) -> ElectionBallot:
     m = _mapping(value, where)
-    unknown = set(m) - {"marks", "write_ins"}
+    unknown = set(m) - {"marks", "write_ins", "problems"}
     if unknown:
         raise RulesError(f"COUNTS {where}: unknown key(s) {', '.join(sorted(unknown))}")
+    problems = tuple(str(p) for p in _list(m.get("problems", []), f"{where}.problems"))
+    if problems:
+        return ElectionBallot((), (), problems)  # void whatever it holds
     try:
-        marks = tuple(Mark(x) for x in _list(m.get("marks"), f"{where}.marks"))
-    except ValueError:
+        marks = tuple(
+            MARK_CODES[x] if isinstance(x, int) and not isinstance(x, bool) else Mark(x)
+            for x in _list(m.get("marks"), f"{where}.marks")
+        )
+    except (ValueError, KeyError):
         raise RulesError(
-            f"COUNTS {where}.marks: each mark is yes, no, abstain or unmarked"
+            f"COUNTS {where}.marks: each mark is yes, no, abstain or unmarked (or 1, 2, 3, 0)"
         ) from None
     entries: list[str | WriteIn] = []
     for i, w in enumerate(_list(m.get("write_ins", []), f"{where}.write_ins")):
@@ -116,6 +122,8 @@ def _election_ballot(value: object, where: str) -> ElectionBallot:
             continue  # an empty slot
         if isinstance(w, str):
             entries.append(w)
+        elif isinstance(w, int) and not isinstance(w, bool) and w > 0:
+            entries.append(str(w))  # a roster number
         elif isinstance(w, Mapping) and isinstance(w.get("person"), str):
             r = w.get("replaces")
             entries.append(WriteIn(w["person"], None if r is None else _count(r, where)))
@@ -177,7 +185,7 @@ def parse_counts(data: object) -> Counts:
         )
     roster = None
     if "roster" in m:
-        roster = frozenset(str(x) for x in _list(m["roster"], "roster"))
+        roster = frozenset(person_key(str(x)) for x in _list(m["roster"], "roster"))
     sig = _mapping(m.get("signatories", {}), "signatories")
     signatories = Signatories(
         chief=str(sig.get("chief", "")),
@@ -193,13 +201,15 @@ def parse_counts(data: object) -> Counts:
         totals=totals,
         ballots=ballots,
         write_in_totals={
-            str(k): _count(v, f"write_in_totals.{k}")
+            person_key(str(k)): _count(v, f"write_in_totals.{k}")
             for k, v in _mapping(m.get("write_in_totals", {}), "write_in_totals").items()
         },
         void=_count(m.get("void", 0), "void"),
         blank=blank,
         roster=roster,
-        names={str(k): str(v) for k, v in _mapping(m.get("names", {}), "names").items()},
+        names={
+            person_key(str(k)): str(v) for k, v in _mapping(m.get("names", {}), "names").items()
+        },
         signatories=signatories,
     )
 

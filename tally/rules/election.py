@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tally.rules.allocation import Allocation, allocate, rank
-from tally.rules.ballots import ElectionBallot, Mark, read_ballot
+from tally.rules.ballots import ElectionBallot, Mark, person_key, read_ballot
 from tally.rules.config import ElectionPoll, Person, Round, TieThreshold
 from tally.rules.counts import Counts, OptionTotals
 from tally.rules.errors import RulesError
@@ -106,8 +106,9 @@ def tally_totals(poll: ElectionPoll, counts: Counts) -> ElectionTally:
             raise RulesError(
                 f"COUNTS: candidate {i} has {totals[i].cast} marks on {valid} valid ballots"
             )
+    listed_keys = {person_key(i) for i in ids}
     for person in counts.write_in_totals:
-        if person in ids:
+        if person_key(person) in listed_keys:
             raise RulesError(f"COUNTS: write_in_totals names listed candidate {person}")
     listed = tuple((c, totals[c.id]) for c in poll.candidates)
     wi = tuple(sorted(counts.write_in_totals.items(), key=lambda kv: (-kv[1], kv[0])))

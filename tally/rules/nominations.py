@@ -225,7 +225,9 @@ def write_in_eligible(poll: ElectionPoll, person: str, roster: Collection[str] |
             f"write-ins cannot be checked: only deputies may be written in "
             f"({write_in_article(poll)})"
         )
-    return person in roster
+    from tally.rules.ballots import person_key  # late: ballots imports this module
+
+    return person_key(person) in {person_key(r) for r in roster}
 
 
 # --- nominators -----------------------------------------------------------------------------

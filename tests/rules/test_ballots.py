@@ -111,7 +111,7 @@ def test_write_in_eligibility_for_deputy_only_posts() -> None:
     entry, whole = _deputies_only()
     roster = frozenset({"0001", "0002"})
     b = ElectionBallot((N, A), ("0001",))
-    assert read_ballot(entry, b, roster).write_ins == ("0001",)
+    assert read_ballot(entry, b, roster).write_ins == ("1",)  # roster numbers canonical
     outsider = ElectionBallot((N, A), ("9999",))
     r = read_ballot(entry, outsider, roster)
     assert r.valid and r.write_ins == () and r.ignored_write_ins == ("9999",)
@@ -128,3 +128,27 @@ def test_malformed_ballots_are_errors_not_void() -> None:
         read_ballot(poll(), ElectionBallot((N, A, A, A), (WriteIn("X", 7),)))
     with pytest.raises(RulesError, match="mixes"):
         read_ballot(poll(), ElectionBallot((N, N, A, A), (WriteIn("X", 0), "Y")))
+
+
+def test_decoded_vectors_map_onto_ballots() -> None:
+    from tally.rules.ballots import from_vector
+
+    b = from_vector([1, 2, 3, 0], [517, None])
+    assert b.marks == (Y, N, A, U) and b.write_ins == ("517",)
+    r = read_ballot(poll(), b)
+    assert r.valid and r.write_ins == ("517",)
+    bad = from_vector([1, 7, 0, 0], [None, None], ["candidate 2 has the unknown mark code 7"])
+    r = read_ballot(poll(), bad)
+    assert not r.valid and r.reasons == (VoidReason.MALFORMED,)
+    assert not read_ballot(poll(), from_vector([1, 9, 0, 0], [])).valid
+
+
+def test_roster_numbers_compare_as_numbers() -> None:
+    entry, _ = _deputies_only()
+    # candidates "A", "B"; a write-in 7 matches roster entry "0007"
+    r = read_ballot(entry, ElectionBallot((N, A), ("7",)), frozenset({"0007"}))
+    assert r.valid and r.write_ins == ("7",)
+    p = rules(election("vm", seats=1, cands=["0012", "0013"])).poll("vm")
+    assert isinstance(p, ElectionPoll)
+    r = read_ballot(p, ElectionBallot((N, A), ("12",)))
+    assert not r.valid and VoidReason.WRITE_IN_LISTED in r.reasons

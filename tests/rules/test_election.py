@@ -235,3 +235,18 @@ def test_totals_consistency_errors() -> None:
         run(rules(VM), counts("vm", ballots=[{"marks": ["yes"] * 4}]))
     with pytest.raises(RulesError, match="issued"):
         run(rules(VM), counts("vm", present=40, issued=41, totals=yes_totals({"A": 1}, 41)))
+
+
+def test_counts_ballots_in_the_decoder_codes() -> None:
+    poll = election("vm", seats=1, cands=["0012", "0013"])
+    ballots = (
+        [{"marks": [1, 2], "write_ins": [None]}] * 24
+        + [{"marks": [2, 2], "write_ins": [7]}] * 3
+        + [{"marks": [1, 7], "write_ins": [None], "problems": ["unknown mark code 7"]}]
+    )
+    o = run(
+        rules(poll), counts("vm", total=30, present=28, ballots=ballots, names={"0007": "王五"})
+    )
+    assert o.elected == ("0012",) and o.void_ballots == 1
+    assert dict(o.void_reasons) == {"malformed": 1}
+    assert {i.id: i.name for i in o.items}["7"] == "王五"
