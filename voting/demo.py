@@ -229,6 +229,7 @@ class Demo:
     reports: list[PollReport] = field(default_factory=list)
     scrutineers: list[Any] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    expected: int | None = None  # 应到, from the check-in
 
     def say(self, text: str = "") -> None:
         if not self.quiet:
@@ -324,6 +325,7 @@ class Demo:
         for seat in present:
             await api.post(f"/api/deputies/{seat.deputy_id}/checkin")
         a = await api.get("/api/attendance")
+        self.expected = int(a["expected"])
         self.say()
         self.say(
             table(
@@ -412,7 +414,7 @@ class Demo:
         await refresh()
         report = PollReport(poll_id, title, kind, dict(state), time.monotonic() - t0)
         self.reports.append(report)
-        self.say(render_result(report, template))
+        self.say(render_result(report, template, self.expected))
         return report
 
     # -- record ------------------------------------------------------------------------------------
@@ -479,16 +481,18 @@ def _counts(report: PollReport, template: dict[str, Any]) -> list[list[int]]:
     return out
 
 
-def render_result(report: PollReport, template: dict[str, Any]) -> str:
+def render_result(report: PollReport, template: dict[str, Any], expected: int | None = None) -> str:
     """The poll's result as the hall's screen shows it, with the rules engine's verdicts."""
     d = report.data
     outcome = d.get("outcome") or {}
     items = _items(outcome)
     counts = _counts(report, template)
-    total = outcome.get("total", d.get("total", ""))
-    present = outcome.get("present", d.get("present", ""))
-    issued = outcome.get("issued", d.get("issued", ""))
-    returned = outcome.get("returned", d.get("received", ""))
+    raw_figures = d.get("counts")
+    figures: dict[str, Any] = raw_figures if isinstance(raw_figures, dict) else {}
+    total = expected if expected is not None else figures.get("total", "")
+    present = outcome.get("present", figures.get("present", ""))
+    issued = outcome.get("issued", figures.get("issued", d.get("issued", "")))
+    returned = outcome.get("returned", figures.get("received", d.get("received", "")))
     unpressed = (
         int(issued) - int(returned) if str(issued).isdigit() and str(returned).isdigit() else ""
     )
@@ -499,6 +503,8 @@ def render_result(report: PollReport, template: dict[str, Any]) -> str:
     title = f"【{report.title}】 结果 (result)"
     if verdict and verdict != "valid":
         title += f" — 本次表决无效 ({verdict})"
+    if isinstance(outcome, dict) and outcome.get("error"):
+        title += f" — 规则引擎未给出结论 (rules engine: {outcome['error']})"
     if report.kind == "motion":
         my, mn, ma = ([*counts[0], 0, 0, 0] if counts else ["", "", ""])[:3]
         verdict_label = STATUS.get(str(items[0].get("status")), "") if items else ""
