@@ -28,9 +28,11 @@ def check_cast(election_raw: str, allow_test: bool, ballot_raw: str) -> tuple[st
     if not isinstance(obj, dict):
         return ("invalid_ballot", "the ballot must be a JSON object", "")
     election = _election(election_raw, allow_test)
+    uuid, fingerprint = obj.get("election_uuid"), obj.get("election_hash")
     if (
-        obj.get("election_uuid") != election.uuid
-        or obj.get("election_hash") != election.fingerprint
+        isinstance(uuid, str)
+        and isinstance(fingerprint, str)
+        and (uuid != election.uuid or fingerprint != election.fingerprint)
     ):
         return ("wrong_poll", "the ballot is for another election than this poll", "")
     try:

@@ -21,8 +21,12 @@ def _insert(s: Session, table: Any) -> Any:
 
 def insert_ignore(s: Session, model: Any, values: dict[str, Any], keys: list[str]) -> bool:
     """INSERT … ON CONFLICT (keys) DO NOTHING; True when a row was inserted."""
-    stmt = _insert(s, model.__table__).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return bool(s.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    table = model.__table__
+    pk = next(iter(table.primary_key.columns))
+    stmt = (
+        _insert(s, table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(pk)
+    )
+    return s.execute(stmt).first() is not None
 
 
 def upsert_vote(
@@ -42,4 +46,4 @@ def upsert_vote(
         )
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=["poll_id", "credential"])
-    return bool(s.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    return s.execute(stmt.returning(Vote.__table__.c.id)).first() is not None

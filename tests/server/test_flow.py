@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from tally import messages as m
 from tally import statements as st
 from tests.server.helpers import Kiosk, open_motion, session, wait_state
 
 
-def test_motion_session_end_to_end(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=3) as s, ExitStack() as stack:
+def test_motion_session_end_to_end(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=3, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
