@@ -742,5 +742,5 @@ def run(args: argparse.Namespace) -> int:
             shutil.rmtree(work, ignore_errors=True)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    print("DEMO OK: 所有记录核验通过" if code == 0 else "DEMO FAILED: 记录核验未通过")
+    print("DEMO OK: 会议按计划完成，所有记录核验通过" if code == 0 else "DEMO FAILED (see above)")
     return code
