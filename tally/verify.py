@@ -341,6 +341,8 @@ class Verifier:
         executor: Executor | None = None
         inline = self.workers <= 1 or len(raws) < 8
         if not inline:
+            # Import the checker before forking so that the workers inherit it.
+            importlib.import_module("tally.ballot")
             executor = ProcessPoolExecutor(max_workers=self.workers)
             for chunk in _chunks(raws, self.workers * 4):
                 futures.append(
