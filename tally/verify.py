@@ -475,7 +475,7 @@ class Verifier:
         for k, (event, owned, raw) in enumerate(shuffles, start=1):
             if owned.owner in seen:
                 raise RecordError(
-                    f"shuffle #{k} ({event.describe()}): trustee {owned.owner} already shuffled"
+                    f"shuffle #{k}, {event.describe()}: trustee {owned.owner} already shuffled"
                 )
             seen.add(owned.owner)
             try:
@@ -500,7 +500,7 @@ class Verifier:
         slots = {slot.owner: slot for slot in trustees_mod.trustee_slots(self.s.trustees)}
         election = self.s.election
         for event, owned, raw in items:
-            who = f"the partial decryption of trustee {owned.owner} ({event.describe()})"
+            who = f"the partial decryption of trustee {owned.owner}, {event.describe()},"
             slot = slots.get(owned.owner)
             if slot is None:
                 raise RecordError(
@@ -510,7 +510,7 @@ class Verifier:
                 raise RecordError(f"{who}: trustee {owned.owner} already gave one")
             try:
                 pd = dec.parse_partial_decryption(election.group, raw)
-                dec.check_partial_decryption(
+                problem = dec.partial_decryption_error(
                     election.group,
                     election.fingerprint,
                     slot.key.public_key,
@@ -519,6 +519,8 @@ class Verifier:
                 )
             except (RecordError, GroupError, ValueError) as exc:
                 raise RecordError(f"{who} is invalid: {exc}") from None
+            if problem is not None:
+                raise RecordError(f"{who} is invalid: {problem}")
             self.s.partials[owned.owner] = pd
         return f"{len(items)} partial decryption(s) from trustee(s) " + ", ".join(
             str(o) for o in sorted(self.s.partials)
