@@ -196,3 +196,11 @@ def test_next_poll_specs_serialize_to_valid_rules() -> None:
     spec = to_data(r.poll("vm"))
     again = rules(spec)
     assert again.poll("vm") == r.poll("vm")
+
+
+def test_docs_carry_the_schema() -> None:
+    import json
+
+    doc = (Path(__file__).parents[2] / "docs" / "rules.md").read_text(encoding="utf-8")
+    block = doc.split("```json\n")[-1].split("```")[0]
+    assert json.loads(block) == schema()
