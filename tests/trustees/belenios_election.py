@@ -93,6 +93,7 @@ def belenios_ceremony(tool: str, d: Path, n: int, threshold: int) -> None:
         "polynomials.jsons",
         stdin=voutputs,
     )
+    (d / "voutputs.jsons").write_text(voutputs)
     (d / "threshold.json").write_text(out)
 
 

@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from keys import keyfile
+from keys import threshold as T
 from keys.elgamal import Ciphertext
 from keys.group import BELENIOS_2048 as G
 from keys.group import RFC_3526_2048
+from keys.pki import cert_id
 from tally.decryption import (
     check_partial_decryption,
     combine_factors,
@@ -26,6 +28,7 @@ from tally.decryption import (
 from tally.election import parse_election
 from tally.result import compute_result, parse_result
 from tally.trustees import (
+    PedersenTrustees,
     check_trustees,
     combined_public_key,
     parse_trustees,
@@ -86,6 +89,32 @@ def test_belenios_trustees_parse_and_check(belenios_made: Path) -> None:
     election = parse_election(setup.election)
     assert combined_public_key(G, trustees) == election.public_key
     assert [s.owner for s in trustee_slots(trustees)] == [1, 2, 3, 4]
+
+
+def test_belenios_ceremony_files_with_our_steps(belenios_made: Path) -> None:
+    """Our server steps 4 and 6 and trustee step 5 on belenios-tool's certs, polynomials,
+    vinputs and voutputs give the same bytes and the same keys."""
+    d = belenios_made
+    certs = T.parse_certs(G, (d / "certs.jsons").read_text().splitlines())
+    T.check_certs(G, certs)
+    polys = [T.Polynomial.parse(G, x) for x in (d / "polynomials.jsons").read_text().splitlines()]
+    assert [p.serialize() for p in polys] == (d / "polynomials.jsons").read_text().splitlines()
+    vinputs = T.make_vinputs(G, certs, polys)
+    voutputs = [T.Voutput.parse(G, x) for x in (d / "voutputs.jsons").read_text().splitlines()]
+    for i, (cert, vinput, vo) in enumerate(zip(certs, vinputs, voutputs, strict=True), start=1):
+        ident = cert_id(cert)
+        assert vinput.serialize() == (d / f"{ident}.vinput").read_text().strip()
+        T.check_voutput(G, certs, i, polys, vo)
+        seed = keyfile.read_seed(d / f"{ident}.key")
+        ours = T.make_voutput(G, certs, seed, vinput)
+        assert ours.public_key.public_key == vo.public_key.public_key
+        assert T.decryption_key(G, seed, ours.private_key) == T.decryption_key(
+            G, seed, (d / f"{ident}.dkey").read_text()
+        )
+    params, dkeys = T.make_threshold_parameters(G, certs, polys, voutputs)
+    assert dkeys == [(d / f"{cert_id(c)}.dkey").read_text().strip() for c in certs]
+    trustees = parse_trustees(G, read_setup(d).trustees)
+    assert trustees.items[1] == PedersenTrustees(params)
 
 
 def test_belenios_decryptions_check_and_combine_with_ours(
