@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gmpy2 import mpz
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -166,7 +166,7 @@ class SessionService:
             )
         await self.db(self._recover)
         for poll_id in list(self.runtimes):
-            poll = await self.db(lambda s, pid=poll_id: s.get(Poll, pid))
+            poll = await self.db(partial(_get_poll, poll_id))
             if poll is not None and poll.state == "closed":
                 self._spawn(self._advance_tally(poll_id))
 
@@ -551,6 +551,8 @@ class SessionService:
             "outcome": json.loads(poll.outcome) if poll.outcome else None,
             "statement": json.loads(poll.statement) if published and poll.statement else None,
             "followups": followups,
+            "template": json.loads(poll.template),
+            "rules": json.loads(poll.rules) if poll.rules else None,
             "message": poll.message,
         }
 
@@ -772,7 +774,7 @@ class SessionService:
                 self._transition(s, poll, "start", public_credentials=public_raw)
                 # credentials sorted by value, in one statement; nothing names a deputy
                 s.execute(
-                    Credential.__table__.insert(),
+                    insert(Credential),
                     [{"poll_id": poll_id, "credential": c} for c in credentials],
                 )
                 seats = dict(
@@ -800,7 +802,7 @@ class SessionService:
                             "statement": stmt,
                         }
                     )
-                s.execute(Issuance.__table__.insert(), rows)
+                s.execute(insert(Issuance), rows)
                 self.audit(s, role, "poll_start", f"{poll_id}: {len(rows)} ballots issued")
                 return poll, statements
 
@@ -1140,6 +1142,10 @@ class SessionService:
 
     async def deputies_count(self) -> int:
         return await self.db(lambda s: s.scalar(select(func.count()).select_from(Deputy)) or 0)
+
+
+def _get_poll(poll_id: str, s: Session) -> Poll | None:
+    return s.get(Poll, poll_id)
 
 
 def delete_poll_runtime(service: SessionService, poll_id: str) -> None:

@@ -392,7 +392,8 @@ def evaluate_outcome(poll: Poll, counts: dict[str, Any]) -> dict[str, Any] | Non
     except ImportError:
         return {"error": "the rules engine is not available"}
     try:
-        return outcome_for(json.loads(poll.rules), poll, counts)
+        out: dict[str, Any] = outcome_for(json.loads(poll.rules), poll, counts)
+        return out
     except Exception as exc:  # the rules engine refuses: say so in the outcome
         log.warning("rules engine on %s: %s", poll.id, exc)
         return {"error": str(exc)[:1000]}

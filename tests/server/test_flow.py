@@ -27,3 +27,66 @@ def test_motion_session_end_to_end(tmp_path: Path, db: dict[str, Any]) -> None:
         s.post(f"/api/polls/{pid}/publish", role="chair")
         res = kiosks[0].recv_until(m.ResultMsg)
         st.verify_statement(res.statement, expected_signer=kiosks[0].server_key, kind="result")
+
+
+ELECTION = {
+    "description": "选举副镇长",
+    "name": "副镇长选举",
+    "questions": [
+        {"answers": ["赞成", "反对", "弃权"], "min": 1, "max": 1, "question": n}
+        for n in ("甲", "乙", "丙")
+    ],
+}
+ELECTION_RULES = {
+    "id": "vice",
+    "kind": "election",
+    "title": "副镇长选举",
+    "post": "副镇长",
+    "post_type": "deputy",
+    "organ": "government",
+    "seats": 2,
+    "candidates": [
+        {"id": "C1", "name": "甲"},
+        {"id": "C2", "name": "乙"},
+        {"id": "C3", "name": "丙"},
+    ],
+}
+
+
+def test_rules_outcome_and_tie_revote(tmp_path: Path) -> None:
+    # 4 deputies all vote 甲 yes; 乙 and 丙 get 3 yes each: tie across the last seat
+    with session(tmp_path / "s", n=4) as s, ExitStack() as stack:
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+        for k in kiosks:
+            stack.enter_context(k.connect())
+        poll = s.post(
+            "/api/polls",
+            {
+                "title": "副镇长选举",
+                "kind": "election",
+                "template": ELECTION,
+                "rules": ELECTION_RULES,
+            },
+        )
+        pid = poll["poll_id"]
+        s.post(f"/api/polls/{pid}/open")
+        for k in kiosks:
+            k.answer_request(k.recv_until(m.CredentialRequest))
+        for k in kiosks:
+            k.ready(pid)
+        Y, N = [1, 0, 0], [0, 1, 0]
+        votes = [[Y, Y, Y], [Y, Y, Y], [Y, Y, Y], [Y, N, N]]
+        for k, v in zip(kiosks, votes, strict=True):
+            assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)
+        s.post(f"/api/polls/{pid}/close")
+        done = wait_state(s, pid, "tallied")
+        outcome = done["outcome"]
+        assert "error" not in outcome, outcome
+        assert outcome["verdict"] == "valid"
+        elected = [i["id"] for i in outcome["items"] if i.get("status") == "elected"]
+        assert elected == ["C1"]
+        assert done["followups"], outcome
+        follow = s.get(f"/api/polls/{done['followups'][0]}")
+        assert follow["relation"] == "tie_revote" and follow["parent_id"] == pid
+        assert [q["question"] for q in follow["template"]["questions"]] == ["乙", "丙"]
+        assert follow["state"] == "draft"
