@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from tally.rules.config import (
     ElectionPoll,
@@ -227,7 +228,19 @@ def write_in_eligible(poll: ElectionPoll, person: str, roster: Collection[str] |
         )
     from tally.rules.ballots import person_key  # late: ballots imports this module
 
-    return person_key(person) in {person_key(r) for r in roster}
+    keys = _roster_keys(roster) if isinstance(roster, frozenset) else _keys(roster)
+    return person_key(person) in keys
+
+
+def _keys(roster: Collection[str]) -> frozenset[str]:
+    from tally.rules.ballots import person_key
+
+    return frozenset(person_key(r) for r in roster)
+
+
+@cache
+def _roster_keys(roster: frozenset[str]) -> frozenset[str]:
+    return _keys(roster)  # a frozenset caches its hash: one conversion per roster
 
 
 # --- nominators -----------------------------------------------------------------------------

@@ -115,3 +115,19 @@ def test_project_list_checks() -> None:
         rules(projects("B", None, 3))
     with pytest.raises(RulesError, match="only 3"):
         rules(projects("A", 4, 3))
+
+
+def test_reported_practice_examples() -> None:
+    # 四屏镇 2023: 2 → 1; 发出表决票45张，收回45张：票决有效.
+    r = rules(projects("A", 1, 2, competitive=True))
+    o = run(r, counts("p", totals=a_totals([40, 5], 45)))
+    assert o.verdict.value == "valid" and o.selected == ("P1",)
+    # 收回 > 发出: the project vote is invalid and held again.
+    o = run(r, counts("p", issued=44, returned=45, totals=a_totals([40, 5], 45)))
+    assert o.verdict.value == "returned_exceeds_issued" and o.selected == ()
+    assert o.next_polls[0].kind is NextKind.RERUN
+    # 12 选 10 (连云港新安镇, 杭州滨江): the ten with most 赞成, all above the floor.
+    r = rules(projects("A", 10, 12, competitive=True))
+    yes = [45, 44, 43, 42, 41, 40, 39, 38, 37, 36, 35, 30]
+    o = run(r, counts("p", total=51, totals=a_totals(yes, 51)))
+    assert o.selected == tuple(f"P{i}" for i in range(1, 11))

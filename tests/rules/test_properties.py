@@ -50,6 +50,8 @@ def test_the_elected_never_exceed_the_seats(contest: tuple[int, int, list[int]])
 def test_one_more_yes_never_unelects(
     contest: tuple[int, int, list[int]], data: st.DataObject
 ) -> None:
+    """The candidate who gets one more 赞成 is never un-elected by it (others may be
+    overtaken: that is the rule of most votes)."""
     total, seats, votes = contest
     i = data.draw(st.integers(min_value=0, max_value=len(votes) - 1))
     if votes[i] >= total:
@@ -99,3 +101,17 @@ def test_too_few_candidates_for_a_competitive_post_names_the_article(
         assert exc.article in str(exc)
     else:
         raise AssertionError("等额 accepted for a post that requires 差额")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=300))
+def test_a_vote_with_exactly_two_thirds_present_is_held(k: int) -> None:
+    m = {"id": "m", "kind": "motion"}
+    c = counts("m", total=3 * k, present=2 * k, totals={"yes": 2 * k, "no": 0, "abstain": 0})
+    o = evaluate(rules(m, total=3 * k), c)
+    assert o.verdict.value == "valid"
+    if k > 1:
+        c = counts(
+            "m", total=3 * k, present=2 * k - 1, totals={"yes": 2 * k - 1, "no": 0, "abstain": 0}
+        )
+        assert evaluate(rules(m, total=3 * k), c).verdict.value == "no_quorum"
