@@ -166,7 +166,8 @@ def _summary(outcome: Outcome) -> str:
             parts.append("无人当选" if outcome.kind is PollKind.ELECTION else "无")
     for nxt in outcome.next_polls:
         who = "、".join(names.get(c, c) for c in nxt.candidates)
-        text = f"{NEXT_LABELS[nxt.kind]}{nxt.seats}名" if nxt.seats else NEXT_LABELS[nxt.kind]
+        unit = "项" if outcome.kind is PollKind.PROJECTS else "名"
+        text = f"{NEXT_LABELS[nxt.kind]}{nxt.seats}{unit}" if nxt.seats else NEXT_LABELS[nxt.kind]
         parts.append(f"{text}（{who}）" if who else text)
     return "；".join(parts) + "。"
 
@@ -341,15 +342,18 @@ def report_to_text(report: CountReport) -> str:
             row.append("" if r.points is None else str(r.points))
         row += ["是" if r.qualified else "否", r.result]
         body.append(row)
-    lines += _table(header, body)
+    if report.verdict is Verdict.VALID:
+        lines += _table(header, body)
+    else:
+        lines.append("本次投票无效，不计票。")
     lines += ["", f"结果：{report.summary}"]
     for f in report.follow_ups:
         lines.append(f"{f.label}：{f.reason}")
-        if f.candidates or f.candidate_source != "listed":
-            lines.append(
-                f"  候选人：{SOURCE_LABELS.get(f.candidate_source, '')}"
-                + ("：" + "、".join(f.candidates) if f.candidates else "")
-            )
+        source = SOURCE_LABELS.get(f.candidate_source, "")
+        who = "、".join(f.candidates)
+        if who or source:
+            label = "候选项目" if report.kind is PollKind.PROJECTS else "候选人"
+            lines.append(f"  {label}：" + "：".join(x for x in (source, who) if x))
         if f.kind == "supplementary":
             upper = f"至{f.max_candidates}" if f.max_candidates else "以上"
             lines.append(f"  候选人数：{f.min_candidates}{upper}名，应选{f.seats}名")
