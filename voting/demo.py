@@ -418,6 +418,16 @@ class Demo:
         self.say(render_result(report, template, self.expected))
         return report
 
+    def expect(self, report: PollReport, statuses: dict[str, int]) -> None:
+        """Record a problem if the rules engine's outcome is not the staged one."""
+        items = _items(report.data.get("outcome"))
+        for status, n in statuses.items():
+            got = sum(1 for i in items if i.get("status") == status)
+            if got != n:
+                self.problems.append(
+                    f"{report.title}: expected {n} item(s) {STATUS.get(status, status)}, got {got}"
+                )
+
     # -- record ------------------------------------------------------------------------------------
 
     async def export_record(self, url: str, api: Api) -> list[Path]:
@@ -603,7 +613,7 @@ async def _session(demo: Demo) -> int:
         await demo.start_kiosks()
         voters = len(present)
 
-        await demo.run_poll(
+        motion = await demo.run_poll(
             api,
             present,
             plan.MOTION_TITLE,
@@ -612,7 +622,7 @@ async def _session(demo: Demo) -> int:
             motion_rules(),
             plan.motion_choices(voters, demo.n),
         )
-        await demo.run_poll(
+        projects = await demo.run_poll(
             api,
             present,
             plan.PROJECTS_TITLE,
@@ -630,6 +640,9 @@ async def _session(demo: Demo) -> int:
             election_rules(),
             plan.election_choices(voters, demo.n),
         )
+        demo.expect(motion, {"passed": 1})
+        demo.expect(projects, {"selected": plan.PROJECTS_SELECT})
+        demo.expect(election, {"elected": plan.SEATS - 1, "tied": 2})
         revote = await find_followup(api, election)
         if revote is None:
             demo.problems.append("the election's tie did not produce a tie re-vote poll")
@@ -640,7 +653,7 @@ async def _session(demo: Demo) -> int:
             if not isinstance(template, dict):
                 raise DemoError("the tie re-vote poll has no template")
             tied = [q["question"] for q in template["questions"]]
-            await demo.run_poll(
+            second = await demo.run_poll(
                 api,
                 present,
                 str(revote["title"]),
@@ -650,6 +663,15 @@ async def _session(demo: Demo) -> int:
                 plan.revote_choices(voters, demo.n, tied),
                 poll_id=str(revote["poll_id"]),
             )
+            demo.expect(second, {"elected": 1})
+            elected = [
+                str(i.get("name"))
+                for r in (election, second)
+                for i in _items(r.data.get("outcome"))
+                if i.get("status") == "elected"
+            ]
+            demo.say()
+            demo.say(f"当选副镇长 (elected): {'、'.join(elected)}")
         demo.say()
         folders = await demo.export_record(server.url, api)
         session_seconds = time.monotonic() - t_start
@@ -674,9 +696,22 @@ async def _session(demo: Demo) -> int:
 
 
 async def find_followup(api: Api, parent: PollReport) -> dict[str, Any] | None:
+    """The tie re-vote poll the server drafted from the parent's outcome, with its template
+    (taken from the outcome's follow-up, which is what the server created it from)."""
+    outcome = parent.data.get("outcome")
+    drafts = outcome.get("followups") if isinstance(outcome, dict) else None
+    template = next(
+        (
+            f.get("template")
+            for f in drafts or []
+            if isinstance(f, dict) and f.get("relation") == "tie_revote"
+        ),
+        None,
+    )
     for p in await api.get("/api/polls"):
         if str(p.get("parent_id")) == parent.poll_id and p.get("relation") == "tie_revote":
             full: dict[str, Any] = await api.get(f"/api/polls/{p['poll_id']}")
+            full.setdefault("template", template)
             return full
     return None
 
