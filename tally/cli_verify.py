@@ -18,6 +18,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=2, help="processes checking ballot proofs (default 2)"
     )
     parser.add_argument("--quiet", action="store_true", help="print only the verdict")
+    parser.add_argument(
+        "--previous",
+        metavar="DIR|FILE.bel",
+        default=None,
+        help="an earlier copy of the same record: check that nothing was removed since",
+    )
     parser.add_argument("--test-group", action="store_true", help=argparse.SUPPRESS)
 
 
@@ -37,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         workers=max(1, args.workers),
         allow_test_group=args.test_group,
         on_check=show,
+        previous=args.previous,
     )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)

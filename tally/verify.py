@@ -178,8 +178,10 @@ class Verifier:
         workers: int = 2,
         allow_test_group: bool = False,
         on_check: Callable[[Check], None] | None = None,
+        previous: str | os.PathLike[str] | None = None,
     ) -> None:
         self.source = source
+        self.previous = previous
         self.workers = workers
         self.allow_test_group = allow_test_group
         self.on_check = on_check
@@ -192,6 +194,11 @@ class Verifier:
             ("events form one hash chain (parent, height)", self._chain),
             ("archive is exactly what its event chain regenerates", self._layout),
             ("events follow the election's life cycle, nothing after the Result", self._sequence),
+            *(
+                [("the earlier copy is a prefix of this record (nothing removed)", self._prefix)]
+                if self.previous is not None
+                else []
+            ),
             ("setup data and election parameters", self._setup),
             ("trustees' proofs and threshold parameters", self._trustees),
             ("election public key is the product of the trustees' keys", self._public_key),
@@ -265,6 +272,32 @@ class Verifier:
     def _sequence(self) -> str:
         check_sequence(self.a.events)
         return " → ".join(_summarize_types([e.type for e in self.a.events]))
+
+    def _prefix(self) -> str:
+        """Spec §3.5.1 step 2, as ``belenios-tool election verify-diff``."""
+        assert self.previous is not None
+        file = find_archive(self.previous)
+        blob = file.read_bytes() if file.is_file() else b""
+        try:
+            earlier = parse_archive(blob, str(file))
+            check_chain(earlier.events)
+            check_canonical_layout(earlier, blob)
+        except RecordError as exc:
+            raise RecordError(f"the earlier copy {file.name} is itself invalid: {exc}") from None
+        if earlier.timestamp != self.a.timestamp:
+            raise RecordError("the earlier copy has another timestamp: not the same archive")
+        before = [(m.kind, m.hash) for m in earlier.members]
+        now = [(m.kind, m.hash) for m in self.a.members]
+        if now[: len(before)] != before:
+            where = next(
+                (i for i, (x, y) in enumerate(zip(before, now, strict=False)) if x != y),
+                min(len(before), len(now)),
+            )
+            raise RecordError(
+                f"the earlier copy is not a prefix of this record: member #{where + 1} of the "
+                "earlier copy was removed or changed"
+            )
+        return f"{len(before)} earlier member(s) kept, {len(now) - len(before)} added"
 
     # -- 5-8: setup -----------------------------------------------------------------------------
 
@@ -592,9 +625,17 @@ def verify_archive(
     workers: int = 2,
     allow_test_group: bool = False,
     on_check: Callable[[Check], None] | None = None,
+    previous: str | os.PathLike[str] | None = None,
 ) -> VerificationReport:
-    """Verify an archive (a ``.bel`` file, or a directory holding exactly one)."""
-    verifier = Verifier(path, workers=workers, allow_test_group=allow_test_group, on_check=on_check)
+    """Verify an archive (a ``.bel`` file, or a directory holding exactly one); with
+    ``previous``, also that an earlier copy of it is a prefix (nothing was removed)."""
+    verifier = Verifier(
+        path,
+        workers=workers,
+        allow_test_group=allow_test_group,
+        on_check=on_check,
+        previous=previous,
+    )
     report = verifier.run()
     report.warnings.extend(verifier.warnings)
     return report

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 import tally.verify as verify_mod
 from tally.verify import verify_archive
-from tests.record.builder import build
+from tests.record.builder import build, write_steps
 from voting.cli import main
 
 VOTES = [[[1, 0, 0], [0, 1, 1, 0]], [[0, 1, 0], [1, 0, 0, 0]], [[0, 0, 1], [0, 0, 1, 0]]]
@@ -104,3 +105,20 @@ def test_cli_exit_codes_and_output(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["verify", "--test-group", str(built.path)]) == 1
     out = capsys.readouterr().out
     assert "REFUSED" in out and "[FAIL]" in out
+
+
+def test_previous_copy_must_be_a_prefix(tmp_path: Path) -> None:
+    built = build(tmp_path, VOTES, stop_after="Ballot")
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    shutil.copy(built.path, earlier / "copy.bel")
+    # the same archive, grown by one more ballot (a resend): passes
+    write_steps(built.path, [*built.steps, built.steps[-1]])
+    report = verify_archive(built.path, workers=1, allow_test_group=True, previous=earlier)
+    assert report.ok, report.first_failure
+    assert any("prefix" in c.name and c.status == "pass" for c in report.checks)
+    # a ballot removed since the earlier copy: refused
+    write_steps(built.path, built.steps[:-1])
+    report = verify_archive(built.path, workers=1, allow_test_group=True, previous=earlier)
+    assert report.first_failure is not None
+    assert "removed or changed" in report.first_failure.detail
