@@ -10,7 +10,7 @@ belenios-tool 2.0 does; any other subset of that size gives the same factors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +21,26 @@ from keys.elgamal import Ciphertext
 from keys.group import Group, GroupError, to_str
 from keys.hashing import sha256_hex
 from keys.pki import PKIError, dump_json, expect_list, expect_object, hash_to_q, load_json
+from keys.powers import powers
 from keys.proof import Proof
 from tally.errors import RecordError
 from tally.trustees import PedersenTrustees, SingleTrustee, Trustees, trustee_slots
 
 EncryptedTally = Sequence[Sequence[Ciphertext]]
 Factors = list[list[mpz]]
+
+# From this many ciphertexts on, powers of g and of the trustee key use fixed-base tables.
+_TABLES_FROM = 16
+
+
+def _fixed_base(
+    group: Group, key: mpz, count: int
+) -> tuple[Callable[[mpz], mpz], Callable[[mpz], mpz]]:
+    """``(e -> g^e, e -> key^e)``, with cached comb tables when there are many ciphertexts."""
+    if count >= _TABLES_FROM:
+        tables = powers(group, key)
+        return tables.g_pow, tables.y_pow
+    return group.g_pow, lambda e: group.pow(key, e)
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,7 @@ def compute_partial_decryption(
     """Decryption factors ``alpha^x`` with their proofs, for every ciphertext of the tally."""
     x = mpz(private_key) % group.q
     prefix = _prefix(fingerprint, group.g_pow(x))
+    g_pow, _ = _fixed_base(group, group.g, sum(len(row) for row in encrypted_tally))
     factors: list[tuple[mpz, ...]] = []
     proofs: list[tuple[Proof, ...]] = []
     for row in encrypted_tally:
@@ -130,7 +145,7 @@ def compute_partial_decryption(
             if not (group.is_element(c.alpha) and group.is_element(c.beta)):
                 raise RecordError("the encrypted tally contains a number outside the group")
             w = group.random_exponent()
-            challenge = hash_to_q(group, prefix, [group.g_pow(w), group.pow(c.alpha, w)])
+            challenge = hash_to_q(group, prefix, [g_pow(w), group.pow(c.alpha, w)])
             frow.append(group.pow(c.alpha, x))
             prow.append(Proof(challenge, (w - x * challenge) % group.q))
         factors.append(tuple(frow))
@@ -152,6 +167,7 @@ def partial_decryption_error(
     ] != shape:
         return f"its shape {[len(r) for r in pd.decryption_factors]} is not the tally's {shape}"
     prefix = _prefix(fingerprint, public_key)
+    g_pow, key_pow = _fixed_base(group, public_key, sum(shape))
     for i, row in enumerate(encrypted_tally):
         for j, c in enumerate(row):
             f, p = pd.decryption_factors[i][j], pd.decryption_proofs[i][j]
@@ -159,7 +175,7 @@ def partial_decryption_error(
                 return f"factor [{i}][{j}] is not in the group"
             if not (0 <= p.challenge < group.q and 0 <= p.response < group.q):
                 return f"proof [{i}][{j}] has a number outside [0, q)"
-            a = group.mul(group.g_pow(p.response), group.pow(public_key, p.challenge))
+            a = group.mul(g_pow(p.response), key_pow(p.challenge))
             b = group.mul(group.pow(c.alpha, p.response), group.pow(f, p.challenge))
             if hash_to_q(group, prefix, [a, b]) != p.challenge:
                 return f"proof [{i}][{j}] is invalid"

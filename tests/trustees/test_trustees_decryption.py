@@ -190,3 +190,19 @@ def test_single_trustees_only(counts: list[list[int]]) -> None:
     pds = {i + 1: compute_partial_decryption(group, FP, x, tally) for i, (x, _) in enumerate(keys)}
     factors = combine_factors(group, trustees, pds, fingerprint=FP, encrypted_tally=tally)
     assert _counts(group, tally, factors) == counts
+
+
+def test_many_ciphertexts(group: Group) -> None:
+    """Large tallies (fixed-base tables) give the same proofs and still catch a bad factor."""
+    x, tpk = generate_trustee_key(group)
+    counts = [[i % 5 for i in range(20)], [1] * 7]
+    tally = _tally(group, tpk.public_key, counts)
+    pd = compute_partial_decryption(group, FP, x, tally)
+    check_partial_decryption(group, FP, tpk.public_key, tally, pd)
+    factors = [list(r) for r in pd.decryption_factors]
+    assert _counts(group, tally, factors) == counts
+    rows = [list(r) for r in pd.decryption_factors]
+    rows[0][19] = group.mul(rows[0][19], group.g)
+    bad = PartialDecryption(tuple(tuple(r) for r in rows), pd.decryption_proofs)
+    with pytest.raises(RecordError, match=r"proof \[0\]\[19\] is invalid"):
+        check_partial_decryption(group, FP, tpk.public_key, tally, bad)
