@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,23 +160,18 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["rules"]) == 2
 
 
-def test_cli_schema_and_subprocess(tmp_path: Path) -> None:
-    exe = Path("/work/venv/bin/renda")
-    if not exe.exists():
-        pytest.skip("renda is not installed in /work/venv")
-    res = subprocess.run([str(exe), "rules", "schema"], capture_output=True, text=True, check=True)
+def test_cli_schema_and_subprocess() -> None:
+    renda = [sys.executable, "-m", "voting.cli"]
+    res = subprocess.run([*renda, "rules", "schema"], capture_output=True, text=True, check=True)
     assert json.loads(res.stdout)["title"].startswith("Renda session rules")
     res = subprocess.run(
-        [
-            str(exe),
-            "rules",
-            "evaluate",
-            str(RULES),
-            str(EXAMPLES / "counts-agenda.json"),
-            "--table",
-        ],
+        [*renda, "rules", "evaluate", str(RULES), str(EXAMPLES / "counts-agenda.json"), "--table"],
         capture_output=True,
         text=True,
         check=True,
     )
     assert "通过" in res.stdout and "未按" in res.stdout
+    res = subprocess.run(
+        [*renda, "rules", "evaluate", str(RULES), str(RULES)], capture_output=True, text=True
+    )
+    assert res.returncode == 1 and "COUNTS" in res.stderr
