@@ -256,6 +256,8 @@ def combine_factors(
             first += 1
         else:
             assert isinstance(item, PedersenTrustees)
+            if not 1 <= item.threshold <= item.size:
+                raise RecordError(f"trustees item {n} (Pedersen) has an invalid threshold")
             ids = [z for z in range(1, item.size + 1) if first + z - 1 in partials]
             if len(ids) < item.threshold:
                 raise RecordError(
