@@ -1,0 +1,85 @@
+"""After a session, no table, log or record file links a deputy to a credential or a choice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from keys.credentials import public_credential
+from keys.group import TEST_256, to_str
+from tally import messages as m
+from tests.server.helpers import Kiosk, open_motion, session, wait_state
+from voting.record import export_record
+
+
+def test_no_link_between_deputy_and_credential_or_choice(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    data = tmp_path / "s"
+    with session(data, n=4) as s, ExitStack() as stack:
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+        for k in kiosks:
+            stack.enter_context(k.connect())
+        pid = open_motion(s, kiosks)
+        votes = [[[0, 1, 0, 0]], [[0, 0, 1, 0]], [[0, 0, 0, 1]], [[0, 1, 0, 0]]]
+        trackers = []
+        for k, v in zip(kiosks, votes, strict=True):
+            ack = k.cast(pid, k.ballot(pid, v))
+            assert isinstance(ack, m.Ack)
+            trackers.append(ack.tracker)
+        s.post(f"/api/polls/{pid}/close")
+        poll = wait_state(s, pid, "tallied")
+        s.post(f"/api/polls/{pid}/publish")
+        service = s.client.app.state.service  # type: ignore[attr-defined]
+        record = asyncio.run(export_record(service, tmp_path / "record"))
+        uuid = poll["uuid"]
+        creds = [to_str(public_credential(TEST_256, uuid, k.private[pid])) for k in kiosks]
+        who = []  # everything that names a deputy or a tablet
+        for d, k in zip(s.deputies, kiosks, strict=True):
+            who.append([d["name"], d["enrolment_code"], k.device_id])  # seats "001" hide in numbers
+
+    # 1. database: no row holds a deputy marker together with a credential or tracker
+    con = sqlite3.connect(data / "session.db")
+    tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+    linked = []
+    for table in tables:
+        cols = [r[1] for r in con.execute(f"pragma table_info({table})")]
+        assert not (
+            {"deputy_id", "seat", "device_id"} & set(cols)
+            and {"credential", "tracker", "raw"} & set(cols)
+        ), table
+        for row in con.execute(f"select * from {table}"):
+            text = " ".join(str(x) for x in row)
+            secret = [c for c in creds + trackers if c in text]
+            if secret and any(marker in text for markers in who for marker in markers):
+                linked.append((table, row))
+    # credentials were inserted in sorted order, not in issuance order
+    stored = [r[0] for r in con.execute("select credential from credentials order by rowid")]
+    assert stored == sorted(stored, key=int)
+    con.close()
+    assert not linked
+
+    # 2. logs: no credential, tracker or ballot in any log record
+    for rec in caplog.records:
+        msg = rec.getMessage()
+        assert not any(c in msg for c in creds + trackers), msg
+
+    # 3. files: session folder and exported record
+    for folder in (data, record):
+        for path in folder.rglob("*"):
+            if (
+                not path.is_file()
+                or path.suffix in (".db", ".db-wal", ".db-shm")
+                or path.name.endswith(("-wal", "-shm"))
+            ):
+                continue
+            text = path.read_bytes().decode("utf-8", errors="replace")
+            has_secret = any(c in text for c in creds + trackers)
+            has_who = any(marker in text for markers in who for marker in markers)
+            assert not (has_secret and has_who), path
