@@ -41,7 +41,7 @@ def multi_exp(p: mpz, bases: Sequence[mpz], exponents: Sequence[mpz | int]) -> m
     if len(pairs) <= 2:
         result = mpz(1)
         for b, e in pairs:
-            result = gmpy2.f_mod(result * gmpy2.powmod(b, e, p), p)
+            result = (result * gmpy2.powmod(b, e, p)) % p
         return result
     if len(pairs) <= 6:
         return _simultaneous(p, pairs)
@@ -55,18 +55,18 @@ def _simultaneous(p: mpz, pairs: list[tuple[mpz, int]]) -> mpz:
     for mask in range(1, 1 << k):
         low = mask & -mask
         j = low.bit_length() - 1
-        table[mask] = gmpy2.f_mod(table[mask ^ low] * pairs[j][0], p)
+        table[mask] = (table[mask ^ low] * pairs[j][0]) % p
     bits = max(e.bit_length() for _, e in pairs)
     result = mpz(1)
     exps = [e for _, e in pairs]
     for pos in range(bits - 1, -1, -1):
-        result = gmpy2.f_mod(result * result, p)
+        result = (result * result) % p
         mask = 0
         for j in range(k):
             if (exps[j] >> pos) & 1:
                 mask |= 1 << j
         if mask:
-            result = gmpy2.f_mod(result * table[mask], p)
+            result = (result * table[mask]) % p
     return result
 
 
@@ -86,17 +86,17 @@ def _pippenger(p: mpz, pairs: list[tuple[mpz, int]]) -> mpz:
             d = (e >> shift) & mask
             if d:
                 cur = buckets[d]
-                buckets[d] = base if cur is None else gmpy2.f_mod(cur * base, p)
+                buckets[d] = base if cur is None else (cur * base) % p
         running: mpz | None = None
         acc: mpz | None = None
         for d in range(mask, 0, -1):
             b = buckets[d]
             if b is not None:
-                running = b if running is None else gmpy2.f_mod(running * b, p)
+                running = b if running is None else (running * b) % p
             if running is not None:
-                acc = running if acc is None else gmpy2.f_mod(acc * running, p)
+                acc = running if acc is None else (acc * running) % p
         if acc is not None:
-            result = gmpy2.f_mod(result * acc, p)
+            result = (result * acc) % p
     return result
 
 
@@ -113,9 +113,9 @@ class FixedBase:
         for _ in range(self.windows):
             row = [mpz(1), current]
             for _ in range(2, size):
-                row.append(gmpy2.f_mod(row[-1] * current, p))
+                row.append((row[-1] * current) % p)
             table.append(row)
-            current = gmpy2.f_mod(row[-1] * current, p)
+            current = (row[-1] * current) % p
         self.table = table
         self.limit = 1 << (self.windows * window)
 
@@ -130,7 +130,7 @@ class FixedBase:
         while e:
             d = e & mask
             if d:
-                result = gmpy2.f_mod(result * self.table[k][d], p)
+                result = (result * self.table[k][d]) % p
             e >>= self.window
             k += 1
         return result

@@ -229,41 +229,20 @@ def gen_reencryption(group: Group, y: mpz, e: Ciphertext) -> tuple[Ciphertext, m
     return reencrypt_with(group, y, e, r), r
 
 
-def _map_chunks(
-    executor: Executor | None, parts: int, fn: Callable[..., list[R]], n: int, *args: Any
-) -> list[R]:
-    """Run ``fn(*args, lo, hi)`` over ``range(n)`` cut in pieces; concatenate the results."""
-    ranges = split_evenly(n, parts if executor is not None else 1)
-    if executor is None or len(ranges) <= 1:
-        return fn(*args, 0, n) if n else []
-    futures = [executor.submit(fn, *args, r.start, r.stop) for r in ranges]
-    out: list[R] = []
-    for f in futures:
-        out.extend(f.result())
-    return out
-
-
 def _powmod_of(base: mpz, p: mpz, e: mpz) -> mpz:
     return gmpy2.powmod(base, e, p)
 
 
-def _reencrypt_chunk(
-    p: mpz, g: mpz, y: mpz, bits: int, e: Sequence[Ciphertext], r: Sequence[mpz], lo: int, hi: int
+def _reencrypt_slice(
+    p: mpz, g: mpz, y: mpz, bits: int, items: Sequence[tuple[Ciphertext, mpz]]
 ) -> list[Ciphertext]:
     gp: Callable[[mpz], mpz]
     yp: Callable[[mpz], mpz]
-    if hi - lo >= _FIXED_BASE_MIN:
+    if len(items) >= _FIXED_BASE_MIN:
         gp, yp = FixedBase(p, g, bits).pow, FixedBase(p, y, bits).pow
     else:
         gp, yp = partial(_powmod_of, g, p), partial(_powmod_of, y, p)
-
-    return [
-        Ciphertext(
-            gmpy2.f_mod(e[i].alpha * gp(r[i]), p),
-            gmpy2.f_mod(e[i].beta * yp(r[i]), p),
-        )
-        for i in range(lo, hi)
-    ]
+    return [Ciphertext((c.alpha * gp(r)) % p, (c.beta * yp(r)) % p) for c, r in items]
 
 
 def gen_shuffle(
@@ -279,9 +258,8 @@ def gen_shuffle(
     psi = gen_permutation(n)
     r = tuple(group.random_exponent() for _ in range(n))
     bits = int(group.q.bit_length())
-    reenc = _map_chunks(
-        executor, parts, _reencrypt_chunk, n, group.p, group.g, y, bits, tuple(e), r
-    )
+    items = list(zip(e, r, strict=True))
+    reenc = _map_slices(executor, parts, _reencrypt_slice, items, group.p, group.g, y, bits)
     return tuple(reenc[psi[i]] for i in range(n)), r, psi
 
 
@@ -319,12 +297,37 @@ def gen_commitment_chain(
     return tuple(c), tuple(r)
 
 
-def _pow_chunk(p: mpz, bases: Sequence[mpz], exps: Sequence[mpz], lo: int, hi: int) -> list[mpz]:
-    return [gmpy2.powmod(bases[i], exps[i], p) for i in range(lo, hi)]
-
-
 def _multi_exp_job(p: mpz, bases: Sequence[mpz], exps: Sequence[mpz]) -> mpz:
     return multi_exp(p, bases, exps)
+
+
+def _g_pow_slice(p: mpz, g: mpz, bits: int, exps: Sequence[mpz]) -> list[mpz]:
+    if len(exps) >= _FIXED_BASE_MIN:
+        fixed = FixedBase(p, g, bits)
+        return [fixed.pow(x) for x in exps]
+    return [gmpy2.powmod(g, x, p) for x in exps]
+
+
+def _pow_slice(p: mpz, pairs: Sequence[tuple[mpz, mpz]]) -> list[mpz]:
+    return [gmpy2.powmod(b, x, p) for b, x in pairs]
+
+
+def _map_slices(
+    executor: Executor | None,
+    parts: int,
+    fn: Callable[..., list[R]],
+    items: Sequence[Any],
+    *args: Any,
+) -> list[R]:
+    """``fn(*args, items)`` computed on slices of ``items`` in the pool; results concatenated."""
+    ranges = split_evenly(len(items), parts if executor is not None else 1)
+    if executor is None or len(ranges) <= 1:
+        return fn(*args, items) if items else []
+    futures = [executor.submit(fn, *args, items[r.start : r.stop]) for r in ranges]
+    out: list[R] = []
+    for f in futures:
+        out.extend(f.result())
+    return out
 
 
 def gen_shuffle_proof(
@@ -339,45 +342,59 @@ def gen_shuffle_proof(
     executor: Executor | None = None,
     parts: int = 2,
 ) -> ShuffleProof:
-    """GenShuffleProof(e, e', r', ψ, pk, φ) of Table 4, as Belenios 2.0 computes it."""
+    """GenShuffleProof(e, e', r', ψ, pk, φ) of Table 4, as Belenios 2.0 computes it.
+
+    All random exponents are drawn first, so that their powers of g (the bulk of the work)
+    are computed at once, in the pool when there is one; the commitment chain, which is
+    sequential, runs while the pool computes the multi-exponentiations t3 and t4.
+    """
     n = len(e)
     if not len(e2) == len(r2) == len(psi) == n:
         raise ShuffleError("gen_shuffle_proof: e, e', r' and ψ must have the same length")
     p, q, g = group.p, group.q, group.g
     h, hh = get_generators(group, n)
     bits = int(q.bit_length())
-    if n >= _FIXED_BASE_MIN:
-        g_pow: Callable[[mpz], mpz] = FixedBase(p, g, bits).pow
-    else:
-        g_pow = group.g_pow
-    c, r = gen_permutation_commitment(group, psi, hh, g_pow)
+    rnd = group.random_exponent
+    r = [rnd() for _ in range(n)]  # GenPermutationCommitment: r[ψ[i]] for h[i]
+    r_hat = [rnd() for _ in range(n)]  # GenCommitmentChain
+    w1, w2, w3, w4 = (rnd() for _ in range(4))
+    w_hat = [rnd() for _ in range(n)]
+    w2s = [rnd() for _ in range(n)]
+    g_pows = _map_slices(
+        executor, parts, _g_pow_slice, [*r, *r_hat, *w_hat, w1, w2, w3, w4], p, g, bits
+    )
+    g_r, g_r_hat, g_w_hat = g_pows[:n], g_pows[n : 2 * n], g_pows[2 * n : 3 * n]
+    g_w1, g_w2, g_w3, g_w4 = g_pows[3 * n :]
+    c = [mpz(1)] * n
+    for i in range(n):
+        c[psi[i]] = (g_r[psi[i]] * hh[i]) % p
     str1 = str_ciphertexts(e) + str_ciphertexts(e2) + str_elements(c)
     u = get_nizkp_challenges(group, n, f"shuffle-challenges|{fingerprint}|{str1}")
     u2 = tuple(u[psi[i]] for i in range(n))
-    c_hat, r_hat = gen_commitment_chain(group, h, u2, g_pow)
-    w1, w2, w3, w4 = (group.random_exponent() for _ in range(4))
-    w_hat = tuple(group.random_exponent() for _ in range(n))
-    w2s = tuple(group.random_exponent() for _ in range(n))
-    c_hat_prev = (h, *c_hat[:-1]) if n else ()
     betas2 = tuple(x.beta for x in e2)
     alphas2 = tuple(x.alpha for x in e2)
     if executor is not None:
         f3 = executor.submit(_multi_exp_job, p, hh, w2s)
         f41 = executor.submit(_multi_exp_job, p, betas2, w2s)
         f42 = executor.submit(_multi_exp_job, p, alphas2, w2s)
-        powers = _map_chunks(executor, parts, _pow_chunk, n, p, c_hat_prev, w2s)
+    c_hat: list[mpz] = []
+    prev = h
+    for i in range(n):
+        prev = (g_r_hat[i] * gmpy2.powmod(prev, u2[i], p)) % p
+        c_hat.append(prev)
+    c_hat_prev = [h, *c_hat[:-1]] if n else []
+    powers = _map_slices(executor, parts, _pow_slice, list(zip(c_hat_prev, w2s, strict=True)), p)
+    if executor is not None:
         m3, m41, m42 = f3.result(), f41.result(), f42.result()
     else:
         m3 = multi_exp(p, hh, w2s)
         m41 = multi_exp(p, betas2, w2s)
         m42 = multi_exp(p, alphas2, w2s)
-        powers = _pow_chunk(p, c_hat_prev, w2s, 0, n)
-    t1 = g_pow(w1)
-    t2 = g_pow(w2)
-    t3 = group.mul(g_pow(w3), m3)
+    t1, t2 = g_w1, g_w2
+    t3 = (g_w3 * m3) % p
     t41 = group.mul(group.inv(group.pow(y, w4)), m41)
-    t42 = group.mul(group.inv(g_pow(w4)), m42)
-    t_hat = tuple(group.mul(g_pow(w_hat[i]), powers[i]) for i in range(n))
+    t42 = group.mul(group.inv(g_w4), m42)
+    t_hat = tuple((g_w_hat[i] * powers[i]) % p for i in range(n))
     str2 = str_elements((t1, t2, t3, t41, t42)) + str_elements(t_hat)
     str3 = str1 + str_elements(c_hat) + to_str(y)
     ch = get_nizkp_challenge(group, f"shuffle-challenge|{fingerprint}|{str2}{str3}")
@@ -394,7 +411,9 @@ def gen_shuffle_proof(
     s4 = (w4 + ch * r_prime) % q
     s_hat = tuple((w_hat[i] + ch * r_hat[i]) % q for i in range(n))
     s_prime = tuple((w2s[i] + ch * u2[i]) % q for i in range(n))
-    return ShuffleProof(t1, t2, t3, t41, t42, t_hat, s1, s2, s3, s4, s_hat, s_prime, c, c_hat)
+    return ShuffleProof(
+        t1, t2, t3, t41, t42, t_hat, s1, s2, s3, s4, s_hat, s_prime, tuple(c), tuple(c_hat)
+    )
 
 
 # -- CheckShuffleProof -----------------------------------------------------------------------

@@ -216,3 +216,19 @@ def test_split_evenly() -> None:
     assert split_evenly(0, 2) == []
     assert split_evenly(5, 2) == [range(0, 3), range(3, 5)]
     assert split_evenly(1, 4) == [range(0, 1)]
+
+
+def test_commitment_helpers_follow_tables_9_and_12() -> None:
+    from keys.shuffle import gen_commitment_chain, gen_permutation_commitment
+
+    _, hh = get_generators(G, 4)
+    psi = (2, 0, 3, 1)
+    c, r = gen_permutation_commitment(G, psi, hh)
+    for i in range(4):
+        assert c[psi[i]] == G.mul(G.g_pow(r[psi[i]]), hh[i])
+    u = (mpz(3), mpz(5), mpz(7))
+    chain, rs = gen_commitment_chain(G, G.g_pow(11), u)
+    prev = G.g_pow(11)
+    for ci, ri, ui in zip(chain, rs, u, strict=True):
+        assert ci == G.mul(G.g_pow(ri), G.pow(prev, ui))
+        prev = ci
