@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tally.rules.ballots import ElectionBallot, Mark, VoidReason, WriteIn, read_ballot
@@ -15,7 +17,7 @@ Y, N, A, U = Mark.YES, Mark.NO, Mark.ABSTAIN, Mark.UNMARKED
 
 def poll(**settings: str) -> ElectionPoll:
     # 副镇长: 3 seats, 4 candidates; write-ins: anyone (government post).
-    extra = {"settings": settings} if settings else {}
+    extra: dict[str, Any] = {"settings": settings} if settings else {}
     p = rules(election("vm", seats=3, cands=list("ABCD"), **extra))
     e = p.poll("vm")
     assert isinstance(e, ElectionPoll)
@@ -85,7 +87,7 @@ def test_unmarked_reading_is_configurable() -> None:
     assert not r.valid and VoidReason.WRITE_IN_WITH_ABSTAIN in r.reasons
 
 
-def _deputies_only() -> ElectionPoll:
+def _deputies_only() -> tuple[ElectionPoll, ElectionPoll]:
     r = rules(
         election(
             "ch",
@@ -104,7 +106,9 @@ def _deputies_only() -> ElectionPoll:
             settings={"ineligible_write_in": "void_ballot"},
         ),
     )
-    return r.poll("ch"), r.poll("ch2")  # type: ignore[return-value]
+    a, b = r.poll("ch"), r.poll("ch2")
+    assert isinstance(a, ElectionPoll) and isinstance(b, ElectionPoll)
+    return a, b
 
 
 def test_write_in_eligibility_for_deputy_only_posts() -> None:
