@@ -115,8 +115,8 @@ def _check_ballots_chunk(
         for raw in ballots:
             try:
                 out.append(raw_checker(election_raw, raw))
-            except (RecordError, GroupError, ValueError) as exc:
-                out.append(str(exc))
+            except Exception as exc:  # a checker bug must refuse the ballot, not crash
+                out.append(f"could not be checked ({type(exc).__name__}: {exc})")
         return out
     key = (election_raw, allow_test_group)
     election = _WORKER_ELECTIONS.get(key)
@@ -132,6 +132,8 @@ def _check_ballots_chunk(
             out.append(None)
         except (RecordError, GroupError, ValueError) as exc:
             out.append(str(exc) or type(exc).__name__)
+        except Exception as exc:  # a checker bug must refuse the ballot, not crash
+            out.append(f"could not be checked ({type(exc).__name__}: {exc})")
     return out
 
 
@@ -228,6 +230,9 @@ class Verifier:
                     # A parser of another module that let a low-level error through: still a
                     # refusal of the archive, with what we know.
                     detail, status = f"malformed data ({type(exc).__name__}: {exc})", "fail"
+                except Exception as exc:  # never accept, never crash: report and stop
+                    detail = f"could not be checked ({type(exc).__name__}: {exc})"
+                    status = "fail"
                 check = Check(name, status, detail, time.perf_counter() - start)
                 failed = status == "fail"
             report.checks.append(check)
