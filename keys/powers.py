@@ -44,7 +44,7 @@ class Powers:
         return _g_inv_pow(self.group.p, self.group.g, m)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=8)
 def _tables(p: mpz, base: mpz, bits: int) -> FixedBase:
     return FixedBase(p, base, bits)
 

@@ -170,8 +170,6 @@ def parse_question(obj: Any, what: str = "question") -> Question:
         )
         if q.min < 0 or q.max < q.min:
             raise RecordError(f"{what}: min and max must satisfy 0 <= min <= max")
-        if not answers:
-            raise RecordError(f"{what} has no answers")
         return q
     if obj["type"] != "NonHomomorphic":
         raise RecordError(f"{what}: unknown question type {obj['type']!r}")
@@ -181,8 +179,6 @@ def parse_question(obj: Any, what: str = "question") -> Question:
     if not isinstance(value, dict):
         raise RecordError(f"{what}: 'value' must be a JSON object")
     answers = _str_list(value, "answers", what)
-    if not answers:
-        raise RecordError(f"{what} has no answers")
     return NonHomomorphicQuestion(
         question=_str(value, "question", what),
         answers=answers,
@@ -270,8 +266,14 @@ def make_election(
     if not isinstance(template, Mapping):
         raise RecordError("the election template must be a JSON object")
     questions = _parse_questions(template, "template")
+    if not questions:
+        raise RecordError("the template has no questions")
     for i, q in enumerate(questions):
-        if not isinstance(q, NonHomomorphicQuestion):
+        if not q.answers:
+            raise RecordError(f"question {i + 1} has no answers")
+        if isinstance(q, HomomorphicQuestion):
+            if q.max > len(q.answers):
+                raise RecordError(f"question {i + 1}: max is larger than the number of answers")
             continue
         if group.embedding is None:
             raise RecordError(

@@ -105,3 +105,38 @@ def test_nh_question_needs_an_embedding() -> None:
 def test_generate_uuid() -> None:
     u = generate_uuid()
     assert len(u) == 14 and u != generate_uuid()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        {"answers": [], "min": 0, "max": 0, "question": "q"},
+        {"answers": ["a"], "min": 0, "max": 2, "question": "q"},
+        {"answers": ["a"], "min": 1, "max": 0, "question": "q"},
+        {"type": "NonHomomorphic", "value": {"answers": [], "question": "q"}},
+        {"type": "NonHomomorphic", "value": {"answers": ["a"] * 31, "question": "q"}},
+    ],
+)
+def test_make_election_refuses_nonsense_questions(question: dict[str, Any]) -> None:
+    template = {"description": "d", "name": "n", "questions": [question]}
+    with pytest.raises(RecordError):
+        make_election(template, uuid=UUID, group=TEST_256, public_key=TEST_256.g)
+
+
+def test_parse_accepts_what_belenios_accepts() -> None:
+    # Questions belenios-tool reads without complaint (even if odd) are read; nulls are absent.
+    template = {
+        "description": "d",
+        "name": "n",
+        "questions": [{"answers": ["a"], "min": 0, "max": 1, "question": "q"}],
+    }
+    e = make_election(template, uuid=UUID, group=TEST_256, public_key=TEST_256.g)
+    obj = json.loads(e.raw)
+    obj["questions"][0].update(max=3, blank=None, future_field=[1])
+    obj["administrator"] = None
+    obj["unknown"] = {"x": 1}
+    raw = json.dumps(obj)
+    parsed = parse_election(raw, allow_test_group=True)
+    q = parsed.questions[0]
+    assert isinstance(q, HomomorphicQuestion) and q.max == 3 and q.blank is None
+    assert parsed.administrator is None and parsed.raw == raw

@@ -26,7 +26,7 @@ from tally.errors import RecordError
 pytestmark = pytest.mark.belenios
 
 TEMPLATE: dict[str, Any] = {
-    "description": '关于《某某决议（草案）》的表决 "引号" \\ / \t 第二行\n',
+    "description": '关于《某某决议（草案）》的表决 "引号" \\ / \t 第二行\n\x01\x7f é',
     "name": "某县第十八届人民代表大会第三次会议",
     "questions": [
         {"answers": ["赞成", "反对"], "blank": True, "min": 1, "max": 1, "question": "是否通过？"},
