@@ -208,6 +208,13 @@ def _renda_decrypt(path: Path, key: mpz, executor: Executor, parts: int) -> Any:
     return PartialDecryption(tuple(factors), tuple(proofs)), election, merged
 
 
+def _warm_up(_: int) -> None:
+    import keys.shuffle  # noqa: F401
+    import tally.decryption  # noqa: F401
+
+    time.sleep(0.2)
+
+
 def _machine() -> str:
     try:
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -238,6 +245,8 @@ def run(args: argparse.Namespace) -> int:
         workdir = Path(temp.name)
     try:
         with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            # Start the workers and import the crypto modules before anything is timed.
+            list(pool.map(_warm_up, range(max(1, args.workers))))
             return _run(args, tool, sizes, workdir, pool)
     finally:
         if temp is not None:
@@ -247,10 +256,6 @@ def run(args: argparse.Namespace) -> int:
 def _run(
     args: argparse.Namespace, tool: str, sizes: list[int], workdir: Path, pool: Executor
 ) -> int:
-    from tally.archive import ArchiveWriter
-    from tally.result import compute_result
-    from tally.trustees import parse_trustees
-
     print(f"renda bench shuffle — {_machine()}, renda workers {args.workers}")
     rows: list[tuple[str, float, float]] = []
 
@@ -262,61 +267,7 @@ def _run(
         )
 
     for size in sizes:
-        folder = workdir / f"ballots-{size}-{int(time.time())}"
-        print(f"making an archive of {size} ballots…", flush=True)
-        path = _make_archive(tool, folder, size, args.workers)
-        privkey = next(folder.glob("*.privkey"))
-        key = mpz(json.loads(privkey.read_text()))
-
-        b_shuffle, _ = _timed(
-            lambda: _tool(tool, folder, "election", "shuffle", "--trustee-id=1"), args.repeat
-        )
-        r_shuffle, shuffle = _timed(lambda: _renda_shuffle(path, pool), args.repeat)
-        row(f"shuffle, {size} ballots", r_shuffle, b_shuffle)
-
-        with ArchiveWriter.open(path) as writer:
-            writer.add_shuffle(1, shuffle.raw)
-            writer.end_shuffles()
-        b_decrypt, _ = _timed(
-            lambda: _tool(
-                tool, folder, "election", "decrypt", "--privkey", privkey.name, "--trustee-id", "1"
-            ),
-            args.repeat,
-        )
-        r_decrypt, (pd, election, merged) = _timed(
-            lambda: _renda_decrypt(path, key, pool, max(1, args.workers)), args.repeat
-        )
-        row(f"decryption, {size} ballots", r_decrypt, b_decrypt)
-
-        from tally.archive import read_archive
-
-        trustees = parse_trustees(election.group, read_archive(path).setup()[2])
-        result = compute_result(election, trustees, merged, {1: pd}, total_weight=size)
-        with ArchiveWriter.open(path) as writer:
-            writer.add_partial_decryption(1, pd.serialize())
-            writer.add_result(result.serialize())
-        renda_cmd = [
-            sys.executable,
-            "-m",
-            "voting.cli",
-            "verify",
-            "--quiet",
-            "--workers",
-            str(args.workers),
-            str(folder),
-        ]
-        bel_cmd = [tool, "election", "verify", "--dir", str(folder)]
-
-        def run_cmd(cmd: list[str]) -> None:
-            done = subprocess.run(cmd, capture_output=True, text=True, env=_env(), check=False)
-            if done.returncode != 0:
-                raise RuntimeError(
-                    f"{' '.join(cmd[:4])}… failed: {done.stdout[-300:]}{done.stderr[-300:]}"
-                )
-
-        b_verify, _ = _timed(lambda: run_cmd(bel_cmd), args.repeat)
-        r_verify, _ = _timed(lambda: run_cmd(renda_cmd), args.repeat)
-        row(f"verify, {size} ballots", r_verify, b_verify)
+        _one_size(args, tool, size, workdir, pool, row)
 
     print()
     print("| step | renda (s) | belenios-tool (s) | ratio |")
@@ -324,3 +275,70 @@ def _run(
     for label, r, b in rows:
         print(f"| {label} | {r:.2f} | {b:.2f} | {r / b:.2f} |")
     return 0
+
+
+def _one_size(
+    args: argparse.Namespace,
+    tool: str,
+    size: int,
+    workdir: Path,
+    pool: Executor,
+    row: Callable[[str, float, float], None],
+) -> None:
+    from tally.archive import ArchiveWriter, read_archive
+    from tally.result import compute_result
+    from tally.trustees import parse_trustees
+
+    folder = workdir / f"ballots-{size}-{int(time.time())}"
+    print(f"making an archive of {size} ballots…", flush=True)
+    path = _make_archive(tool, folder, size, args.workers)
+    privkey = next(folder.glob("*.privkey"))
+    key = mpz(json.loads(privkey.read_text()))
+
+    b_shuffle, _ = _timed(
+        lambda: _tool(tool, folder, "election", "shuffle", "--trustee-id=1"), args.repeat
+    )
+    r_shuffle, shuffle = _timed(lambda: _renda_shuffle(path, pool), args.repeat)
+    row(f"shuffle, {size} ballots", r_shuffle, b_shuffle)
+
+    with ArchiveWriter.open(path) as writer:
+        writer.add_shuffle(1, shuffle.raw)
+        writer.end_shuffles()
+    b_decrypt, _ = _timed(
+        lambda: _tool(
+            tool, folder, "election", "decrypt", "--privkey", privkey.name, "--trustee-id", "1"
+        ),
+        args.repeat,
+    )
+    r_decrypt, (pd, election, merged) = _timed(
+        lambda: _renda_decrypt(path, key, pool, max(1, args.workers)), args.repeat
+    )
+    row(f"decryption, {size} ballots", r_decrypt, b_decrypt)
+
+    trustees = parse_trustees(election.group, read_archive(path).setup()[2])
+    result = compute_result(election, trustees, merged, {1: pd}, total_weight=size)
+    with ArchiveWriter.open(path) as writer:
+        writer.add_partial_decryption(1, pd.serialize())
+        writer.add_result(result.serialize())
+    renda_cmd = [
+        sys.executable,
+        "-m",
+        "voting.cli",
+        "verify",
+        "--quiet",
+        "--workers",
+        str(args.workers),
+        str(folder),
+    ]
+    bel_cmd = [tool, "election", "verify", "--dir", str(folder)]
+
+    def run_cmd(cmd: list[str]) -> None:
+        done = subprocess.run(cmd, capture_output=True, text=True, env=_env(), check=False)
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(cmd[:4])}… failed: {done.stdout[-300:]}{done.stderr[-300:]}"
+            )
+
+    b_verify, _ = _timed(lambda: run_cmd(bel_cmd), args.repeat)
+    r_verify, _ = _timed(lambda: run_cmd(renda_cmd), args.repeat)
+    row(f"verify, {size} ballots", r_verify, b_verify)
