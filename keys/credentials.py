@@ -94,3 +94,26 @@ def derive_secret(group: Group, uuid: str, credential: str) -> mpz:
 def public_credential(group: Group, uuid: str, credential: str) -> mpz:
     """public(c) = g ** secret(c)."""
     return group.g_pow(derive_secret(group, uuid, credential))
+
+
+def format_privcreds(items: list[tuple[str, str]]) -> str:
+    """The text of a belenios-tool ``.privcreds`` file: one ``<id> <credential>`` per line."""
+    lines = []
+    for voter_id, credential in items:
+        if not voter_id or any(c.isspace() for c in voter_id):
+            raise CredentialError("a voter id in a .privcreds file must be one word")
+        lines.append(f"{voter_id} {check_private_credential(credential)}\n")
+    return "".join(lines)
+
+
+def parse_privcreds(text: str) -> list[tuple[str, str]]:
+    """Read a ``.privcreds`` file written by belenios-tool (``<id> <credential>`` lines)."""
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise CredentialError(f"line {number} of the private credentials is not '<id> <cred>'")
+        items.append((parts[0], check_private_credential(parts[1])))
+    return items

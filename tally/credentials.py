@@ -96,3 +96,23 @@ def serialize_public_credentials(
 
 def total_weight(creds: Iterable[PublicCredential]) -> int:
     return sum(c.weight for c in creds)
+
+
+def strip_ids(raw_with_ids: str) -> str:
+    """``archive init``'s treatment of a ``.pubcreds`` file: drop the voter ids, keep order.
+
+    Items are ``cred``, ``cred,weight``, ``cred,,id`` or ``cred,weight,id``.
+    """
+    items = parse_json(raw_with_ids, "public credentials")
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise RecordError("public credentials must be a JSON list of strings")
+    out = []
+    for item in items:
+        parts = item.split(",")
+        if len(parts) <= 2:
+            out.append(item)
+        elif len(parts) == 3:
+            out.append(parts[0] if parts[1] == "" else f"{parts[0]},{parts[1]}")
+        else:
+            raise RecordError(f"invalid line in public credentials: {item[:60]!r}")
+    return compact(out)

@@ -9,8 +9,10 @@ from keys.credentials import (
     CredentialError,
     check_private_credential,
     derive_secret,
+    format_privcreds,
     generate_private_credential,
     is_valid_private_credential,
+    parse_privcreds,
     public_credential,
 )
 from keys.group import BELENIOS_2048, TEST_256
@@ -87,3 +89,14 @@ def test_changing_one_character_is_detected_unless_congruent(pos: int, digit: st
     # The checksum catches every change except those that are multiples of 53 modulo 53.
     expected = (new - old) * weight % 53 == 0
     assert is_valid_private_credential(changed) == expected
+
+
+def test_privcreds_file_round_trip() -> None:
+    text = f"1 {TOOL_CREDENTIAL}\n2 {generate_private_credential()}\n"
+    items = parse_privcreds(text)
+    assert items[0] == ("1", TOOL_CREDENTIAL)
+    assert format_privcreds(items) == text
+    with pytest.raises(CredentialError):
+        parse_privcreds("1 va7-E1w-Bgp-X1U-ovs\n")
+    with pytest.raises(CredentialError):
+        parse_privcreds(TOOL_CREDENTIAL + "\n")

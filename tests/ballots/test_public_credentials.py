@@ -10,6 +10,7 @@ from tally.credentials import (
     PublicCredential,
     parse_public_credentials,
     serialize_public_credentials,
+    strip_ids,
     total_weight,
 )
 from tally.errors import RecordError
@@ -75,3 +76,10 @@ def test_bad_lists_are_refused(items: list[object]) -> None:
 def test_non_lists_are_refused(raw: str) -> None:
     with pytest.raises(RecordError):
         parse_public_credentials(G, raw)
+
+
+def test_strip_ids_as_archive_init() -> None:
+    raw = compact(["11,,voter1", "12,3,voter2", "13", "14,2"])
+    assert strip_ids(raw) == compact(["11", "12,3", "13", "14,2"])
+    with pytest.raises(RecordError):
+        strip_ids(compact(["1,2,3,4"]))
