@@ -31,6 +31,7 @@ TEMPLATE: dict[str, Any] = {
     "questions": [
         {"answers": ["赞成", "反对"], "blank": True, "min": 1, "max": 1, "question": "是否通过？"},
         {"answers": [f"候选人{i + 1}" for i in range(12)], "min": 0, "max": 10, "question": "选举"},
+        {"answers": ["甲", "乙", "丙"], "blank": True, "min": 0, "max": 2, "question": "项目"},
     ],
     "administrator": "大会秘书处",
 }
@@ -149,15 +150,16 @@ def test_our_election_equals_belenios_tool_output(
 
 def test_belenios_ballot_passes_our_checks_and_ours_pass_belenios_verify(hom: Setup) -> None:
     election = hom.election()
-    tool_raw = hom.tool_ballot(0, [[0, 1, 0], [1] * 10 + [0, 0]])
-    ballot = parse_ballot(election, tool_raw)
-    check_ballot(election, ballot)
-    assert check_ballot_raw(hom.election_json, tool_raw) is None
-    hom.add_ballot(tool_raw)
+    for vote in ([[0, 1, 0], [1] * 10 + [0, 0], [0, 0, 0, 0]], [[1, 0, 0], [0] * 12, [1, 0, 0, 0]]):
+        tool_raw = hom.tool_ballot(0, vote)  # the second is a revote, blank twice
+        ballot = parse_ballot(election, tool_raw)
+        check_ballot(election, ballot)
+        assert check_ballot_raw(hom.election_json, tool_raw) is None
+        hom.add_ballot(tool_raw)
 
     ours = [
-        create_ballot(election, hom.credentials[1], [[1, 0, 0], [0] * 12]),
-        create_ballot(election, hom.credentials[2], [[0, 0, 1], [0, 1] * 6]),
+        create_ballot(election, hom.credentials[1], [[1, 0, 0], [0] * 12, [1, 0, 0, 0]]),
+        create_ballot(election, hom.credentials[2], [[0, 0, 1], [0, 1] * 6, [0, 1, 0, 1]]),
     ]
     for b in ours:
         hom.add_ballot(b.raw)
