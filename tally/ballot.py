@@ -8,6 +8,12 @@ the signature. The tracker (smart ballot tracker) is ``H_JSON(raw)``.
 
 The prefix ``S0`` of every proof is ``fingerprint|credential``; homomorphic overall and blank
 proofs use ``S0|alpha1,beta1,...`` over all the answer's choices.
+
+Stricter than belenios-tool, on purpose: belenios-tool re-serializes the ``answers`` as generic
+JSON, so inside them it would also accept numbers such as ``"007"``, another field order,
+extra fields, or, for a blank-allowed question, an answer without ``blank_proof`` and without
+the blank slot (which then breaks its own tally). Renda refuses all of these: one ballot has
+exactly one text, hence one tracker. Ballots written by belenios-tool are always accepted.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from gmpy2 import mpz
 
 from keys.blank_proof import prove_blank, verify_blank_proof, verify_overall_proof
 from keys.credentials import CredentialError, derive_secret
-from keys.elgamal import Ciphertext, encrypt_exponent, product
+from keys.elgamal import Ciphertext, product
 from keys.embedding import EmbeddingError, max_value, max_values
 from keys.group import Group, GroupError, to_str
 from keys.hashing import hjson
@@ -452,19 +458,3 @@ def create_ballot(
         signature=signature,
         signed_hash=signed_hash,
     )
-
-
-# Re-exported for callers that build ciphertexts themselves.
-__all__ = [
-    "Answer",
-    "Ballot",
-    "HomomorphicAnswer",
-    "NonHomomorphicAnswer",
-    "Signature",
-    "check_ballot",
-    "check_ballot_raw",
-    "check_plaintext",
-    "create_ballot",
-    "encrypt_exponent",
-    "parse_ballot",
-]
