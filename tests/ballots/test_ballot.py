@@ -270,3 +270,15 @@ def test_random_damage_gives_a_record_error_never_a_crash(data: st.DataObject) -
         return
     with pytest.raises(RecordError):
         _check_raw(damaged)
+
+
+def test_check_ballot_raw_runs_in_a_process_pool() -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    bad = BALLOT.raw.replace('"response":"', '"response":"9', 1)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        results = list(
+            pool.map(check_ballot_raw, [ELECTION.raw] * 2, [BALLOT.raw, bad], [True, True])
+        )
+    assert results[0] is None
+    assert isinstance(results[1], str)
