@@ -67,7 +67,7 @@ def parse_shuffle(group: Group, raw: str) -> Shuffle:
     every element in the group and every response below q.
     """
     obj = load_json(raw, "shuffle")
-    if not isinstance(obj, dict) or list(obj) != ["ciphertexts", "proofs"]:
+    if not isinstance(obj, dict) or set(obj) != {"ciphertexts", "proofs"}:
         raise RecordError("a shuffle must be an object with exactly ciphertexts and proofs")
     rows, proofs = obj["ciphertexts"], obj["proofs"]
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
