@@ -202,3 +202,26 @@ def test_nh_ballots_both_ways_and_decrypted_by_belenios(nh: Setup) -> None:
     result = json.loads(res.splitlines()[0])["result"]
     assert result[0] == [1, 1]
     assert sorted(result[1]) == sorted([[1, 2, 3], [3, 0, 255], [0, 0, 0]])
+
+
+def test_our_credentials_are_derived_alike_by_belenios(hom: Setup) -> None:
+    from keys.credentials import generate_private_credential, public_credential
+
+    cred = generate_private_credential()
+    out = _tool(
+        hom.exe,
+        hom.dir,
+        "setup",
+        "generate-credentials",
+        "--uuid",
+        hom.uuid,
+        "--group",
+        hom.group.name,
+        "--derive",
+        cred,
+    )
+    assert out.strip() == str(public_credential(hom.group, hom.uuid, cred))
+    # And the tool's own credentials give the public credentials it published.
+    creds = parse_public_credentials(hom.group, hom.archive_files()[3][1])
+    ours = {public_credential(hom.group, hom.uuid, c) for c in hom.credentials}
+    assert ours == {c.key for c in creds}
