@@ -33,7 +33,7 @@ def _tamper(proofs: tuple[Proof, ...], index: int, what: str, delta: int) -> tup
     return tuple(out)
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)
 @given(
     st.integers(min_value=0, max_value=4),
     st.integers(min_value=0, max_value=4),
@@ -64,7 +64,7 @@ def test_interval_proof_of_a_value_outside_the_range_fails() -> None:
     assert not iverify(G, Y, S0, c, proofs, [0, 1])
 
 
-@settings(max_examples=25)
+@settings(max_examples=25, deadline=None)
 @given(
     st.integers(min_value=0, max_value=3),
     st.integers(min_value=0, max_value=3),
