@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from keys.credentials import parse_privcreds
 from keys.group import BELENIOS_2048, RFC_3526_2048, Group
 from keys.hashing import hjson
 from tally.ballot import check_ballot, check_ballot_raw, create_ballot, parse_ballot
@@ -225,3 +226,36 @@ def test_our_credentials_are_derived_alike_by_belenios(hom: Setup) -> None:
     creds = parse_public_credentials(hom.group, hom.archive_files()[3][1])
     ours = {public_credential(hom.group, hom.uuid, c) for c in hom.credentials}
     assert ours == {c.key for c in creds}
+
+
+def test_weighted_public_credentials_as_belenios_writes_them(
+    belenios_tool: str, tmp_path: Path
+) -> None:
+    from tally.credentials import strip_ids
+
+    (tmp_path / "voters.txt").write_text(
+        "a@example.com,a,3\nb@example.com,b,1\nc@example.com,,1000000000000\n"
+    )
+    uuid = _tool(belenios_tool, tmp_path, "setup", "generate-token").strip()
+    _tool(
+        belenios_tool,
+        tmp_path,
+        "setup",
+        "generate-credentials",
+        "--uuid",
+        uuid,
+        "--group",
+        "BELENIOS-2048",
+        "--file",
+        "voters.txt",
+    )
+    with_ids = next(tmp_path.glob("*.pubcreds")).read_text()
+    archived = strip_ids(with_ids)
+    creds = parse_public_credentials(BELENIOS_2048, archived)
+    assert sorted(c.weight for c in creds) == [1, 3, 1000000000000]
+    assert serialize_public_credentials(creds) == archived
+    privs = parse_privcreds(next(tmp_path.glob("*.privcreds")).read_text())
+    from keys.credentials import public_credential
+
+    keys = {public_credential(BELENIOS_2048, uuid, cred) for _, cred in privs}
+    assert keys == {c.key for c in creds}
