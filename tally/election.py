@@ -129,6 +129,8 @@ def _int(obj: Mapping[str, Any], key: str, what: str) -> int:
     value = obj[key]
     if isinstance(value, bool) or not isinstance(value, int):
         raise RecordError(f"{what}: {key!r} must be an integer")
+    if not -(2**62) <= value < 2**62:  # an OCaml int, as Belenios reads it
+        raise RecordError(f"{what}: {key!r} is too large")
     return value
 
 

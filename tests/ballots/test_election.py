@@ -79,6 +79,7 @@ def _mutate(path: list[Any], value: Any) -> str:
         (["questions", 0, "min"], True),
         (["questions", 0, "min"], 1.0),
         (["questions", 0, "max"], 0),
+        (["questions", 0, "max"], 2**70),
         (["questions", 0, "blank"], "yes"),
         (["questions", 0, "answers"], ["a", 1]),
         (["questions", 3, "type"], "Other"),
