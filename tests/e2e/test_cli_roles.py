@@ -1,0 +1,176 @@
+"""The command-line roles as separate processes: ``renda serve``, ``renda trustee ceremony`` /
+``renda trustee`` (two scrutineers, threshold 2) and ``renda kiosk --enrol`` (headless, from a
+script), talking over real loopback sockets. The small test group keeps it quick; the demo test
+covers BELENIOS-2048.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from voting.demo import free_port
+
+pytestmark = pytest.mark.slow
+
+RENDA = [sys.executable, "-m", "voting.cli"]
+
+
+class Procs:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Path:
+        log = self.folder / f"{name}.log"
+        with open(log, "wb") as f:
+            p = subprocess.Popen(
+                RENDA + args,
+                stdout=f,
+                stderr=subprocess.STDOUT,
+                env=dict(os.environ, **(env or {})),
+            )
+        self.procs.append(p)
+        return log
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Procs]:
+    ps = Procs(tmp_path)
+    yield ps
+    ps.stop()
+
+
+def _wait(what: str, check: object, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            if check():  # type: ignore[operator]
+                return
+        except (httpx.HTTPError, OSError, ValueError, KeyError):
+            pass
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data = tmp_path / "server"
+    server_log = procs.start(
+        "server", ["serve", "--data", str(data), "--port", str(port), "--test-group"]
+    )
+    _wait("the server", lambda: (data / "tokens.json").exists() and httpx.get(url + "/docs"))
+    tokens = json.loads((data / "tokens.json").read_text())
+    api = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {tokens['secretariat']}"}, timeout=60
+    )
+
+    def post(path: str, body: object = None) -> dict:  # type: ignore[type-arg]
+        r = api.post(path, json=body if body is not None else {})
+        assert r.status_code < 400, (path, r.text, server_log.read_text()[-2000:])
+        return r.json()  # type: ignore[no-any-return]
+
+    deputies = post("/api/roster", {"csv": "name,delegation,seat\n王五,一组,1\n赵六,一组,2\n"})
+    code = deputies["deputies"][0]["enrolment_code"]
+
+    # two scrutineers run their side of the key ceremony as processes
+    keys = []
+    for name in ("监票人甲", "监票人乙"):
+        s = post("/api/scrutineers", {"name": name})
+        key = tmp_path / f"scrutineer-{s['index']}.json"
+        keys.append(key)
+        procs.start(
+            f"ceremony-{s['index']}",
+            ["trustee", "ceremony", "--server", url, "--key", str(key), "--token", s["token"]],
+        )
+    _wait(
+        "the scrutineers to connect",
+        lambda: api.post("/api/ceremony", json={"threshold": 2}).status_code < 300,
+        30,
+    )
+    _wait("the ceremony", lambda: api.get("/api/ceremony").json()["state"] == "done", 60)
+    for key in keys:
+        assert key.stat().st_mode & 0o777 == 0o600
+        assert json.loads(key.read_text())["trustees"]
+    # ... and then stay up to answer decryption requests
+    for i, key in enumerate(keys, start=1):
+        procs.start(f"trustee-{i}", ["trustee", "--key", str(key)])
+
+    # one kiosk, enrolled from the command line, voting from a script
+    script = tmp_path / "script.json"
+    script.write_text(
+        json.dumps({"polls": [{"match": "议案", "choice": "反对"}]}, ensure_ascii=False)
+    )
+    kiosk_dir = tmp_path / "kiosk"
+    kiosk_log = procs.start(
+        "kiosk",
+        ["kiosk", "--server", url, "--enrol", code, "--dir", str(kiosk_dir), "--script",
+         str(script)],
+        env={"RENDA_KIOSK_PASSPHRASE": "secret passphrase"},
+    )  # fmt: skip
+    _wait("the kiosk to enrol", lambda: "已登记" in kiosk_log.read_text("utf-8"), 30)
+    for d in deputies["deputies"]:
+        post(f"/api/deputies/{d['deputy_id']}/checkin")
+    template = {
+        "description": "d",
+        "name": "关于测试的议案",
+        "questions": [
+            {"answers": ["赞成", "反对", "弃权"], "min": 1, "max": 1, "question": "表决意见"}
+        ],
+    }
+    poll = post(
+        "/api/polls",
+        {
+            "title": "关于测试的议案",
+            "kind": "motion",
+            "template": template,
+            "rules": {"id": "m", "kind": "motion", "title": "关于测试的议案"},
+            "last_press_valid": False,
+        },
+    )
+    pid = poll["poll_id"]
+    post(f"/api/polls/{pid}/open")
+    # deputy 2 has no kiosk: start the vote without waiting for it
+    _wait("the kiosk's credential", lambda: api.get(f"/api/polls/{pid}").json(), 5)
+    time.sleep(1)
+    post(f"/api/polls/{pid}/start")
+    _wait("the ballot", lambda: api.get(f"/api/polls/{pid}").json()["received"] == 1, 60)
+    post(f"/api/polls/{pid}/close")
+    _wait(
+        "the tally",
+        lambda: api.get(f"/api/polls/{pid}").json()["state"] in ("tallied", "published"),
+        60,
+    )
+    result = api.get(f"/api/polls/{pid}").json()
+    assert result["result"]["result"] == [[0, 1, 0]]
+    assert result["issued"] == 1
+    out = kiosk_log.read_text("utf-8")
+    assert "跟踪号" in out and "已投票" in out
+    # the device key is sealed: the vault opens only with the passphrase
+    from kiosk.vault import Vault, WrongPassphrase
+
+    with pytest.raises(WrongPassphrase):
+        Vault.open(kiosk_dir, "another passphrase")
+    assert Vault.open(kiosk_dir, "secret passphrase").unseal("device") is not None
