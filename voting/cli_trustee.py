@@ -106,8 +106,14 @@ class Scrutineer:
     """One scrutineer's client; ``await run()`` until :meth:`stop` (or the ceremony's end)."""
 
     def __init__(
-        self, key_path: Path, keyfile: KeyFile, *, until_ceremony_done: bool = False
+        self,
+        key_path: Path,
+        keyfile: KeyFile,
+        *,
+        until_ceremony_done: bool = False,
+        announce: bool = False,
     ) -> None:
+        self.announce = announce  # print connection and decryption events (CLI)
         self.key_path = key_path
         self.keyfile = keyfile
         self.until_ceremony_done = until_ceremony_done
@@ -173,6 +179,10 @@ class Scrutineer:
             )
         self.keyfile.trustee_index = first.trustee_index
         self.authenticated.set()
+        if self.announce:
+            print(
+                f"已连接 (connected) as scrutineer {first.trustee_index}: {first.name}", flush=True
+            )
         async for frame in ws:
             try:
                 msg = m.parse_server_message(frame)
@@ -215,6 +225,10 @@ class Scrutineer:
                 )
             )
             self.decryptions += 1
+            if self.announce:
+                print(
+                    f"已解密 (decrypted) poll {msg.poll_id} as trustee {msg.trustee_id}", flush=True
+                )
         elif isinstance(msg, m.ShuffleRequest):
             self.errors.append("shuffle requests are not handled by this scrutineer CLI yet")
         elif isinstance(msg, m.Error):
@@ -347,7 +361,7 @@ async def _main(args: argparse.Namespace) -> int:
         kf.server = args.server.rstrip("/")
     if token:
         kf.token = token
-    client = Scrutineer(path, kf, until_ceremony_done=args.action == "ceremony")
+    client = Scrutineer(path, kf, until_ceremony_done=args.action == "ceremony", announce=True)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
