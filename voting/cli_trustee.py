@@ -112,8 +112,10 @@ class Scrutineer:
         *,
         until_ceremony_done: bool = False,
         announce: bool = False,
+        check_record: bool = True,
     ) -> None:
         self.announce = announce  # print connection and decryption events (CLI)
+        self.check_record = check_record
         self.key_path = key_path
         self.keyfile = keyfile
         self.until_ceremony_done = until_ceremony_done
@@ -320,6 +322,8 @@ class Scrutineer:
                     f"trustee {req.trustee_id} of this poll is not this scrutineer's key"
                 )
             tally = parse_encrypted_tally(group, req.encrypted_tally)
+            if self.check_record:
+                self.check_against_record(req, tally)
             pd = compute_partial_decryption(group, hjson(req.election), x, tally)
         except ValueError as exc:
             raise TrusteeError(f"decryption of poll {req.poll_id} refused: {exc}") from exc
@@ -327,6 +331,50 @@ class Scrutineer:
         self.keyfile.save(self.key_path)
         raw: str = pd.serialize()
         return raw
+
+    def check_against_record(self, req: m.DecryptionRequest, tally: Any) -> None:
+        """Decrypt only totals: the tally asked for must be the product of the ballots in the
+        poll's public archive (``/record/polls/<poll>/<uuid>.bel``), for the same election."""
+        import httpx
+
+        url = f"{self.keyfile.server.rstrip('/')}/record/polls/{req.poll_id}/{req.uuid}.bel"
+        try:
+            response = httpx.get(url, timeout=60)
+        except httpx.HTTPError as exc:
+            raise TrusteeError(f"cannot fetch the poll's public record {url}: {exc}") from exc
+        if response.status_code != 200:
+            raise TrusteeError(f"the poll's public record {url} is not available")
+        from tally.encrypted_tally import serialize_encrypted_tally
+
+        expected = tally_from_record(response.content, req.election)
+        if serialize_encrypted_tally(expected) != serialize_encrypted_tally(tally):
+            raise TrusteeError(
+                "the encrypted tally sent is not the product of the ballots in the public "
+                "record: refusing to decrypt it"
+            )
+
+
+def tally_from_record(blob: bytes, election_raw: str) -> Any:
+    """The encrypted tally that the ballots of a Belenios archive imply (last ballot per
+    credential, weighted as in the public credentials), for the given election."""
+    from keys.group import to_str
+    from tally.archive import parse_archive
+    from tally.ballot import parse_ballot
+    from tally.credentials import parse_public_credentials
+    from tally.election import parse_election
+    from tally.encrypted_tally import compute_encrypted_tally, tallied_order
+
+    archive = parse_archive(blob, "the public record")
+    _setup, raw_election, _trustees, raw_creds = archive.setup()
+    if raw_election != election_raw:
+        raise TrusteeError("the election in the public record is not the one sent")
+    election = parse_election(raw_election, allow_test_group=True)
+    weights = {c.key: c.weight for c in parse_public_credentials(election.group, raw_creds)}
+    ballots = [parse_ballot(election, raw) for _event, raw in archive.ballots()]
+    if any(b.credential not in weights for b in ballots):
+        raise TrusteeError("the public record holds a ballot with an unlisted credential")
+    chosen = tallied_order(ballots, lambda b: to_str(b.credential))
+    return compute_encrypted_tally(election, chosen, [weights[b.credential] for b in chosen])
 
 
 # -- command line ------------------------------------------------------------------------------
@@ -337,6 +385,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", help="server URL (stored in the key file by the ceremony)")
     parser.add_argument("--key", type=Path, required=True, help="this scrutineer's key file")
     parser.add_argument("--token", help=f"scrutineer token (or ${TOKEN_ENV})")
+    parser.add_argument(
+        "--no-record-check",
+        action="store_true",
+        help="decrypt without first recomputing the tally from the poll's public record",
+    )
     parser.add_argument("--verbose", "-v", action="store_true")
 
 
@@ -361,7 +414,13 @@ async def _main(args: argparse.Namespace) -> int:
         kf.server = args.server.rstrip("/")
     if token:
         kf.token = token
-    client = Scrutineer(path, kf, until_ceremony_done=args.action == "ceremony", announce=True)
+    client = Scrutineer(
+        path,
+        kf,
+        until_ceremony_done=args.action == "ceremony",
+        announce=True,
+        check_record=not args.no_record_check,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

@@ -47,7 +47,7 @@ def _ceremony(tmp_path: Path, n: int = 3, k: int = 2) -> tuple[list[Scrutineer],
     scr = []
     for i in range(1, n + 1):
         kf = KeyFile(server="http://x", token="t" * 20, trustee_index=i)
-        scr.append(Scrutineer(tmp_path / f"s{i}.json", kf))
+        scr.append(Scrutineer(tmp_path / f"s{i}.json", kf, check_record=False))
 
     def req(step: int, **kw: object) -> m.CeremonyRequest:
         return m.CeremonyRequest(
@@ -132,8 +132,48 @@ def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 
 def test_step_of_an_unknown_ceremony_is_refused(tmp_path: Path) -> None:
     s = Scrutineer(tmp_path / "k.json", KeyFile(server="http://x", token="t" * 20))
+    assert s.check_record  # on by default
     req = m.CeremonyRequest(
         id="r", ceremony_id="c9", step=3, group=G, threshold=2, count=3, certs=["{}"]
     )
     with pytest.raises(TrusteeError, match="did not start"):
         s.ceremony_step(req)
+
+
+def _record(tmp_path: Path, votes: list[list[list[int]]]) -> tuple[object, list[object], bytes]:
+    from keys.credentials import generate_private_credential, public_credential
+    from tally.archive import ArchiveWriter
+    from tally.credentials import PublicCredential, serialize_public_credentials
+
+    x = TEST_256.random_exponent()
+    election = make_election(
+        TEMPLATE, uuid=generate_uuid(), group=TEST_256, public_key=TEST_256.g_pow(x)
+    )
+    privs = [generate_private_credential() for _ in votes]
+    creds = [PublicCredential(public_credential(TEST_256, election.uuid, p)) for p in privs]
+    ballots = [create_ballot(election, p, v) for p, v in zip(privs, votes, strict=True)]
+    path = tmp_path / f"{election.uuid}.bel"
+    with ArchiveWriter.create(path, sync=False) as w:
+        _, tpk = generate_trustee_key(TEST_256)
+        w.add_setup(
+            election.raw,
+            serialize_trustees(Trustees((SingleTrustee(tpk),))),
+            serialize_public_credentials(creds),
+        )
+        for b in ballots:
+            w.add_ballot(b.raw)
+    return election, ballots, path.read_bytes()
+
+
+def test_tally_is_recomputed_from_the_public_record(tmp_path: Path) -> None:
+    from voting.cli_trustee import tally_from_record
+
+    election, ballots, blob = _record(tmp_path, [[[1, 0, 0]], [[0, 1, 0]], [[1, 0, 0]]])
+    honest = compute_encrypted_tally(election, ballots, [1, 1, 1])  # type: ignore[arg-type]
+    got = tally_from_record(blob, election.raw)  # type: ignore[attr-defined]
+    assert serialize_encrypted_tally(got) == serialize_encrypted_tally(honest)
+    # one deputy's ballot alone, passed off as a tally, is not what the record implies
+    single = compute_encrypted_tally(election, ballots[:1], [1])  # type: ignore[arg-type]
+    assert serialize_encrypted_tally(got) != serialize_encrypted_tally(single)
+    with pytest.raises(TrusteeError, match="not the one sent"):
+        tally_from_record(blob, election.raw.replace("议案", "议按"))  # type: ignore[attr-defined]
