@@ -14,6 +14,12 @@ A choice for a whole poll is one of:
   item per question (each a label, an index, or a list of them);
 - a mapping from question text to that question's item.
 
+A 人大 election ballot (one non-homomorphic question laid out as in docs/ballots.md) takes a
+mark per candidate — ``"赞成"`` for all, a list in candidate order, or a mapping
+``{candidate: "赞成" | "反对" | "弃权", "另选他人": [roster numbers]}`` (unnamed candidates are
+left 未标记). Ballots the law counts as void (too many 赞成, a write-in without a 反对) are
+built as asked: the kiosk casts them and the rules engine judges them.
+
 A *script* says what the deputy at one kiosk chooses in each poll, matched by poll id or by
 (part of) the poll's title, with a default for the others::
 
@@ -99,10 +105,85 @@ def question_plaintext(question: QuestionLike, item: Any) -> list[int]:
     return [0, *vector] if question.blank else vector
 
 
+MARKS = {"赞成": 1, "反对": 2, "弃权": 3, "未标记": 0}
+WRITE_IN = "另选他人"
+
+
+def election_layout(question: Any) -> Any:
+    """The 人大 election-ballot layout of a non-homomorphic question (docs/ballots.md), or
+    None for a homomorphic question; ChoiceError for a non-homomorphic question of another
+    kind, which this kiosk cannot fill in."""
+    if hasattr(question, "min") and hasattr(question, "max"):
+        return None
+    from tally.election_ballot import layout_of_question
+
+    try:
+        layout = layout_of_question(question)
+    except ValueError as exc:
+        raise ChoiceError(f"{question.question!r}: {exc}") from None
+    if layout is None:
+        raise ChoiceError(f"{question.question!r} is a kind of question this kiosk cannot fill")
+    return layout
+
+
+def election_plaintext(question: Any, item: Any) -> list[int]:
+    """The answer vector of an election ballot (one non-homomorphic question).
+
+    ``item`` is a mark for every candidate (``"赞成"``), a list of marks in candidate order,
+    or a mapping ``{candidate: mark, "另选他人": [roster numbers]}``; unnamed candidates are
+    left unmarked (未标记)."""
+    from tally.election_ballot import ElectionBallot, Mark, encode_ballot
+
+    layout = election_layout(question)
+    names = list(layout.candidates)
+    write_ins: list[Any] = []
+    if isinstance(item, str):
+        marks = [item] * len(names)
+    elif isinstance(item, list | tuple):
+        if len(item) != len(names):
+            raise ChoiceError(f"{len(item)} marks for {len(names)} candidates")
+        marks = list(item)
+    elif isinstance(item, Mapping):
+        unknown = set(item) - set(names) - {WRITE_IN}
+        if unknown:
+            raise ChoiceError(f"{sorted(unknown)[0]!r} is not a candidate of this election")
+        marks = [item.get(n, "未标记") for n in names]
+        raw = item.get(WRITE_IN, [])
+        write_ins = list(raw) if isinstance(raw, list | tuple) else [raw]
+    else:
+        raise ChoiceError(f"cannot understand the election choice {item!r}")
+    try:
+        codes = [Mark(MARKS[x]) if isinstance(x, str) else Mark(x) for x in marks]
+    except (KeyError, ValueError):
+        raise ChoiceError("a mark must be 赞成, 反对, 弃权 or 未标记") from None
+    if len(write_ins) > layout.seats:
+        raise ChoiceError(f"at most {layout.seats} write-ins (另选他人)")
+    if not all(isinstance(w, int) and not isinstance(w, bool) for w in write_ins):
+        raise ChoiceError("a write-in (另选他人) is a deputy's roster number")
+    slots = tuple(write_ins) + (None,) * (layout.seats - len(write_ins))
+    try:
+        return encode_ballot(layout, ElectionBallot(tuple(codes), slots))
+    except ValueError as exc:
+        raise ChoiceError(str(exc)) from None
+
+
+def _row(question: Any, item: Any) -> list[int]:
+    if election_layout(question) is not None:
+        return election_plaintext(question, item)
+    return question_plaintext(question, item)
+
+
 def plaintext(questions: Sequence[QuestionLike], choice: Choice) -> list[list[int]]:
     """The plaintext of a whole ballot for ``choice`` (see the module docstring)."""
     if is_skip(choice):
         raise ChoiceError("未按: there is no ballot to build")
+    if (
+        len(questions) == 1
+        and isinstance(choice, Mapping | list | tuple)
+        and election_layout(questions[0]) is not None
+        and not (isinstance(choice, Mapping) and questions[0].question in choice)
+    ):
+        return [election_plaintext(questions[0], choice)]
     if isinstance(choice, str | int) and not isinstance(choice, bool):
         items: list[Any] = [choice] * len(questions)
     elif isinstance(choice, Mapping):
@@ -119,13 +200,19 @@ def plaintext(questions: Sequence[QuestionLike], choice: Choice) -> list[list[in
             items = list(choice)
     else:
         raise ChoiceError(f"cannot understand the choice {choice!r}")
-    return [question_plaintext(q, item) for q, item in zip(questions, items, strict=True)]
+    return [_row(q, item) for q, item in zip(questions, items, strict=True)]
 
 
 def random_choice(questions: Sequence[QuestionLike], rng: random.Random) -> list[list[int]]:
     """A valid random plaintext: per question, a random number of answers in min..max."""
     out: list[list[int]] = []
     for q in questions:
+        layout = election_layout(q)
+        if layout is not None:
+            from tally.election_ballot import encode_ballot, random_ballot
+
+            out.append(encode_ballot(layout, random_ballot(layout, rng)))
+            continue
         k = rng.randint(q.min, min(q.max, len(q.answers)))
         out.append(question_plaintext(q, rng.sample(range(len(q.answers)), k)))
     return out

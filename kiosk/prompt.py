@@ -15,7 +15,13 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from kiosk.choices import ChoiceError, question_plaintext
+from kiosk.choices import (
+    WRITE_IN,
+    ChoiceError,
+    election_layout,
+    election_plaintext,
+    question_plaintext,
+)
 from kiosk.client import BallotDraft
 from tally import messages as m
 
@@ -46,6 +52,12 @@ class TerminalDeputy:
         self._say(f"==== {KIND_LABELS.get(poll.kind, '表决')}: {poll.title} ====")
         out: list[list[int]] = []
         for qi, q in enumerate(election.questions):
+            if election_layout(q) is not None:
+                row = self._election_sync(q, first=qi == 0)
+                if row is None:
+                    return None
+                out.append(row)
+                continue
             self._say(f"-- {q.question}")
             for i, answer in enumerate(q.answers, start=1):
                 self._say(f"   {i}. {answer}")
@@ -69,6 +81,32 @@ class TerminalDeputy:
                 except (ValueError, ChoiceError) as exc:
                     self._say(f"   无效的选择 (invalid): {exc}")
         return out
+
+    def _election_sync(self, q: Any, *, first: bool) -> list[int] | None:
+        """An election ballot: 1 赞成 / 2 反对 / 3 弃权 per candidate, then write-ins."""
+        layout = election_layout(q)
+        self._say(f"-- {q.question}（应选 {layout.seats} 名）")
+        self._say("   每位候选人：1 = 赞成, 2 = 反对, 3 = 弃权" + ("；0 = 未按" if first else ""))
+        while True:
+            marks: dict[str, Any] = {}
+            for name in layout.candidates:
+                while True:
+                    line = self._input(f"   {name}: ").strip()
+                    if first and line == "0" and not marks:
+                        self._say("未按 — no ballot is cast.")
+                        return None
+                    if line in ("1", "2", "3"):
+                        marks[name] = ("赞成", "反对", "弃权")[int(line) - 1]
+                        break
+                    self._say("   请输入 1、2 或 3")
+            line = self._input(
+                f"   另选他人：代表编号，最多 {layout.seats} 个，空格分隔（直接回车表示不另选）: "
+            ).strip()
+            try:
+                marks[WRITE_IN] = [int(x) for x in re.split(r"[\s,，、]+", line) if x]
+                return election_plaintext(q, marks)
+            except (ValueError, ChoiceError) as exc:
+                self._say(f"   无效的选择 (invalid): {exc}")
 
     async def confirm(self, draft: BallotDraft) -> bool:
         return await asyncio.to_thread(self._confirm_sync, draft)

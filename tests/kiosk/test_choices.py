@@ -86,3 +86,32 @@ def test_script(tmp_path: Path) -> None:
     assert s.plaintext_for("p3", "选举", ELECTION) is None
     with pytest.raises(ChoiceError):
         Script.from_obj({"polls": [{"match": "x"}]})
+
+
+def test_election_ballot_question() -> None:
+    """A 人大 election ballot (one non-homomorphic question, docs/ballots.md)."""
+    from keys.credentials import generate_private_credential
+    from keys.group import TEST_256
+    from tally.ballot import create_ballot
+    from tally.election import generate_uuid, make_election
+    from tally.election_ballot import ElectionLayout, decode_ballot, question_json
+
+    layout = ElectionLayout(("张三", "李四", "王五"), seats=2, roster_max=45)
+    template = {"description": "d", "name": "选举", "questions": [question_json(layout, "副镇长")]}
+    election = make_election(
+        template, uuid=generate_uuid(), group=TEST_256, public_key=TEST_256.g_pow(5)
+    )
+    qs = election.questions
+    pt = plaintext(qs, {"张三": "赞成", "李四": "反对", "王五": "弃权", "另选他人": [7]})
+    decoded = decode_ballot(layout, pt[0])
+    assert decoded.marks == (1, 2, 3) and decoded.write_ins == (7, None)
+    assert plaintext(qs, ["赞成", "赞成", "反对"]) == [[1, 1, 2, 0, 0]]
+    create_ballot(election, generate_private_credential(), pt)  # a valid plaintext
+    with pytest.raises(ChoiceError, match="not a candidate"):
+        plaintext(qs, {"钱七": "赞成"})
+    with pytest.raises(ChoiceError, match="at most 2"):
+        plaintext(qs, {"另选他人": [1, 2, 3]})
+    with pytest.raises(ChoiceError, match="roster number"):
+        plaintext(qs, {"另选他人": [99]})
+    rnd = random_choice(qs, random.Random(1))
+    assert len(rnd[0]) == layout.length
