@@ -232,7 +232,18 @@ class Scrutineer:
                     f"已解密 (decrypted) poll {msg.poll_id} as trustee {msg.trustee_id}", flush=True
                 )
         elif isinstance(msg, m.ShuffleRequest):
-            self.errors.append("shuffle requests are not handled by this scrutineer CLI yet")
+            raw_shuffle = await asyncio.to_thread(self.shuffle, msg)
+            await self._send(
+                m.ShuffleMsg(
+                    id=self._id(),
+                    reply_to=msg.id,
+                    poll_id=msg.poll_id,
+                    trustee_id=msg.trustee_id,
+                    shuffle=raw_shuffle,
+                )
+            )
+            if self.announce:
+                print(f"已混洗 (shuffled) {msg.poll_id} as trustee {msg.trustee_id}", flush=True)
         elif isinstance(msg, m.Error):
             self.errors.append(f"{msg.code}: {msg.message}")
             log.warning("scrutineer: server error %s: %s", msg.code, msg.message)
@@ -332,21 +343,60 @@ class Scrutineer:
         raw: str = pd.serialize()
         return raw
 
-    def check_against_record(self, req: m.DecryptionRequest, tally: Any) -> None:
-        """Decrypt only totals: the tally asked for must be the product of the ballots in the
-        poll's public archive (``/record/polls/<poll>/<uuid>.bel``), for the same election."""
+    def _fetch_record(self, poll_id: str, uuid: str) -> Any:
         import httpx
 
-        url = f"{self.keyfile.server.rstrip('/')}/record/polls/{req.poll_id}/{req.uuid}.bel"
+        url = f"{self.keyfile.server.rstrip('/')}/record/polls/{poll_id}/{uuid}.bel"
         try:
             response = httpx.get(url, timeout=60)
         except httpx.HTTPError as exc:
             raise TrusteeError(f"cannot fetch the poll's public record {url}: {exc}") from exc
         if response.status_code != 200:
             raise TrusteeError(f"the poll's public record {url} is not available")
+        return response
+
+    def shuffle(self, req: m.ShuffleRequest) -> str:
+        """Shuffle the non-homomorphic rows (a verifiable re-encryption mix, spec §4.17).
+
+        With the record check, the rows must be what the public archive holds at this point:
+        the non-homomorphic rows of the tally its ballots imply, or the last shuffle's output.
+        """
+        from tally.election import parse_election
+        from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
+        from tally.shuffle import shuffle_ciphertexts
+
+        group, _x = self.keyfile.private_key()
+        try:
+            election = parse_election(req.election, allow_test_group=True)
+            if election.group != group:
+                raise TrusteeError("the poll's group is not the group of this key")
+            rows = parse_encrypted_tally(group, req.ciphertexts)
+            if self.check_record:
+                response = self._fetch_record(req.poll_id, election.uuid)
+                _e, _tally, current = record_state(response.content, req.election)
+                if serialize_encrypted_tally(current) != serialize_encrypted_tally(rows):
+                    raise TrusteeError(
+                        "the ciphertexts sent are not the ones the public record is at: "
+                        "refusing to shuffle them"
+                    )
+            result = shuffle_ciphertexts(election, rows)
+        except ValueError as exc:
+            raise TrusteeError(f"shuffle of poll {req.poll_id} refused: {exc}") from exc
+        raw: str = result.raw
+        return raw
+
+    def check_against_record(self, req: m.DecryptionRequest, tally: Any) -> None:
+        """Decrypt only totals: the tally asked for must be the product of the ballots in the
+        poll's public archive (``/record/polls/<poll>/<uuid>.bel``), for the same election."""
         from tally.encrypted_tally import serialize_encrypted_tally
 
-        expected = tally_from_record(response.content, req.election)
+        response = self._fetch_record(req.poll_id, req.uuid)
+
+        from tally.shuffle import merge_nh
+
+        election, expected, shuffled = record_state(response.content, req.election)
+        if election.has_nh_questions:
+            expected = merge_nh(election, expected, shuffled)
         if serialize_encrypted_tally(expected) != serialize_encrypted_tally(tally):
             raise TrusteeError(
                 "the encrypted tally sent is not the product of the ballots in the public "
@@ -357,12 +407,19 @@ class Scrutineer:
 def tally_from_record(blob: bytes, election_raw: str) -> Any:
     """The encrypted tally that the ballots of a Belenios archive imply (last ballot per
     credential, weighted as in the public credentials), for the given election."""
+    return record_state(blob, election_raw)[1]
+
+
+def record_state(blob: bytes, election_raw: str) -> tuple[Any, Any, Any]:
+    """(election, encrypted tally implied by the ballots, output of the checked chain of
+    shuffles in the archive — the tally's non-homomorphic rows when there is none yet)."""
     from keys.group import to_str
     from tally.archive import parse_archive
     from tally.ballot import parse_ballot
     from tally.credentials import parse_public_credentials
     from tally.election import parse_election
     from tally.encrypted_tally import compute_encrypted_tally, tallied_order
+    from tally.shuffle import check_shuffle_chain, parse_shuffle
 
     archive = parse_archive(blob, "the public record")
     _setup, raw_election, _trustees, raw_creds = archive.setup()
@@ -374,7 +431,12 @@ def tally_from_record(blob: bytes, election_raw: str) -> Any:
     if any(b.credential not in weights for b in ballots):
         raise TrusteeError("the public record holds a ballot with an unlisted credential")
     chosen = tallied_order(ballots, lambda b: to_str(b.credential))
-    return compute_encrypted_tally(election, chosen, [weights[b.credential] for b in chosen])
+    tally = compute_encrypted_tally(election, chosen, [weights[b.credential] for b in chosen])
+    shuffles = [
+        (owned.owner, parse_shuffle(election.group, raw))
+        for _event, owned, raw in archive.owned_items("Shuffle")
+    ]
+    return election, tally, check_shuffle_chain(election, tally, shuffles)
 
 
 # -- command line ------------------------------------------------------------------------------

@@ -177,3 +177,82 @@ def test_tally_is_recomputed_from_the_public_record(tmp_path: Path) -> None:
     assert serialize_encrypted_tally(got) != serialize_encrypted_tally(single)
     with pytest.raises(TrusteeError, match="not the one sent"):
         tally_from_record(blob, election.raw.replace("议案", "议按"))  # type: ignore[attr-defined]
+
+
+def _nh_record(tmp_path: Path) -> tuple[object, bytes, object]:
+    """An election ballot poll (one non-homomorphic question) with three ballots."""
+    from keys.credentials import generate_private_credential, public_credential
+    from tally.archive import ArchiveWriter
+    from tally.credentials import PublicCredential, serialize_public_credentials
+    from tally.election_ballot import ElectionLayout, question_json
+
+    layout = ElectionLayout(("张三", "李四"), seats=1, roster_max=9)
+    template = {"description": "d", "name": "选举", "questions": [question_json(layout, "选举")]}
+    x, tpk = generate_trustee_key(TEST_256)
+    election = make_election(
+        template, uuid=generate_uuid(), group=TEST_256, public_key=tpk.public_key
+    )
+    privs = [generate_private_credential() for _ in range(3)]
+    creds = [PublicCredential(public_credential(TEST_256, election.uuid, p)) for p in privs]
+    path = tmp_path / f"{election.uuid}.bel"
+    with ArchiveWriter.create(path, sync=False) as w:
+        w.add_setup(
+            election.raw,
+            serialize_trustees(Trustees((SingleTrustee(tpk),))),
+            serialize_public_credentials(creds),
+        )
+        for p, v in zip(privs, ([1, 2, 0], [2, 1, 5], [1, 1, 0]), strict=True):
+            w.add_ballot(create_ballot(election, p, [v]).raw)
+    return election, path.read_bytes(), x
+
+
+class _Response:
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+
+def test_shuffle_checked_against_the_record(tmp_path: Path) -> None:
+    from tally.encrypted_tally import parse_encrypted_tally
+    from tally.shuffle import check_shuffle, parse_shuffle
+    from voting.cli_trustee import record_state
+
+    election, blob, x = _nh_record(tmp_path)
+    kf = KeyFile(server="http://x", token="t" * 20, group=G, seed="s", dkey="d")
+    s = Scrutineer(tmp_path / "k.json", kf)
+    s.keyfile.private_key = lambda: (TEST_256, x)  # type: ignore[method-assign]
+    s._fetch_record = lambda _p, _u: _Response(blob)  # type: ignore[method-assign]
+    _e, _tally, rows = record_state(blob, election.raw)  # type: ignore[attr-defined]
+    req = m.ShuffleRequest(
+        id="q",
+        poll_id="p1",
+        election=election.raw,  # type: ignore[attr-defined]
+        ciphertexts=serialize_encrypted_tally(rows),
+        trustee_id=1,
+    )
+    raw = s.shuffle(req)
+    check_shuffle(election, rows, parse_shuffle(TEST_256, raw))  # type: ignore[arg-type]
+    # rows that are not the record's (one ballot dropped) are refused
+    fewer = tuple(tuple(r[:-1]) for r in parse_encrypted_tally(TEST_256, req.ciphertexts))
+    forged = req.model_copy(update={"ciphertexts": serialize_encrypted_tally(fewer)})
+    with pytest.raises(TrusteeError, match="refusing to shuffle"):
+        s.shuffle(forged)
+
+
+def test_forged_tally_is_not_decrypted(tmp_path: Path) -> None:
+    election, ballots, blob = _record(tmp_path, [[[1, 0, 0]], [[0, 1, 0]], [[1, 0, 0]]])
+    scr, trustees_raw, _ = _ceremony(tmp_path)
+    s = scr[0]
+    s.check_record = True
+    s._fetch_record = lambda _p, _u: _Response(blob)  # type: ignore[method-assign]
+    single = compute_encrypted_tally(election, ballots[:1], [1])  # type: ignore[arg-type]
+    req = m.DecryptionRequest(
+        id="q",
+        poll_id="p1",
+        uuid=election.uuid,  # type: ignore[attr-defined]
+        election=election.raw,  # type: ignore[attr-defined]
+        trustees=trustees_raw,
+        encrypted_tally=serialize_encrypted_tally(single),
+        trustee_id=2,
+    )
+    with pytest.raises(TrusteeError, match="not the product of the ballots"):
+        s.decrypt(req)
