@@ -25,6 +25,7 @@ one they run serially in the caller.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -148,6 +149,7 @@ class ShuffleProof:
 # -- generators and challenges ----------------------------------------------------------------
 
 _GENERATOR_CACHE: dict[tuple[int, int], list[mpz]] = {}
+_GENERATOR_LOCK = threading.Lock()
 
 
 def get_generator(group: Group, i: int) -> mpz:
@@ -170,17 +172,18 @@ def get_generators(group: Group, n: int) -> tuple[mpz, tuple[mpz, ...]]:
     group, so the avoid-set check is done once per index.
     """
     key = (int(group.p), int(group.g))
-    cached = _GENERATOR_CACHE.setdefault(key, [])
-    if len(cached) < n + 1:
-        seen = set(cached)
-        for i in range(len(cached) - 1, n):
-            h = get_generator(group, i)
-            if h in seen:
-                j = cached.index(h) - 1
-                raise ShuffleError(f"independent generator #{i} collides with #{j}")
-            seen.add(h)
-            cached.append(h)
-    return cached[0], tuple(cached[1 : n + 1])
+    with _GENERATOR_LOCK:
+        cached = _GENERATOR_CACHE.setdefault(key, [])
+        if len(cached) < n + 1:
+            seen = set(cached)
+            for i in range(len(cached) - 1, n):
+                h = get_generator(group, i)
+                if h in seen:
+                    j = cached.index(h) - 1
+                    raise ShuffleError(f"independent generator #{i} collides with #{j}")
+                seen.add(h)
+                cached.append(h)
+        return cached[0], tuple(cached[1 : n + 1])
 
 
 def get_nizkp_challenges(group: Group, n: int, s: str) -> tuple[mpz, ...]:
