@@ -326,13 +326,21 @@ class Kiosk:
             state.issued = True
 
     async def _on_poll_ready(self, msg: m.PollReady) -> None:
+        from keys.credentials import public_credential
+        from keys.group import to_str
         from tally.credentials import parse_public_credentials
         from tally.election import parse_election
 
-        from keys.group import to_str
-
         state = self.polls.get(msg.poll_id)
-        if state is None or state.closed:
+        if state is None:  # not in the welcome: learn it from the setup itself
+            try:
+                name = str(json.loads(msg.election).get("name", msg.poll_id))[:1000]
+            except (ValueError, AttributeError):
+                name = msg.poll_id
+            state = self._poll(
+                m.PollInfo(poll_id=msg.poll_id, title=name, kind="other", state="open")
+            )
+        if state.closed:
             return
         if state.ready:
             return  # already voted or voting in this poll (a repeated poll_ready)
@@ -345,11 +353,15 @@ class Kiosk:
                 raise KioskError("the published election is not the one this kiosk was asked for")
             creds = parse_public_credentials(election.group, msg.public_credentials)
             private = load_credential(self.vault, msg.poll_id)
-            if private is None or state.public_credential is None:
+            if private is None:
                 raise KioskError(
                     "本机没有这次表决的凭证，不能投票 — this kiosk made no credential for this "
                     "poll, so it cannot vote in it"
                 )
+            # recomputed, so that a kiosk restarted since it sent its credential still knows it
+            state.public_credential = to_str(
+                public_credential(election.group, election.uuid, private)
+            )
             if state.public_credential not in {to_str(c.key) for c in creds}:
                 raise KioskError(
                     "您的凭证不在公布的名单中，本机拒绝投票，请联系秘书处 — this kiosk's public "

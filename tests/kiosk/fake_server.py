@@ -37,6 +37,8 @@ class FakeServer:
     drop_before_first_ack: bool = False
     forge_receipt: bool = False
     omit_credential: bool = False
+    drop_before_poll_ready: bool = False
+    connections: int = 0
     stored: dict[str, str] = field(default_factory=dict)  # tracker -> raw ballot
     casts_received: int = 0
     credentials: list[str] = field(default_factory=list)
@@ -79,6 +81,7 @@ class FakeServer:
         )
 
     async def _handler(self, ws: Any) -> None:
+        self.connections += 1
         nonce = secrets.token_hex(32)
         sid = iter(range(1, 10**6))
 
@@ -97,8 +100,18 @@ class FakeServer:
         )
         deputy = m.DeputyInfo(deputy_id=1, name="王五", delegation="一组", seat="12")
         await ws.send(
-            m.dump(m.Welcome(id=nid(), deputy=deputy, present=True, session="s", polls=[]))
+            m.dump(
+                m.Welcome(
+                    id=nid(),
+                    deputy=deputy,
+                    present=True,
+                    session="s",
+                    polls=[self._info("open")] if self.credentials else [],
+                )
+            )
         )
+        if self.credentials and self.connections > 1:
+            await self._publish(ws, nid)  # a kiosk connecting later gets the setup again
         if not self.credentials:
             await ws.send(
                 m.dump(
@@ -116,6 +129,9 @@ class FakeServer:
                     msg.signature,
                 )
                 self.credentials.append(msg.public_credential)
+                if self.drop_before_poll_ready:
+                    await ws.close()
+                    return
                 await self._publish(ws, nid)
             elif isinstance(msg, m.Cast):
                 await self._cast(ws, nid, msg)

@@ -151,3 +151,27 @@ def test_wrong_server_key_is_refused(tmp_path: Path) -> None:
         assert server.credentials == []
 
     asyncio.run(main())
+
+
+def test_kiosk_restarted_between_credential_and_ballot_still_votes(tmp_path: Path) -> None:
+    async def main() -> None:
+        server = FakeServer(drop_before_poll_ready=True)
+        await server.start()
+        first = _kiosk(tmp_path, server)
+        task = asyncio.create_task(first.run())
+        await wait_for(lambda: len(server.credentials) == 1)
+        first.stop()  # the tablet restarts before the poll's setup arrives
+        await asyncio.wait_for(task, 10)
+        vault = Vault.open(tmp_path / "k", "pw")
+        again = Kiosk(
+            tmp_path / "k",
+            vault,
+            Identity.load(vault),
+            HeadlessDeputy(Script(default="弃权")),
+            backoff=Backoff(initial=0.05, maximum=0.2),
+        )
+        server.drop_before_poll_ready = False
+        await _run(server, again, lambda: again.events.acks == 1)
+        assert len(server.stored) == 1 and len(server.credentials) == 1
+
+    asyncio.run(main())
