@@ -774,9 +774,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+DEMO_MARK = ".renda-demo-record"
+
+
+def prepare_out(out: Path) -> None:
+    """An empty folder for the record. A record an earlier demo wrote there is replaced;
+    any other non-empty folder is refused (nothing of the user's is ever deleted)."""
+    if out.exists():
+        if not out.is_dir():
+            raise DemoError(f"--out {out} is a file, not a folder")
+        if any(out.iterdir()):
+            if not (out / DEMO_MARK).exists():
+                raise DemoError(f"--out {out} is not empty; choose a new folder")
+            shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARK).write_text("written by renda demo; replaced by the next run\n")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.deputies < plan.MIN_DEPUTIES:
         print(f"renda demo: --deputies must be at least {plan.MIN_DEPUTIES}", file=sys.stderr)
+        return 2
+    try:
+        prepare_out(args.out)
+    except DemoError as exc:
+        print(f"renda demo: {exc}", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="renda-demo-"))
     demo = Demo(args.deputies, args.out, work, quiet=args.quiet)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -51,3 +52,19 @@ def test_roster_names_are_distinct() -> None:
 def test_too_few_deputies_are_refused() -> None:
     with pytest.raises(ValueError):
         p.attendance(8)
+
+
+def test_record_folder_is_never_someone_elses(tmp_path: Path) -> None:
+    from voting.demo import DemoError, prepare_out
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("keep me")
+    with pytest.raises(DemoError, match="not empty"):
+        prepare_out(mine)
+    assert (mine / "thesis.txt").exists()
+    out = tmp_path / "record"
+    prepare_out(out)
+    (out / "01-motion-p1").mkdir()
+    prepare_out(out)  # an earlier demo's record is replaced
+    assert not (out / "01-motion-p1").exists()
