@@ -772,6 +772,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary server and kiosk folders"
     )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="put the server's and kiosks' folders here (must not exist yet) and keep them",
+    )
 
 
 DEMO_MARK = ".renda-demo-record"
@@ -800,21 +806,28 @@ def run(args: argparse.Namespace) -> int:
     except DemoError as exc:
         print(f"renda demo: {exc}", file=sys.stderr)
         return 2
-    work = Path(tempfile.mkdtemp(prefix="renda-demo-"))
+    keep = args.keep or args.work is not None
+    if args.work is not None:
+        if args.work.exists():
+            print(f"renda demo: --work {args.work} already exists", file=sys.stderr)
+            return 2
+        args.work.mkdir(mode=0o700, parents=True)
+        work = args.work
+    else:
+        work = Path(tempfile.mkdtemp(prefix="renda-demo-"))
     demo = Demo(args.deputies, args.out, work, quiet=args.quiet)
     demo.say(f"{SESSION_TITLE} — Renda demo, {args.deputies} 名代表")
     try:
         code = asyncio.run(_session(demo))
-    except DemoError as exc:
-        print(f"renda demo: {exc}", file=sys.stderr)
+    except (DemoError, httpx.HTTPError, OSError, KeyError, ValueError) as exc:
+        print(f"renda demo: {type(exc).__name__}: {exc}", file=sys.stderr)
         log = work / "server.log"
         if log.exists():
-            print(f"(server log: {log})", file=sys.stderr)
+            print(f"(server log: {log}; folders kept in {work})", file=sys.stderr)
         return 1
-    finally:
-        if not args.keep and not (work / "server.log").exists():
-            shutil.rmtree(work, ignore_errors=True)
-    if not args.keep:
+    if keep:
+        demo.say(f"(server and kiosk folders kept in {work})")
+    else:
         shutil.rmtree(work, ignore_errors=True)
     print("DEMO OK: 会议按计划完成，所有记录核验通过" if code == 0 else "DEMO FAILED (see above)")
     return code
