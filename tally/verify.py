@@ -526,7 +526,7 @@ class Verifier:
                     mod.check_shuffle(election, current, shuffle, executor=pool)
                 except (RecordError, GroupError, ValueError) as exc:
                     raise RecordError(
-                        f"shuffle #{k} by trustee {owned.owner} ({event.describe()}) "
+                        f"shuffle #{k} by trustee {owned.owner}, {event.describe()}, "
                         f"is invalid: {exc}"
                     ) from None
                 current = shuffle.ciphertexts
