@@ -261,7 +261,7 @@ async def receive_partial(
     poll = await service.db(lambda s: s.get(Poll, msg.poll_id))
     if poll is None:
         raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
-    if poll.state != "closed" or rt is None or rt.writer is None or not poll.encrypted_tally:
+    if not poll.encrypted_tally:
         raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting decryption")
     assert poll.election and poll.trustees
     try:
@@ -278,6 +278,8 @@ async def receive_partial(
         raise ActionError(m.ErrorCode.INVALID_DECRYPTION, str(exc)[:500]) from None
     from voting.upsert import insert_ignore
 
+    if poll.state != "closed" or rt is None or rt.writer is None:
+        raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting decryption")
     async with rt.lock:
         if rt.writer is None:
             return

@@ -1,0 +1,183 @@
+"""The key ceremony (Pedersen 2 of 3 + the server's key) and the decryption over /ws/trustee."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keys.group import group_by_name
+from keys.pki import SignedMsg
+from keys.threshold import Vinput, decryption_key, generate_cert, make_polynomial, make_voutput
+from tally import messages as m
+from tally.decryption import compute_partial_decryption
+from tally.election import parse_election
+from tally.encrypted_tally import parse_encrypted_tally
+from tests.server.helpers import Kiosk, config_for, mid, open_motion, roster_csv, wait_state
+from tests.server.helpers import Session as TSession
+
+
+class Scrutineer:
+    """Answers ceremony steps and decryption requests in a thread."""
+
+    def __init__(self, client: Any, token: str, *, decrypt: bool = True, bad: bool = False) -> None:
+        self.client, self.token, self.decrypt, self.bad = client, token, decrypt, bad
+        self.seed = ""
+        self.dkey = ""
+        self.errors: list[m.Error] = []
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        with self.client.websocket_connect("/ws/trustee") as ws:
+            self.ws = ws
+            ws.send_text(m.dump(m.Auth(id=mid(), token=self.token)))
+            auth = m.parse_server_message(ws.receive_text())
+            assert isinstance(auth, m.Authenticated)
+            self.ready.set()
+            while not self.stop.is_set():
+                msg = m.parse_server_message(ws.receive_text())
+                if isinstance(msg, m.CeremonyRequest):
+                    group = group_by_name(msg.group, allow_test=True)
+                    certs = [SignedMsg.parse(group, c) for c in msg.certs or []]
+                    if msg.step == 1:
+                        self.seed, cert = generate_cert(group)
+                        data = cert.serialize()
+                    elif msg.step == 3:
+                        data = make_polynomial(group, certs, self.seed, msg.threshold).serialize()
+                    else:
+                        assert msg.vinput is not None
+                        vo = make_voutput(group, certs, self.seed, Vinput.parse(group, msg.vinput))
+                        self.dkey = vo.private_key
+                        data = vo.serialize()
+                    ws.send_text(
+                        m.dump(
+                            m.CeremonyReply(
+                                id=mid(), ceremony_id=msg.ceremony_id, step=msg.step, data=data
+                            )
+                        )
+                    )
+                elif isinstance(msg, m.CeremonyDone):
+                    pass
+                elif isinstance(msg, m.DecryptionRequest) and self.decrypt:
+                    election = parse_election(msg.election, allow_test_group=True)
+                    group = election.group
+                    key = decryption_key(group, self.seed, self.dkey)
+                    if self.bad:
+                        key = key + 1
+                    et = parse_encrypted_tally(group, msg.encrypted_tally)
+                    pd = compute_partial_decryption(group, election.fingerprint, key, et)
+                    ws.send_text(
+                        m.dump(
+                            m.PartialDecryptionMsg(
+                                id=mid(),
+                                poll_id=msg.poll_id,
+                                trustee_id=msg.trustee_id,
+                                partial_decryption=pd.serialize(),
+                            )
+                        )
+                    )
+                elif isinstance(msg, m.Error):
+                    self.errors.append(msg)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.ws.send_text(m.dump(m.Ping(id=mid())))  # wakes the thread, which then leaves
+        self.thread.join(30)
+
+
+def _session(data: Path, n: int, bad: bool = False, **cfg: Any) -> tuple[Any, Any]:
+    from fastapi.testclient import TestClient
+
+    from voting.app import create_app
+    from voting.config import ServerConfig, read_tokens
+
+    config = config_for(data, **cfg)
+    if "group" in cfg:
+        config = ServerConfig(**{**config.__dict__, "group": cfg["group"]})
+    app = create_app(config)
+    return app, (TestClient, read_tokens)
+
+
+@pytest.mark.parametrize("group_name", ["RENDA-TEST-256"])
+def test_ceremony_and_threshold_decryption(tmp_path: Path, group_name: str) -> None:
+    run_session(tmp_path, group_name)
+
+
+def run_session(tmp_path: Path, group_name: str, *, n: int = 3) -> tuple[Path, str]:
+    from fastapi.testclient import TestClient
+
+    from voting.app import create_app
+    from voting.config import ServerConfig, read_tokens
+
+    data = tmp_path / "s"
+    config = ServerConfig(
+        data_dir=data, group=group_name, allow_test_group=True, workers=0, collect_timeout=0
+    )
+    with TestClient(create_app(config)) as client, ExitStack() as stack:
+        s = TSession(client, data, read_tokens(data))
+        s.deputies = s.post("/api/roster", {"csv": roster_csv(n)})["deputies"]
+        for d in s.deputies:
+            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
+        tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(3)]
+        # the second scrutineer sends a wrong decryption: refused; 1 and 3 suffice (k = 2)
+        scrs = [Scrutineer(client, t, bad=i == 1) for i, t in enumerate(tokens)]
+        for sc in scrs:
+            assert sc.ready.wait(30)
+            stack.callback(sc.close)
+        r = client.post(
+            "/api/polls", json={"title": "x", "kind": "motion", "template": {}}, headers=s.h()
+        )
+        assert r.status_code == 422
+        s.post("/api/ceremony", {"threshold": 2})
+        for _ in range(600):
+            state = s.get("/api/ceremony")
+            if state["state"] in ("done", "failed"):
+                break
+            import time
+
+            time.sleep(0.05)
+        assert state["state"] == "done", state
+        trustees = json.loads(state["trustees"])
+        assert [t[0] for t in trustees] == ["Single", "Pedersen"]
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+        for k in kiosks:
+            stack.enter_context(k.connect())
+        pid = open_motion(s, kiosks)
+        for k, v in zip(kiosks, [[[0, 1, 0, 0]], [[0, 0, 1, 0]], [[0, 1, 0, 0]]], strict=True):
+            assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)
+        s.post(f"/api/polls/{pid}/close", role="chair")
+        poll = wait_state(s, pid, "tallied", tries=2000)
+        assert poll["result"] == {"result": [[0, 2, 1, 0]]}
+        s.post(f"/api/polls/{pid}/publish", role="chair")
+        assert [e.code for e in scrs[1].errors] == [m.ErrorCode.INVALID_DECRYPTION]
+        assert not scrs[0].errors and not scrs[2].errors
+        return data / "archives" / f"{pid}.bel", poll["uuid"]
+
+
+@pytest.mark.belenios
+@pytest.mark.slow
+def test_belenios_tool_verifies_a_session_archive(tmp_path: Path, belenios_tool: str) -> None:
+    archive, uuid = run_session(tmp_path, "BELENIOS-2048")
+    folder = tmp_path / "verify"
+    folder.mkdir()
+    shutil.copyfile(archive, folder / f"{uuid}.bel")
+    out = subprocess.run(
+        [belenios_tool, "election", "verify", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        env={"BELENIOS_USE_URANDOM": "1", "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr + out.stdout
+    from tally.verify import verify_archive
+
+    assert verify_archive(folder, workers=1).ok
