@@ -28,6 +28,7 @@ Checks, in order (those marked + are not done by belenios-tool 2.0):
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -393,7 +394,10 @@ class Verifier:
             for n, (event, raw) in enumerate(ballots, start=1):
                 where = _ballot_name(n, event, raw)
                 try:
-                    obj = load_json(raw, "ballot")
+                    try:  # fast path; strictness (canonical form) is the workers' job
+                        obj = json.loads(raw)
+                    except ValueError:
+                        obj = load_json(raw, "ballot")  # raises with a plain message
                     if not isinstance(obj, dict) or not isinstance(obj.get("credential"), str):
                         raise RecordError("the ballot has no credential")
                 except RecordError as exc:
