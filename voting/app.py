@@ -121,6 +121,8 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.post("/api/deputies/{deputy_id}/{action}")
     async def attendance_action(deputy_id: int, action: str, p: Secretariat) -> dict[str, Any]:
+        if action == "new_code":
+            return await service.new_enrolment_code(deputy_id, p.role)
         status = {"checkin": "present", "leave": "leave", "absent": "absent"}.get(action)
         if status is None:
             raise HTTPException(404, {"code": "not_found", "message": f"no action {action!r}"})

@@ -348,6 +348,21 @@ class SessionService:
 
         return await self.db(run)
 
+    async def new_enrolment_code(self, deputy_id: int, role: str) -> dict[str, Any]:
+        """A replacement tablet: revoke the deputy's devices and give a fresh one-time code."""
+
+        def run(s: Session) -> dict[str, Any]:
+            d = s.get(Deputy, deputy_id)
+            if d is None:
+                raise ActionError("not_found", f"no deputy {deputy_id}", 404)
+            d.enrolment_code = new_enrolment_code()
+            d.code_used = False
+            s.execute(update(Device).where(Device.deputy_id == deputy_id).values(revoked=True))
+            self.audit(s, role, "new_enrolment_code", f"deputy {deputy_id}")
+            return self._deputy_json(d, with_code=True)
+
+        return await self.db(run)
+
     async def enrol(self, code: str, device_public_key: str) -> dict[str, Any]:
         try:
             st.parse_public_key(device_public_key)

@@ -302,3 +302,22 @@ def test_attendance_and_quorum(tmp_path: Path) -> None:
         )
         assert r.status_code == 422 and r.json()["detail"]["code"] == "bad_template"
         del pid
+
+
+def test_replacement_tablet_revokes_the_old_one(tmp_path: Path) -> None:
+    with session(tmp_path / "s", n=2) as s:
+        d = s.deputies[0]
+        old = Kiosk(s, d["enrolment_code"])
+        fresh = s.post(f"/api/deputies/{d['deputy_id']}/new_code")
+        assert fresh["enrolment_code"] and fresh["enrolment_code"] != d["enrolment_code"]
+        with s.client.websocket_connect("/ws/kiosk") as ws:
+            from tally import statements as st
+
+            ch = m.parse_server_message(ws.receive_text())
+            sig = st.sign(old.key, st.hello_payload(old.device_id, ch.nonce))
+            ws.send_text(m.dump(m.Hello(id="h1", device_id=old.device_id, signature=sig)))
+            err = m.parse_server_message(ws.receive_text())
+            assert isinstance(err, m.Error) and err.code == m.ErrorCode.UNKNOWN_DEVICE
+        new = Kiosk(s, fresh["enrolment_code"])
+        with new.connect():
+            assert new.welcome.deputy.deputy_id == d["deputy_id"]
