@@ -26,10 +26,17 @@ from tests.server.helpers import Session as TSession
 class Scrutineer:
     """Answers ceremony steps and decryption requests in a thread."""
 
-    def __init__(self, client: Any, token: str, *, decrypt: bool = True, bad: bool = False) -> None:
+    def __init__(
+        self,
+        client: Any,
+        token: str,
+        *,
+        decrypt: bool = True,
+        bad: bool = False,
+        keys: tuple[str, str] = ("", ""),
+    ) -> None:
         self.client, self.token, self.decrypt, self.bad = client, token, decrypt, bad
-        self.seed = ""
-        self.dkey = ""
+        self.seed, self.dkey = keys
         self.errors: list[m.Error] = []
         self.stop = threading.Event()
         self.ready = threading.Event()
@@ -181,3 +188,54 @@ def test_belenios_tool_verifies_a_session_archive(tmp_path: Path, belenios_tool:
     from tally.verify import verify_archive
 
     assert verify_archive(folder, workers=1).ok
+
+
+def test_tally_resumes_after_a_restart(tmp_path: Path) -> None:
+    """Closed while the scrutineers are away, restarted: they reconnect and the tally ends."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from voting.app import create_app
+    from voting.config import ServerConfig, read_tokens
+
+    data = tmp_path / "s"
+    config = ServerConfig(
+        data_dir=data, group="RENDA-TEST-256", allow_test_group=True, workers=0, collect_timeout=0
+    )
+    with TestClient(create_app(config)) as client, ExitStack() as stack:
+        s = TSession(client, data, read_tokens(data))
+        s.deputies = s.post("/api/roster", {"csv": roster_csv(2)})["deputies"]
+        for d in s.deputies:
+            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
+        tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(2)]
+        scrs = [Scrutineer(client, t) for t in tokens]
+        for sc in scrs:
+            assert sc.ready.wait(30)
+        s.post("/api/ceremony", {"threshold": 2})
+        for _ in range(600):
+            if s.get("/api/ceremony")["state"] == "done":
+                break
+            time.sleep(0.05)
+        keys = [(sc.seed, sc.dkey) for sc in scrs]
+        for sc in scrs:
+            sc.close()
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+        for k in kiosks:
+            stack.enter_context(k.connect())
+        pid = open_motion(s, kiosks)
+        for k in kiosks:
+            assert isinstance(k.cast(pid, k.ballot(pid, [[0, 0, 0, 1]])), m.Ack)
+        s.post(f"/api/polls/{pid}/close")
+        assert s.get(f"/api/polls/{pid}")["state"] == "closed"  # waiting for the scrutineers
+    with TestClient(create_app(config)) as client, ExitStack() as stack:
+        s = TSession(client, data, read_tokens(data))
+        for t, k in zip(tokens, keys, strict=True):
+            sc = Scrutineer(client, t, keys=k)
+            assert sc.ready.wait(30)
+            stack.callback(sc.close)
+        poll = wait_state(s, pid, "tallied", tries=2000)
+        assert poll["result"] == {"result": [[0, 0, 0, 2]]}
+    from tally.verify import verify_archive
+
+    assert verify_archive(data / "archives" / f"{pid}.bel", workers=1, allow_test_group=True).ok
