@@ -24,6 +24,8 @@ from voting.service import ActionError, Principal, SessionService
 
 log = logging.getLogger("renda.app")
 
+MAX_HTTP_BODY = 4 * 1024 * 1024
+
 
 # -- request bodies ---------------------------------------------------------------------------
 
@@ -70,6 +72,16 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     app = FastAPI(title="Renda session server", lifespan=lifespan)
     app.state.service = service
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_HTTP_BODY):
+            return JSONResponse(
+                {"detail": {"code": "too_large", "message": f"body above {MAX_HTTP_BODY} bytes"}},
+                status_code=413,
+            )
+        return await call_next(request)
 
     @app.exception_handler(ActionError)
     async def _action_error(_request: Request, exc: ActionError) -> JSONResponse:

@@ -115,6 +115,7 @@ class SessionService:
         self.pool: ProcessPoolExecutor | None = None
         self.ceremony_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._status_pending: set[str] = set()
         self._init_session()
 
     # -- setup ------------------------------------------------------------------------------
@@ -887,7 +888,7 @@ class SessionService:
             # 2. … then the archive event (fsync) and the signed receipt, still in order
             row = await self.db(partial(self._sync_and_get, poll.id, tracker, rt))
         receipt = st.SignedStatement.model_validate_json(row.receipt or "")
-        await self._status_to_displays(poll.id)
+        self._status_soon(poll.id)
         return m.Ack(
             id=server_id(),
             reply_to=msg.id,
@@ -1059,6 +1060,19 @@ class SessionService:
         )
 
     # -- live status --------------------------------------------------------------------------
+
+    def _status_soon(self, poll_id: str, delay: float = 0.25) -> None:
+        """Coalesce the screens' 已投 updates while many ballots arrive (one per ``delay``)."""
+        if not self.hub.displays or poll_id in self._status_pending:
+            return
+        self._status_pending.add(poll_id)
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            self._status_pending.discard(poll_id)
+            await self._status_to_displays(poll_id)
+
+        self._spawn(later())
 
     async def _status_to_displays(self, poll_id: str) -> None:
         if not self.hub.displays:

@@ -108,6 +108,9 @@ def test_bad_messages_get_a_code_and_change_nothing(tmp_path: Path, frame: str, 
         assert s.get(f"/api/polls/{pid}")["received"] == 0
         ack = k.cast(pid, k.ballot(pid, YES))
         assert isinstance(ack, m.Ack) and not ack.again
+        other = kiosks[1].cast(pid, kiosks[1].ballot(pid, NO))  # other kiosks unaffected
+        assert isinstance(other, m.Ack)
+        assert s.get(f"/api/polls/{pid}")["received"] == 2
 
 
 def test_invalid_proof_and_element_outside_group(tmp_path: Path) -> None:
@@ -321,3 +324,10 @@ def test_replacement_tablet_revokes_the_old_one(tmp_path: Path) -> None:
         new = Kiosk(s, fresh["enrolment_code"])
         with new.connect():
             assert new.welcome.deputy.deputy_id == d["deputy_id"]
+
+
+def test_oversized_http_body_refused(tmp_path: Path) -> None:
+    with session(tmp_path / "s", n=2) as s:
+        r = s.client.post("/api/roster", content=b"x" * (5 * 1024 * 1024), headers=s.h())
+        assert r.status_code == 413 and r.json()["detail"]["code"] == "too_large"
+        assert len(s.get("/api/deputies")) == 2
