@@ -196,3 +196,42 @@ def test_result_not_canonical(built: Built) -> None:
     obj = json.loads(steps[k].items[0])
     steps[k] = Step("Result", (json.dumps(obj),))  # with spaces
     _refused(built, steps, "result", "canonical")
+
+
+def test_non_canonical_ballot(built: Built) -> None:
+    steps = list(built.steps)
+    k = ballot_steps(steps)[0]
+    steps[k] = Step("Ballot", (json.dumps(json.loads(steps[k].items[0])),))  # spaces added
+    _refused(built, steps, "ballots", "ballot #1", "canonical")
+
+
+def test_ballot_that_is_not_json(built: Built) -> None:
+    steps = list(built.steps)
+    steps[ballot_steps(steps)[1]] = Step("Ballot", ('{"credential": ',))
+    _refused(built, steps, "ballots", "ballot #2", "not valid JSON")
+
+
+def test_credential_with_leading_zero(built: Built) -> None:
+    steps = list(built.steps)
+    k = ballot_steps(steps)[0]
+    obj = json.loads(steps[k].items[0])
+    obj["credential"] = "0" + obj["credential"]
+    steps[k] = Step("Ballot", (compact(obj),))
+    _refused(built, steps, "ballots", "ballot #1", "not in the public credential list")
+
+
+def test_garbage_partial_decryption(built: Built) -> None:
+    steps = list(built.steps)
+    k = next(i for i, s in enumerate(steps) if s.type == "PartialDecryption")
+    steps[k] = Step("PartialDecryption", (1, '{"decryption_factors":[[1]]}'))
+    _refused(built, steps, "partial decryptions", "trustee 1", "invalid")
+
+
+def test_element_outside_the_group_in_the_result_tally(built: Built) -> None:
+    steps = list(built.steps)
+    k = next(i for i, s in enumerate(steps) if s.type == "EncryptedTally")
+    raw, n, w = steps[k].items
+    obj = json.loads(raw)
+    obj[0][0]["alpha"] = "0"
+    steps[k] = Step("EncryptedTally", (compact(obj), n, w))
+    _refused(built, steps, "encrypted tally", "question 1, ciphertext 1")
