@@ -49,6 +49,8 @@ HEADER_NAME = "BELENIOS"
 ARCHIVE_VERSION = 1
 # A single member larger than this is refused (Belenios's largest items are a few MB).
 MAX_MEMBER_SIZE = 256 * 1024 * 1024
+# A whole archive larger than this is refused before reading it (3,000 ballots take ~100 MB).
+MAX_ARCHIVE_SIZE = 4 * 1024 * 1024 * 1024
 _MEMBER_NAME = re.compile(r"([0-9a-f]{64})\.(data|event)\.json\Z")
 
 
@@ -292,6 +294,8 @@ def read_archive(path: str | os.PathLike[str]) -> Archive:
 
     if not _stat.S_ISREG(st.st_mode):
         raise ArchiveError(f"{file} is not a regular file")
+    if st.st_size > MAX_ARCHIVE_SIZE:
+        raise ArchiveError(f"{file} is larger than any Belenios archive renda reads")
     try:
         with open(file, "rb") as fh:
             blob = fh.read(st.st_size + 1)

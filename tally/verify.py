@@ -41,7 +41,14 @@ from typing import Any
 from keys.elgamal import Ciphertext
 from keys.group import GroupError, parse_natural, to_str
 from keys.hashing import hjson
-from tally.archive import Archive, ArchiveError, check_canonical_layout, find_archive, parse_archive
+from tally.archive import (
+    MAX_ARCHIVE_SIZE,
+    Archive,
+    ArchiveError,
+    check_canonical_layout,
+    find_archive,
+    parse_archive,
+)
 from tally.encrypted_tally import (
     EncryptedTally,
     TallyInput,
@@ -251,6 +258,8 @@ class Verifier:
             st = file.stat()
             if not stat.S_ISREG(st.st_mode):
                 raise ArchiveError(f"{file} is not a regular file")
+            if st.st_size > MAX_ARCHIVE_SIZE:
+                raise ArchiveError(f"{file} is larger than any Belenios archive renda reads")
             with open(file, "rb") as fh:
                 self.s.blob = fh.read(st.st_size + 1)
         except OSError as exc:

@@ -242,3 +242,35 @@ def test_small_structures() -> None:
         parse_owned(f'{{"owner":0,"payload":"{h}"}}')
     with pytest.raises(RecordError, match="unexpected"):
         parse_setup_data(f'{{"election":"{h}","trustees":"{h}","credentials":"{h}","x":1}}')
+
+
+_STEP = st.one_of(
+    st.tuples(st.just("Ballot"), st.text(max_size=700)),
+    st.tuples(st.just("PartialDecryption"), st.text(max_size=50)),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(steps=st.lists(_STEP, max_size=6), timestamp=st.integers(0, 2**33))
+def test_writer_reader_roundtrip(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str]], timestamp: int
+) -> None:
+    path = tmp_path_factory.mktemp("rt") / "r.bel"
+    with ArchiveWriter.create(path, timestamp=timestamp, sync=False) as w:
+        w.add_setup('{"é":"选举"}', "[]", "[]")
+        ballots = [text for kind, text in steps if kind == "Ballot"]
+        for text in ballots:
+            w.add_ballot(text)
+        w.end_ballots()
+        w.add_encrypted_tally("[]", len(ballots), len(ballots))
+        owners = [text for kind, text in steps if kind == "PartialDecryption"]
+        for owner, text in enumerate(owners, start=1):
+            w.add_partial_decryption(owner, text)
+    blob = path.read_bytes()
+    archive = parse_archive(blob)
+    assert archive.timestamp == timestamp
+    assert [raw for _, raw in archive.ballots()] == ballots
+    assert [raw for _, _, raw in archive.owned_items("PartialDecryption")] == owners
+    check_chain(archive.events)
+    check_sequence(archive.events)
+    check_canonical_layout(archive, blob)
