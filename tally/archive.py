@@ -61,7 +61,13 @@ class ArchiveError(RecordError):
 # -- tar blocks -------------------------------------------------------------------------------
 
 
+# Size and mtime are 11 octal digits in a tar header.
+MAX_OCTAL_11 = 8**11 - 1
+
+
 def _tar_header(name: str, length: int, timestamp: int) -> bytes:
+    if not (0 <= length <= MAX_OCTAL_11 and 0 <= timestamp <= MAX_OCTAL_11):
+        raise ValueError("size or timestamp does not fit in a tar header")
     buf = bytearray(BLOCK)
     encoded = name.encode("ascii")
     buf[0 : len(encoded)] = encoded
@@ -255,6 +261,8 @@ def parse_archive(blob: bytes, source: str = "<bytes>") -> Archive:
         timestamp = ts
     else:
         raise ArchiveError("the BELENIOS header has an invalid timestamp")
+    if timestamp > MAX_OCTAL_11:
+        raise ArchiveError("the BELENIOS header's timestamp does not fit in a tar header")
 
     members: list[Member] = []
     events: list[Event] = []
@@ -447,6 +455,8 @@ class ArchiveWriter:
         """
         p = Path(path)
         ts = int(time.time()) if timestamp is None else timestamp
+        if not 0 <= ts <= MAX_OCTAL_11:
+            raise ValueError(f"timestamp {ts} does not fit in a tar header")
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
         try:
             os.write(fd, _member(HEADER_NAME, serialize_header(ts).encode(), ts))

@@ -251,7 +251,7 @@ _STEP = st.one_of(
 
 
 @settings(max_examples=25, deadline=None)
-@given(steps=st.lists(_STEP, max_size=6), timestamp=st.integers(0, 2**33))
+@given(steps=st.lists(_STEP, max_size=6), timestamp=st.integers(0, 8**11 - 1))
 def test_writer_reader_roundtrip(
     tmp_path_factory: pytest.TempPathFactory, steps: list[tuple[str, str]], timestamp: int
 ) -> None:
@@ -274,3 +274,9 @@ def test_writer_reader_roundtrip(
     check_chain(archive.events)
     check_sequence(archive.events)
     check_canonical_layout(archive, blob)
+
+
+def test_timestamp_must_fit_in_a_tar_header(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="tar header"):
+        ArchiveWriter.create(tmp_path / "t.bel", timestamp=8**11)
+    assert not (tmp_path / "t.bel").exists()
