@@ -507,9 +507,26 @@ class SessionService:
         parent_id: str | None = None,
         relation: str | None = None,
     ) -> dict[str, Any]:
+        self.check_template(template)
+
+        def run(s: Session) -> dict[str, Any]:
+            poll = self._insert_poll(
+                s, title, kind, template, rules, last_press_valid, parent_id, relation
+            )
+            return self._poll_json(s, poll)
+
+        for attempt in range(5):  # two polls created at once: the database refuses one seq
+            try:
+                return await self.db(run)
+            except IntegrityError:
+                if attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def check_template(self, template: dict[str, Any]) -> None:
+        """The template must make an election: try it with a throw-away key and uuid."""
         from tally.election import make_election
 
-        # the template must make an election: try it with a throw-away key and uuid
         try:
             make_election(template, uuid="1" * 14, group=self.group, public_key=self.group.g)
         except (ValueError, TypeError, KeyError) as exc:
@@ -517,28 +534,36 @@ class SessionService:
                 "bad_template", f"the election template is invalid: {exc}", 422
             ) from None
 
-        def run(s: Session) -> dict[str, Any]:
-            seq = (s.scalar(select(func.max(Poll.seq))) or 0) + 1
-            poll = Poll(
-                id=f"p{seq}",
-                seq=seq,
-                title=title,
-                kind=kind,
-                state="draft",
-                template=json.dumps(template, ensure_ascii=False),
-                rules=None if rules is None else json.dumps(rules, ensure_ascii=False),
-                last_press_valid=last_press_valid,
-                parent_id=parent_id,
-                relation=relation,
-                created_at=now(),
-                message="",
-            )
-            s.add(poll)
-            s.flush()
-            self.audit(s, "secretariat", "poll_create", poll.id)
-            return self._poll_json(s, poll)
-
-        return await self.db(run)
+    def _insert_poll(
+        self,
+        s: Session,
+        title: str,
+        kind: str,
+        template: dict[str, Any],
+        rules: dict[str, Any] | None,
+        last_press_valid: bool,
+        parent_id: str | None,
+        relation: str | None,
+    ) -> Poll:
+        seq = (s.scalar(select(func.max(Poll.seq))) or 0) + 1
+        poll = Poll(
+            id=f"p{seq}",
+            seq=seq,
+            title=title[:500],
+            kind=kind,
+            state="draft",
+            template=json.dumps(template, ensure_ascii=False),
+            rules=None if rules is None else json.dumps(rules, ensure_ascii=False),
+            last_press_valid=last_press_valid,
+            parent_id=parent_id,
+            relation=relation,
+            created_at=now(),
+            message="",
+        )
+        s.add(poll)
+        s.flush()
+        self.audit(s, "secretariat" if relation is None else "server", "poll_create", poll.id)
+        return poll
 
     def _poll_json(self, s: Session, poll: Poll) -> dict[str, Any]:
         issued = s.scalar(

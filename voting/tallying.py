@@ -362,9 +362,28 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
 
         count_data = await service.db(counts)
         outcome = evaluate_outcome(poll, count_data)
+        follows = []
+        for follow in (outcome or {}).get("followups", []) or []:
+            try:
+                service.check_template(follow["template"])
+            except Exception as exc:  # a proposal the server cannot turn into a poll
+                log.warning("follow-up of %s not created: %s", poll_id, exc)
+                continue
+            follows.append(follow)
 
         def finish(s: Session) -> Poll:
             p = service._poll(s, poll_id)
+            for follow in follows:  # drafts linked to this poll, visible with the tally
+                service._insert_poll(
+                    s,
+                    str(follow.get("title", p.title)),
+                    p.kind,
+                    follow["template"],
+                    follow.get("rules"),
+                    p.last_press_valid,
+                    poll_id,
+                    str(follow.get("relation", "tie_revote")),
+                )
             service._transition(
                 s,
                 p,
@@ -380,7 +399,6 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
         rt.writer.close()
         rt.writer = None
         service.runtimes.pop(poll_id, None)
-    await create_followups(service, poll_id, outcome)
     await service._status_to_displays(poll_id)
     return True
 
@@ -399,24 +417,3 @@ def evaluate_outcome(poll: Poll, counts: dict[str, Any]) -> dict[str, Any] | Non
     except Exception as exc:  # the rules engine refuses: say so in the outcome
         log.warning("rules engine on %s: %s", poll.id, exc)
         return {"error": str(exc)[:1000]}
-
-
-async def create_followups(
-    service: SessionService, poll_id: str, outcome: dict[str, Any] | None
-) -> None:
-    """Tie re-votes and 另行选举 proposed by the outcome become draft polls linked to this one."""
-    if not outcome:
-        return
-    for follow in outcome.get("followups", []) or []:
-        if not isinstance(follow, dict) or "template" not in follow:
-            continue
-        poll = await service.db(lambda s: service._poll(s, poll_id))
-        await service.create_poll(
-            follow.get("title", poll.title),
-            poll.kind,
-            follow["template"],
-            follow.get("rules", json.loads(poll.rules) if poll.rules else None),
-            poll.last_press_valid,
-            parent_id=poll_id,
-            relation=follow.get("relation", "tie_revote"),
-        )

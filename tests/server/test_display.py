@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from tally import messages as m
 from tests.server.helpers import Kiosk, mid, open_motion, session, wait_state
 
 
-def test_display_sees_counts_never_partial_results(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=3, present=2) as s, ExitStack() as stack:
+def test_display_sees_counts_never_partial_results(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=3, present=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         ws = stack.enter_context(s.client.websocket_connect("/ws/display"))
         ws.send_text(m.dump(m.Auth(id=mid(), token=s.tokens["display"])))

@@ -16,8 +16,8 @@ YES = [[0, 1, 0, 0]]
 NO = [[0, 0, 1, 0]]
 
 
-def test_roles_are_checked(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=3) as s:
+def test_roles_are_checked(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=3, **db) as s:
         c = s.client
         assert c.post("/api/roster", json={"csv": "x"}).status_code == 401
         bad = {"Authorization": "Bearer " + "x" * 40}
@@ -42,8 +42,8 @@ def test_roles_are_checked(tmp_path: Path) -> None:
         assert len(s.get("/api/deputies")) == 3
 
 
-def test_enrolment_code_is_single_use_and_card_is_png(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s:
+def test_enrolment_code_is_single_use_and_card_is_png(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s:
         d = s.deputies[0]
         r = s.client.get(f"/api/deputies/{d['deputy_id']}/card.png", headers=s.h())
         assert r.status_code == 200 and r.content.startswith(b"\x89PNG")
@@ -56,8 +56,8 @@ def test_enrolment_code_is_single_use_and_card_is_png(tmp_path: Path) -> None:
         assert r.status_code == 404
 
 
-def test_unknown_device_and_bad_signature(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s:
+def test_unknown_device_and_bad_signature(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s:
         k = Kiosk(s, s.deputies[0]["enrolment_code"])
         with s.client.websocket_connect("/ws/kiosk") as ws:
             m.parse_server_message(ws.receive_text())
@@ -93,8 +93,10 @@ def test_unknown_device_and_bad_signature(tmp_path: Path) -> None:
         ('{"type":"cast","id":"x1","poll_id":"p9","ballot":"{}"}', m.ErrorCode.POLL_NOT_FOUND),
     ],
 )
-def test_bad_messages_get_a_code_and_change_nothing(tmp_path: Path, frame: str, code: str) -> None:
-    with session(tmp_path / "s", n=2) as s, ExitStack() as stack:
+def test_bad_messages_get_a_code_and_change_nothing(
+    tmp_path: Path, db: dict[str, Any], frame: str, code: str
+) -> None:
+    with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -113,8 +115,8 @@ def test_bad_messages_get_a_code_and_change_nothing(tmp_path: Path, frame: str, 
         assert s.get(f"/api/polls/{pid}")["received"] == 2
 
 
-def test_invalid_proof_and_element_outside_group(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s, ExitStack() as stack:
+def test_invalid_proof_and_element_outside_group(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -168,9 +170,11 @@ def test_last_press_valid_replaces(tmp_path: Path, db: dict[str, Any]) -> None:
         assert wait_state(s, pid, "tallied")["result"] == {"result": [[0, 0, 1, 0]]}
 
 
-def test_absent_deputy_gets_no_ballot_and_foreign_credential_refused(tmp_path: Path) -> None:
+def test_absent_deputy_gets_no_ballot_and_foreign_credential_refused(
+    tmp_path: Path, db: dict[str, Any]
+) -> None:
     # 3 deputies, 2 present (quorum 2*3 >= 3*2); the third is enrolled but absent
-    with session(tmp_path / "s", n=3, present=2) as s, ExitStack() as stack:
+    with session(tmp_path / "s", n=3, present=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -199,8 +203,8 @@ def test_absent_deputy_gets_no_ballot_and_foreign_credential_refused(tmp_path: P
         assert s.get(f"/api/polls/{pid}")["received"] == 0
 
 
-def test_not_eligible_during_collection(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=3, present=2) as s, ExitStack() as stack:
+def test_not_eligible_during_collection(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=3, present=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -231,8 +235,8 @@ def test_not_eligible_during_collection(tmp_path: Path) -> None:
         assert kiosks[0].recv_until(m.Error).code == m.ErrorCode.BAD_SIGNATURE
 
 
-def test_closed_poll_takes_no_ballot(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s, ExitStack() as stack:
+def test_closed_poll_takes_no_ballot(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -251,8 +255,8 @@ def test_closed_poll_takes_no_ballot(tmp_path: Path) -> None:
         assert r.status_code == 409
 
 
-def test_wrong_poll(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s, ExitStack() as stack:
+def test_wrong_poll(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -262,8 +266,8 @@ def test_wrong_poll(tmp_path: Path) -> None:
         assert isinstance(err, m.Error) and err.code == m.ErrorCode.WRONG_POLL
 
 
-def test_withdraw_void_and_rerun(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s, ExitStack() as stack:
+def test_withdraw_void_and_rerun(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -276,8 +280,8 @@ def test_withdraw_void_and_rerun(tmp_path: Path) -> None:
         assert s.get(f"/api/polls/{pid}")["followups"] == [new["poll_id"]]
 
 
-def test_attendance_and_quorum(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=6, present=3) as s:
+def test_attendance_and_quorum(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=6, present=3, **db) as s:
         att = s.get("/api/attendance", role="display")
         assert att == {
             "total": 6,
@@ -307,8 +311,8 @@ def test_attendance_and_quorum(tmp_path: Path) -> None:
         del pid
 
 
-def test_replacement_tablet_revokes_the_old_one(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s:
+def test_replacement_tablet_revokes_the_old_one(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s:
         d = s.deputies[0]
         old = Kiosk(s, d["enrolment_code"])
         fresh = s.post(f"/api/deputies/{d['deputy_id']}/new_code")
@@ -326,8 +330,8 @@ def test_replacement_tablet_revokes_the_old_one(tmp_path: Path) -> None:
             assert new.welcome.deputy.deputy_id == d["deputy_id"]
 
 
-def test_oversized_http_body_refused(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=2) as s:
+def test_oversized_http_body_refused(tmp_path: Path, db: dict[str, Any]) -> None:
+    with session(tmp_path / "s", n=2, **db) as s:
         r = s.client.post("/api/roster", content=b"x" * (5 * 1024 * 1024), headers=s.h())
         assert r.status_code == 413 and r.json()["detail"]["code"] == "too_large"
         assert len(s.get("/api/deputies")) == 2
