@@ -25,6 +25,7 @@ from voting.service import ActionError, Principal, SessionService
 log = logging.getLogger("renda.app")
 
 MAX_HTTP_BODY = 4 * 1024 * 1024
+MAX_CASTS_IN_FLIGHT = 8  # per kiosk connection
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -287,6 +288,10 @@ def create_app(config: ServerConfig) -> FastAPI:
                     await send_error(conn, "bad_type", "already authenticated", msg.id)
                 elif isinstance(msg, m.CredentialMsg):
                     await guarded(conn, msg.id, service.receive_credential(conn, msg, device_key))
+                elif isinstance(msg, m.Cast) and len(tasks) >= MAX_CASTS_IN_FLIGHT:
+                    await send_error(
+                        conn, "busy", "too many ballots in flight; resend later", msg.id
+                    )
                 elif isinstance(msg, m.Cast):
 
                     async def do_cast(msg: m.Cast = msg) -> None:

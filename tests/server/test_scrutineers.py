@@ -239,3 +239,43 @@ def test_tally_resumes_after_a_restart(tmp_path: Path) -> None:
     from tally.verify import verify_archive
 
     assert verify_archive(data / "archives" / f"{pid}.bel", workers=1, allow_test_group=True).ok
+
+
+def test_collection_restarts_after_a_restart(tmp_path: Path) -> None:
+    """Credentials collected before a restart were in memory only: the tablets are asked again."""
+    from fastapi.testclient import TestClient
+
+    from tests.server.helpers import MOTION
+    from voting.app import create_app
+    from voting.config import ServerConfig, read_tokens
+
+    data = tmp_path / "s"
+    config = ServerConfig(
+        data_dir=data, group="RENDA-TEST-256", allow_test_group=True, workers=0, collect_timeout=0
+    )
+    with TestClient(create_app(config)) as client, ExitStack() as stack:
+        s = TSession(client, data, read_tokens(data))
+        s.deputies = s.post("/api/roster", {"csv": roster_csv(2)})["deputies"]
+        for d in s.deputies:
+            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
+        s.post("/api/ceremony", {"threshold": 0})
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+        for k in kiosks:
+            stack.enter_context(k.connect())
+        pid = s.post("/api/polls", {"title": "t", "kind": "motion", "template": MOTION})["poll_id"]
+        s.post(f"/api/polls/{pid}/open")
+        kiosks[0].answer_request(kiosks[0].recv_until(m.CredentialRequest))
+        assert s.get(f"/api/polls/{pid}")["state"] == "collecting"
+    with TestClient(create_app(config)) as client, ExitStack() as stack:
+        s = TSession(client, data, read_tokens(data))
+        for k in kiosks:
+            k.s = s
+            stack.enter_context(k.connect())
+        for k in kiosks:
+            k.answer_request(k.recv_until(m.CredentialRequest))
+        for k in kiosks:
+            k.ready(pid)
+        for k in kiosks:
+            assert isinstance(k.cast(pid, k.ballot(pid, [[0, 1, 0, 0]])), m.Ack)
+        s.post(f"/api/polls/{pid}/close")
+        assert wait_state(s, pid, "tallied")["result"] == {"result": [[0, 2, 0, 0]]}
