@@ -97,6 +97,7 @@ class PollRuntime:
     credentials: set[str] = field(default_factory=set)
     writer: ArchiveWriter | None = None
     timer: asyncio.TimerHandle | None = None
+    archive_unsure: bool = False  # an archive append may have failed half-way
 
 
 class SessionService:
@@ -911,7 +912,11 @@ class SessionService:
                 partial(self._store_ballot, poll.id, tracker, credential, msg.ballot)
             )
             # 2. … then the archive event (fsync) and the signed receipt, still in order
-            row = await self.db(partial(self._sync_and_get, poll.id, tracker, rt))
+            try:
+                row = await self.db(partial(self._sync_and_get, poll.id, tracker, rt))
+            except Exception:
+                rt.archive_unsure = True  # next time, compare with the archive before appending
+                raise
         receipt = st.SignedStatement.model_validate_json(row.receipt or "")
         self._status_soon(poll.id)
         return m.Ack(
@@ -960,7 +965,8 @@ class SessionService:
 
     def _sync_and_get(self, poll_id: str, tracker: str, rt: PollRuntime, s: Session) -> BallotRow:
         poll = self._poll(s, poll_id)
-        self._sync_archive(s, poll, rt, check_archive=False)
+        self._sync_archive(s, poll, rt, check_archive=rt.archive_unsure)
+        rt.archive_unsure = False
         row = s.scalar(
             select(BallotRow).where(BallotRow.poll_id == poll_id, BallotRow.tracker == tracker)
         )

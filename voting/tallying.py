@@ -135,6 +135,8 @@ async def advance(service: SessionService, poll_id: str) -> None:
         writer = rt.writer
         last = writer.last_event.type if writer.last_event else None
         if last in ("Setup", "Ballot"):
+            # every stored ballot must be in the archive before EndBallots
+            await service.db(lambda s: service._sync_archive(s, poll, rt, check_archive=True))
             await asyncio.to_thread(writer.end_ballots)
             last = "EndBallots"
         if poll.encrypted_tally is None:
