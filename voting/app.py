@@ -350,7 +350,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.websocket("/ws/trustee")
     async def ws_trustee(ws: WebSocket) -> None:
         from voting import ceremony
-        from voting.tallying import pending_for_trustee
+        from voting.tallying import next_shufflers, pending_for_trustee, receive_shuffle
 
         auth = await staff_auth(ws, "trustee", ("scrutineer",))
         if auth is None:
@@ -374,6 +374,8 @@ def create_app(config: ServerConfig) -> FastAPI:
                     await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
                 elif isinstance(msg, m.CeremonyReply):
                     await guarded(conn, msg.id, ceremony.receive(service, p, msg))
+                elif isinstance(msg, m.ShuffleMsg):
+                    await guarded(conn, msg.id, receive_shuffle(service, p, msg))
                 elif isinstance(msg, m.PartialDecryptionMsg):
                     await guarded(conn, msg.id, service.receive_partial_decryption(p, msg))
                 else:
@@ -382,6 +384,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             pass
         finally:
             service.hub.remove(conn)
+            if p.trustee_index not in service.hub.trustees:  # the next one shuffles instead
+                service._spawn(next_shufflers(service))
 
     @app.websocket("/ws/display")
     async def ws_display(ws: WebSocket) -> None:

@@ -92,6 +92,8 @@ class Poll(Base):
     trustees: Mapped[str | None] = mapped_column(Text, nullable=True)
     public_credentials: Mapped[str | None] = mapped_column(Text, nullable=True)
     encrypted_tally: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # non-homomorphic polls: the tally with the last shuffle's rows (what the trustees decrypt)
+    decrypt_tally: Mapped[str | None] = mapped_column(Text, nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
     outcome: Mapped[str | None] = mapped_column(Text, nullable=True)
     statement: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -176,3 +178,14 @@ class AuditLog(Base):
     role: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ShuffleRow(Base):
+    """A verifiable shuffle of a non-homomorphic poll's ciphertexts, in chain order."""
+
+    __tablename__ = "shuffles"
+    __table_args__ = (UniqueConstraint("poll_id", "owner", name="uq_shuffle_owner"),)
+    poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner: Mapped[int] = mapped_column(Integer)
+    raw: Mapped[str] = mapped_column(Text)

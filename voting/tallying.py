@@ -164,7 +164,28 @@ async def advance(service: SessionService, poll_id: str) -> None:
                 lambda s: len(list(s.scalars(select(Vote.id).where(Vote.poll_id == poll_id))))
             )
             await asyncio.to_thread(writer.add_encrypted_tally, et_raw, n, n)
-        # the server's own partial decryption
+        dec_raw: str | None = et_raw
+        if is_nh(poll):
+            dec_raw = await _shuffle_phase(service, poll, rt, et_raw)
+        if dec_raw is None:
+            waiting_for_shuffles = True
+        else:
+            waiting_for_shuffles = False
+            await _server_decrypts(service, poll, rt, dec_raw)
+    if waiting_for_shuffles:
+        await request_shuffles(service, poll_id)
+        return
+    if not await _maybe_finish(service, poll_id):
+        await request_decryptions(service, poll_id)
+
+
+async def _server_decrypts(service: SessionService, poll: Poll, rt: Any, dec_raw: str) -> None:
+    """The server's own partial decryption (trustee 1), stored, then every one in the archive."""
+    poll_id = poll.id
+    allow_test = service.config.allow_test_group
+    assert poll.election is not None
+    writer = rt.writer
+    if True:
         have = await service.db(
             lambda s: {
                 r.trustee_id: r.raw
@@ -175,7 +196,7 @@ async def advance(service: SessionService, poll_id: str) -> None:
         )
         if SERVER_TRUSTEE_ID not in have:
             raw = await asyncio.to_thread(
-                _server_partial, poll.election, allow_test, et_raw, service.server_trustee_private
+                _server_partial, poll.election, allow_test, dec_raw, service.server_trustee_private
             )
             await service.db(
                 lambda s: s.add(
@@ -184,8 +205,6 @@ async def advance(service: SessionService, poll_id: str) -> None:
             )
             have[SERVER_TRUSTEE_ID] = raw
         await asyncio.to_thread(_sync_partials, writer, have)
-    if not await _maybe_finish(service, poll_id):
-        await request_decryptions(service, poll_id)
 
 
 def _sync_partials(writer: Any, have: dict[int, str]) -> None:
@@ -220,7 +239,8 @@ async def request_decryptions(
         return poll, have, staff
 
     poll, have, staff = await service.db(run)
-    if poll.state != "closed" or not poll.encrypted_tally:
+    to_decrypt = tally_to_decrypt(poll)
+    if poll.state != "closed" or not to_decrypt:
         return
     assert poll.uuid and poll.election and poll.trustees
     for trustee_index, trustee_id in staff.items():
@@ -236,10 +256,19 @@ async def request_decryptions(
                 uuid=poll.uuid,
                 election=poll.election,
                 trustees=poll.trustees,
-                encrypted_tally=poll.encrypted_tally,
+                encrypted_tally=to_decrypt,
                 trustee_id=trustee_id,
             ),
         )
+
+
+async def next_shufflers(service: SessionService) -> None:
+    """A scrutineer left: polls waiting for its shuffle ask the next connected one."""
+    polls = await service.db(
+        lambda s: list(s.scalars(select(Poll.id).where(Poll.state == "closed")))
+    )
+    for poll_id in polls:
+        await request_shuffles(service, poll_id)
 
 
 async def pending_for_trustee(service: SessionService, index: int) -> None:
@@ -247,6 +276,7 @@ async def pending_for_trustee(service: SessionService, index: int) -> None:
         lambda s: list(s.scalars(select(Poll.id).where(Poll.state == "closed")))
     )
     for poll_id in polls:
+        await request_shuffles(service, poll_id, index)
         await request_decryptions(service, poll_id, index)
 
 
@@ -263,7 +293,8 @@ async def receive_partial(
     poll = await service.db(lambda s: s.get(Poll, msg.poll_id))
     if poll is None:
         raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
-    if not poll.encrypted_tally:
+    to_decrypt = tally_to_decrypt(poll)
+    if not to_decrypt:
         raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting decryption")
     assert poll.election and poll.trustees
     try:
@@ -272,7 +303,7 @@ async def receive_partial(
             poll.election,
             service.config.allow_test_group,
             poll.trustees,
-            poll.encrypted_tally,
+            to_decrypt,
             msg.trustee_id,
             msg.partial_decryption,
         )
@@ -315,7 +346,9 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
         poll = await service.db(lambda s: service._poll(s, poll_id))
         if poll.state != "closed" or rt.writer is None:
             return poll.state in ("tallied", "published")
-        assert poll.election and poll.trustees and poll.encrypted_tally
+        to_decrypt = tally_to_decrypt(poll)
+        if not (poll.election and poll.trustees and to_decrypt):
+            return False
         have = await service.db(
             lambda s: {
                 r.trustee_id: r.raw
@@ -339,7 +372,7 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
             poll.election,
             allow_test,
             poll.trustees,
-            poll.encrypted_tally,
+            to_decrypt,
             partials,
             max(counts_n, 1),
         )
@@ -419,3 +452,216 @@ def evaluate_outcome(poll: Poll, counts: dict[str, Any]) -> dict[str, Any] | Non
     except Exception as exc:  # the rules engine refuses: say so in the outcome
         log.warning("rules engine on %s: %s", poll.id, exc)
         return {"error": str(exc)[:1000]}
+
+
+# -- non-homomorphic polls: the shuffle chain ---------------------------------------------------
+
+
+def is_nh(poll: Poll) -> bool:
+    """Has the poll a non-homomorphic question (Belenios ``"type": "NonHomomorphic"``)?"""
+    template = json.loads(poll.template)
+    return any(isinstance(q, dict) and "type" in q for q in template.get("questions", []))
+
+
+def tally_to_decrypt(poll: Poll) -> str | None:
+    """The encrypted tally the trustees decrypt: after the shuffles for a non-homomorphic poll."""
+    return poll.decrypt_tally if is_nh(poll) else poll.encrypted_tally
+
+
+def _current_rows(election_raw: str, allow_test: bool, et_raw: str, shuffles: list[str]) -> str:
+    """The ciphertexts the next shuffle takes: the tally's nh rows, or the last shuffle's."""
+    from tally.election import parse_election
+    from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
+    from tally.shuffle import nh_ciphertexts, parse_shuffle
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    if shuffles:
+        return serialize_encrypted_tally(parse_shuffle(election.group, shuffles[-1]).ciphertexts)
+    return serialize_encrypted_tally(
+        nh_ciphertexts(election, parse_encrypted_tally(election.group, et_raw))
+    )
+
+
+def _server_shuffle(election_raw: str, allow_test: bool, current_raw: str) -> str:
+    from tally.election import parse_election
+    from tally.encrypted_tally import parse_encrypted_tally
+    from tally.shuffle import shuffle_ciphertexts
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    rows = parse_encrypted_tally(election.group, current_raw)
+    raw: str = shuffle_ciphertexts(election, rows).raw
+    return raw
+
+
+def _check_shuffle(election_raw: str, allow_test: bool, current_raw: str, raw: str) -> None:
+    from tally.election import parse_election
+    from tally.encrypted_tally import parse_encrypted_tally
+    from tally.shuffle import check_shuffle, parse_shuffle
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    group = election.group
+    check_shuffle(election, parse_encrypted_tally(group, current_raw), parse_shuffle(group, raw))
+
+
+def _merged(election_raw: str, allow_test: bool, et_raw: str, last_shuffle: str) -> str:
+    from tally.election import parse_election
+    from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
+    from tally.shuffle import merge_nh, parse_shuffle
+
+    election = parse_election(election_raw, allow_test_group=allow_test)
+    group = election.group
+    return serialize_encrypted_tally(
+        merge_nh(
+            election,
+            parse_encrypted_tally(group, et_raw),
+            parse_shuffle(group, last_shuffle).ciphertexts,
+        )
+    )
+
+
+def _shuffles(service: SessionService, poll_id: str) -> Any:
+    from voting.models import ShuffleRow
+
+    def run(s: Session) -> list[tuple[int, str]]:
+        return [
+            (r.owner, r.raw)
+            for r in s.scalars(
+                select(ShuffleRow).where(ShuffleRow.poll_id == poll_id).order_by(ShuffleRow.seq)
+            )
+        ]
+
+    return service.db(run)
+
+
+def _sync_shuffles(writer: Any, rows: list[tuple[int, str]]) -> None:
+    archive = read_archive(writer.path)
+    done = [o.owner for _e, o, _r in archive.owned_items("Shuffle")]
+    last = archive.last_event.type if archive.last_event else None
+    if last not in ("EncryptedTally", "Shuffle"):
+        return
+    for owner, raw in rows[len(done) :]:
+        writer.add_shuffle(owner, raw)
+
+
+def _scrutineer_threshold(poll: Poll, group: Any) -> int:
+    needed = _needed(poll.trustees or "", group)
+    return sum(k for ids, k in needed if ids != [SERVER_TRUSTEE_ID])
+
+
+async def _shuffle_phase(service: SessionService, poll: Poll, rt: Any, et_raw: str) -> str | None:
+    """Under the poll's lock: the server shuffles first, then k scrutineers one after the other;
+    then EndShuffles and the merged tally. None while shuffles are missing."""
+    from voting.models import ShuffleRow
+
+    allow_test = service.config.allow_test_group
+    assert poll.election is not None
+    if poll.decrypt_tally is not None:
+        return poll.decrypt_tally
+    rows = await _shuffles(service, poll.id)
+    writer = rt.writer
+    await asyncio.to_thread(_sync_shuffles, writer, rows)
+    if not rows:
+        current = await asyncio.to_thread(_current_rows, poll.election, allow_test, et_raw, [])
+        raw = await asyncio.to_thread(_server_shuffle, poll.election, allow_test, current)
+        await service.db(
+            lambda s: s.add(ShuffleRow(poll_id=poll.id, seq=1, owner=SERVER_TRUSTEE_ID, raw=raw))
+        )
+        rows = [(SERVER_TRUSTEE_ID, raw)]
+        await asyncio.to_thread(_sync_shuffles, writer, rows)
+    if len(rows) - 1 < _scrutineer_threshold(poll, service.group):
+        return None
+    last = writer.last_event.type if writer.last_event else None
+    if last == "Shuffle":
+        await asyncio.to_thread(writer.end_shuffles)
+    merged = await asyncio.to_thread(_merged, poll.election, allow_test, et_raw, rows[-1][1])
+    await service.db(
+        lambda s: s.execute(update(Poll).where(Poll.id == poll.id).values(decrypt_tally=merged))
+    )
+    poll.decrypt_tally = merged
+    return merged
+
+
+async def request_shuffles(service: SessionService, poll_id: str, index: int | None = None) -> None:
+    """Ask the next scrutineer (lowest connected index that has not shuffled) to shuffle the
+    current rows; with ``index``, only if it is that one."""
+    poll = await service.db(lambda s: service._poll(s, poll_id))
+    if poll.state != "closed" or not is_nh(poll) or poll.decrypt_tally or not poll.encrypted_tally:
+        return
+    assert poll.election is not None
+    rows = await _shuffles(service, poll_id)
+    if not rows:
+        return
+    done = {owner for owner, _raw in rows}
+    current = await asyncio.to_thread(
+        _current_rows,
+        poll.election,
+        service.config.allow_test_group,
+        poll.encrypted_tally,
+        [raw for _o, raw in rows],
+    )
+    # one scrutineer at a time (a chain): the lowest connected one that has not shuffled
+    waiting = sorted(i for i in service.hub.trustees if i + 1 not in done)
+    for trustee_index in waiting[:1]:
+        trustee_id = trustee_index + 1
+        if index is not None and trustee_index != index:
+            continue
+        await service.hub.to_trustee(
+            trustee_index,
+            m.ShuffleRequest(
+                id=server_id(),
+                poll_id=poll_id,
+                election=poll.election,
+                ciphertexts=current,
+                trustee_id=trustee_id,
+            ),
+        )
+
+
+async def receive_shuffle(service: SessionService, principal: Principal, msg: m.ShuffleMsg) -> None:
+    from voting.models import ShuffleRow
+    from voting.service import ActionError
+    from voting.upsert import insert_ignore
+
+    if principal.trustee_index is None or msg.trustee_id != principal.trustee_index + 1:
+        raise ActionError(
+            m.ErrorCode.FORBIDDEN, "this scrutineer is not trustee " + str(msg.trustee_id)
+        )
+    rt = service.runtimes.get(msg.poll_id)
+    poll = await service.db(lambda s: s.get(Poll, msg.poll_id))
+    if poll is None:
+        raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
+    if (
+        poll.state != "closed"
+        or not is_nh(poll)
+        or poll.decrypt_tally
+        or not poll.encrypted_tally
+        or rt is None
+    ):
+        raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting shuffles")
+    assert poll.election is not None
+    allow_test = service.config.allow_test_group
+    async with rt.lock:
+        rows = await _shuffles(service, poll.id)
+        if not rows or any(owner == msg.trustee_id for owner, _r in rows):
+            raise ActionError(m.ErrorCode.POLL_NOT_OPEN, "no shuffle is expected from you now")
+        current = await asyncio.to_thread(
+            _current_rows, poll.election, allow_test, poll.encrypted_tally, [r for _o, r in rows]
+        )
+        try:
+            await asyncio.to_thread(_check_shuffle, poll.election, allow_test, current, msg.shuffle)
+        except (RecordError, ValueError) as exc:
+            raise ActionError(
+                m.ErrorCode.INVALID_DECRYPTION,
+                f"not a valid shuffle of the current ciphertexts: {str(exc)[:400]}",
+            ) from None
+        seq = len(rows) + 1
+        await service.db(
+            lambda s: insert_ignore(
+                s,
+                ShuffleRow,
+                {"poll_id": poll.id, "seq": seq, "owner": msg.trustee_id, "raw": msg.shuffle},
+                ["poll_id", "seq"],
+            )
+        )
+        await asyncio.to_thread(_sync_shuffles, rt.writer, await _shuffles(service, poll.id))
+    service._spawn(service._advance_tally(poll.id))

@@ -74,6 +74,22 @@ class Scrutineer:
                     )
                 elif isinstance(msg, m.CeremonyDone):
                     pass
+                elif isinstance(msg, m.ShuffleRequest):
+                    from tally.shuffle import shuffle_ciphertexts
+
+                    election = parse_election(msg.election, allow_test_group=True)
+                    rows = parse_encrypted_tally(election.group, msg.ciphertexts)
+                    raw = shuffle_ciphertexts(election, rows).raw
+                    ws.send_text(
+                        m.dump(
+                            m.ShuffleMsg(
+                                id=mid(),
+                                poll_id=msg.poll_id,
+                                trustee_id=msg.trustee_id,
+                                shuffle=raw,
+                            )
+                        )
+                    )
                 elif isinstance(msg, m.DecryptionRequest) and self.decrypt:
                     election = parse_election(msg.election, allow_test_group=True)
                     group = election.group
@@ -279,3 +295,89 @@ def test_collection_restarts_after_a_restart(tmp_path: Path) -> None:
             assert isinstance(k.cast(pid, k.ballot(pid, [[0, 1, 0, 0]])), m.Ack)
         s.post(f"/api/polls/{pid}/close")
         assert wait_state(s, pid, "tallied")["result"] == {"result": [[0, 2, 0, 0]]}
+
+
+NH_TEMPLATE = {
+    "description": "另选他人",
+    "name": "选举（可另选他人）",
+    "questions": [
+        {"type": "NonHomomorphic", "value": {"question": "选票", "answers": ["甲", "乙", "丙"]}}
+    ],
+}
+
+
+def test_non_homomorphic_poll_is_shuffled_then_decrypted(tmp_path: Path) -> None:
+    """Server shuffle, then k = 2 scrutineers' shuffles, EndShuffles, decryption of ballots."""
+    from tally.archive import read_archive
+    from tally.verify import verify_archive
+
+    archive, _uuid = run_nh(tmp_path, "RENDA-TEST-256")
+    owners = [o.owner for _e, o, _r in read_archive(archive).owned_items("Shuffle")]
+    assert owners[0] == 1 and len(owners) == 3
+    assert verify_archive(archive, workers=1, allow_test_group=True).ok
+
+
+@pytest.mark.belenios
+@pytest.mark.slow
+def test_belenios_tool_verifies_a_shuffled_poll(tmp_path: Path, belenios_tool: str) -> None:
+    archive, uuid = run_nh(tmp_path, "RFC-3526-2048")
+    folder = tmp_path / "verify"
+    folder.mkdir()
+    shutil.copyfile(archive, folder / f"{uuid}.bel")
+    out = subprocess.run(
+        [belenios_tool, "election", "verify", "--dir", str(folder)],
+        capture_output=True,
+        text=True,
+        env={"BELENIOS_USE_URANDOM": "1", "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr + out.stdout
+
+
+def run_nh(tmp_path: Path, group_name: str) -> tuple[Path, str]:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from voting.app import create_app
+    from voting.config import ServerConfig, read_tokens
+
+    data = tmp_path / "s"
+    config = ServerConfig(
+        data_dir=data, group=group_name, allow_test_group=True, workers=0, collect_timeout=0
+    )
+    with TestClient(create_app(config)) as client, ExitStack() as stack:
+        s = TSession(client, data, read_tokens(data))
+        s.deputies = s.post("/api/roster", {"csv": roster_csv(3)})["deputies"]
+        for d in s.deputies:
+            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
+        tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(3)]
+        scrs = [Scrutineer(client, t) for t in tokens]
+        for sc in scrs:
+            assert sc.ready.wait(30)
+            stack.callback(sc.close)
+        s.post("/api/ceremony", {"threshold": 2})
+        for _ in range(600):
+            if s.get("/api/ceremony")["state"] == "done":
+                break
+            time.sleep(0.05)
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+        for k in kiosks:
+            stack.enter_context(k.connect())
+        pid = s.post("/api/polls", {"title": "nh", "kind": "election", "template": NH_TEMPLATE})[
+            "poll_id"
+        ]
+        s.post(f"/api/polls/{pid}/open")
+        for k in kiosks:
+            k.answer_request(k.recv_until(m.CredentialRequest))
+        for k in kiosks:
+            k.ready(pid)
+        votes = [[[1, 0, 2]], [[0, 1, 0]], [[1, 0, 2]]]
+        for k, v in zip(kiosks, votes, strict=True):
+            assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)
+        s.post(f"/api/polls/{pid}/close")
+        poll = wait_state(s, pid, "tallied", tries=2000)
+        ballots = sorted(tuple(b) for b in poll["result"]["result"][0])
+        assert ballots == [(0, 1, 0), (1, 0, 2), (1, 0, 2)]
+        assert not any(sc.errors for sc in scrs), [sc.errors for sc in scrs]
+    return data / "archives" / f"{pid}.bel", str(poll["uuid"])
