@@ -23,6 +23,7 @@ from voting.demo import free_port
 pytestmark = pytest.mark.slow
 
 RENDA = [sys.executable, "-m", "voting.cli"]
+LOGS: list[Path] = []  # the current test's process logs, shown when a wait times out
 
 
 class Procs:
@@ -32,6 +33,7 @@ class Procs:
 
     def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Path:
         log = self.folder / f"{name}.log"
+        LOGS.append(log)
         with open(log, "wb") as f:
             p = subprocess.Popen(
                 RENDA + args,
@@ -57,11 +59,14 @@ class Procs:
 @pytest.fixture
 def procs(tmp_path: Path) -> Iterator[Procs]:
     ps = Procs(tmp_path)
+    LOGS.clear()
     yield ps
     ps.stop()
 
 
-def _wait(what: str, check: object, timeout: float = 60) -> None:
+def _wait(what: str, check: object, timeout: float = 120) -> None:
+    """Poll ``check`` until true; the bound is generous (CI machines are slow), not a timing
+    assertion."""
     end = time.monotonic() + timeout
     while True:
         try:
@@ -70,7 +75,8 @@ def _wait(what: str, check: object, timeout: float = 60) -> None:
         except (httpx.HTTPError, OSError, ValueError, KeyError):
             pass
         if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
+            logs = {p.name: p.read_text("utf-8", "replace")[-600:] for p in LOGS}
+            raise AssertionError(f"timed out waiting for {what}; logs: {logs}")
         time.sleep(0.2)
 
 
@@ -108,10 +114,10 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
             ["trustee", "ceremony", "--server", url, "--key", str(key), "--token", s["token"]],
         )
     logs = [tmp_path / f"ceremony-{i}.log" for i in (1, 2)]
-    _wait("the scrutineers to connect", lambda: all("已连接" in f.read_text() for f in logs), 30)
+    _wait("the scrutineers to connect", lambda: all("已连接" in f.read_text() for f in logs))
     post("/api/ceremony", {"threshold": 2})
-    _wait("the ceremony", lambda: api.get("/api/ceremony").json()["state"] == "done", 60)
-    _wait("the key files", lambda: all("密钥仪式完成" in f.read_text() for f in logs), 30)
+    _wait("the ceremony", lambda: api.get("/api/ceremony").json()["state"] == "done")
+    _wait("the key files", lambda: all("密钥仪式完成" in f.read_text() for f in logs))
     for key in keys:
         assert key.stat().st_mode & 0o777 == 0o600
         assert json.loads(key.read_text())["trustees"]
@@ -131,7 +137,7 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
          str(script)],
         env={"RENDA_KIOSK_PASSPHRASE": "secret passphrase"},
     )  # fmt: skip
-    _wait("the kiosk to enrol", lambda: "已登记" in kiosk_log.read_text("utf-8"), 30)
+    _wait("the kiosk to enrol", lambda: "已登记" in kiosk_log.read_text("utf-8"))
     ids = [d["deputy_id"] for d in deputies["deputies"]]
     post(f"/api/deputies/{ids[0]}/checkin")
     post(f"/api/deputies/{ids[1]}/checkin")  # present, but no enrolled kiosk: no ballot
@@ -156,8 +162,8 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     pid = poll["poll_id"]
     post(f"/api/polls/{pid}/open")
     # the only voter's kiosk sends its credential: ballots are issued without waiting
-    _wait("the ballots", lambda: api.get(f"/api/polls/{pid}").json()["state"] == "open", 30)
-    _wait("the ballot", lambda: api.get(f"/api/polls/{pid}").json()["received"] == 1, 60)
+    _wait("the ballots", lambda: api.get(f"/api/polls/{pid}").json()["state"] == "open")
+    _wait("the ballot", lambda: api.get(f"/api/polls/{pid}").json()["received"] == 1)
     post(f"/api/polls/{pid}/close")
     _wait(
         "the tally",
