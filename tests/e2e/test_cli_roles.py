@@ -128,7 +128,15 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     # one kiosk, enrolled from the command line, voting from a script
     script = tmp_path / "script.json"
     script.write_text(
-        json.dumps({"polls": [{"match": "议案", "choice": "反对"}]}, ensure_ascii=False)
+        json.dumps(
+            {
+                "polls": [
+                    {"match": "议案", "choice": "反对"},
+                    {"match": "选举", "choice": {"张三": "赞成", "李四": "反对", "另选他人": [2]}},
+                ]
+            },
+            ensure_ascii=False,
+        )
     )
     kiosk_dir = tmp_path / "kiosk"
     kiosk_log = procs.start(
@@ -168,7 +176,6 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     _wait(
         "the tally",
         lambda: api.get(f"/api/polls/{pid}").json()["state"] in ("tallied", "published"),
-        60,
     )
     result = api.get(f"/api/polls/{pid}").json()
     assert result["result"]["result"] == [[0, 1, 0]]
@@ -181,3 +188,37 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     with pytest.raises(WrongPassphrase):
         Vault.open(kiosk_dir, "another passphrase")
     assert Vault.open(kiosk_dir, "secret passphrase").unseal("device") is not None
+
+    # an election ballot (non-homomorphic): the server and both scrutineers shuffle, each
+    # scrutineer checking the rows against the public record first, then decrypt
+    from tally.election_ballot import ElectionLayout, decode_ballot, question_json
+
+    layout = ElectionLayout(("张三", "李四"), seats=1, roster_max=3)
+    nh = post(
+        "/api/polls",
+        {
+            "title": "选举镇长",
+            "kind": "election",
+            "template": {
+                "description": "d",
+                "name": "选举镇长",
+                "questions": [question_json(layout, "镇长")],
+            },
+            "rules": None,
+            "last_press_valid": False,
+        },
+    )
+    nid = nh["poll_id"]
+    post(f"/api/polls/{nid}/open")
+    _wait("the ballots", lambda: api.get(f"/api/polls/{nid}").json()["state"] == "open")
+    _wait("the ballot", lambda: api.get(f"/api/polls/{nid}").json()["received"] == 1)
+    post(f"/api/polls/{nid}/close")
+    _wait(
+        "the shuffles and the tally",
+        lambda: api.get(f"/api/polls/{nid}").json()["state"] in ("tallied", "published"),
+    )
+    ballots = api.get(f"/api/polls/{nid}").json()["result"]["result"][0]
+    decoded = decode_ballot(layout, ballots[0])
+    assert decoded.marks == (1, 2) and decoded.write_ins == (2,)
+    for i in (1, 2):
+        assert "已混洗" in (tmp_path / f"trustee-{i}.log").read_text("utf-8")
