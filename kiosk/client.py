@@ -28,7 +28,7 @@ import itertools
 import json
 import logging
 import secrets
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -504,11 +504,3 @@ class HeadlessDeputy:
         self.messages.append(text)
         if self.echo:
             print(text, flush=True)
-
-
-def questions_of(election: Any) -> Sequence[Any]:
-    return tuple(election.questions)
-
-
-def load_json(raw: str) -> Any:
-    return json.loads(raw)
