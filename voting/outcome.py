@@ -8,7 +8,13 @@ to a COUNTS document by the templates' conventions:
 * motion: one question, answers 赞成/反对/弃权 (after the blank slot when blank is allowed);
 * election / confirmation / removal: one question per candidate (rules order), answers
   赞成/反对/弃权;
-* projects: one question whose answers are the projects (rules order); a count is a choice.
+* projects: one question whose answers are the projects (rules order); a count is a choice;
+* an election with write-ins (另选他人): one non-homomorphic question laid out as in
+  docs/ballots.md (``extra.method`` = ``RendaElection``; candidates in rules order). Each
+  decrypted vector is read with ``tally.election_ballot.decode_ballot`` and mapped with
+  ``tally.rules.ballots.from_vector``, so a malformed or unlawful ballot is counted void, never
+  dropped. Write-ins are roster numbers: a deputy's roster number is their seat read as a
+  number; the COUNTS get the roster (for deputies-only posts) and the names of those written in.
 
 The outcome's next polls (tie re-vote, 另行选举, re-run) become draft polls linked to this one
 when the engine gives their candidates (tally.rules.result.NextPoll).
@@ -38,10 +44,71 @@ def _document(
     return {"session": session, "polls": [rules]}, rules
 
 
-def counts_document(
+def roster_numbers(seats: dict[str, str]) -> dict[str, str]:
+    """Roster number (a seat made of digits, without leading zeros) → name."""
+    return {
+        str(int(seat)): name for seat, name in seats.items() if seat.isascii() and seat.isdigit()
+    }
+
+
+def election_layout(template: dict[str, Any]) -> Any:
+    """The 人大 election layout of a one-question non-homomorphic template, or None."""
+    from tally.election_ballot import layout_from_question
+
+    questions = template.get("questions", [])
+    if len(questions) != 1 or not isinstance(questions[0], dict):
+        return None
+    question = questions[0]
+    if question.get("type") != "NonHomomorphic":
+        return None
+    value = question.get("value", {})
+    return layout_from_question(value.get("answers", []), question.get("extra"))
+
+
+def _nh_ballots(
     entry: dict[str, Any], template: dict[str, Any], counts: dict[str, Any]
+) -> list[Any]:
+    """The decoded ballots of a write-in election, as tally.rules ElectionBallots."""
+    from tally.election_ballot import decode_ballot
+    from tally.rules.ballots import from_vector
+
+    layout = election_layout(template)
+    if layout is None:
+        raise ValueError(
+            "a non-homomorphic election must use the 人大 election ballot layout "
+            "(docs/ballots.md: extra.method RendaElection)"
+        )
+    people = entry.get("candidates") or []
+    if len(people) != len(layout.candidates):
+        raise ValueError(
+            f"the ballot lists {len(layout.candidates)} candidates, the rules {len(people)}"
+        )
+    if entry.get("seats") is not None and entry["seats"] != layout.seats:
+        raise ValueError(f"the ballot has {layout.seats} write-in slots for {entry['seats']} seats")
+    out = []
+    for vector in counts["result"][0]:
+        d = decode_ballot(layout, [int(v) for v in vector])
+        out.append(from_vector(d.marks, d.write_ins, d.problems))
+    return out
+
+
+def _ballot_json(ballot: Any) -> dict[str, Any]:
+    return {
+        "marks": [str(mark) for mark in ballot.marks],
+        "write_ins": [str(w) for w in ballot.write_ins],
+        "problems": list(ballot.problems),
+    }
+
+
+def counts_document(
+    entry: dict[str, Any],
+    template: dict[str, Any],
+    counts: dict[str, Any],
+    roster: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    result: list[list[int]] = counts["result"]
+    """The COUNTS document (tally/rules/counts.py) of a tallied poll. ``roster`` maps roster
+    numbers to names (only needed for write-in elections)."""
+    result: list[Any] = counts["result"]
     kind = entry.get("kind")
     questions = template["questions"]
 
@@ -62,6 +129,13 @@ def counts_document(
         if questions[0].get("blank"):
             totals["blank"] = int(result[0][0])
         doc["totals"] = totals
+    elif kind == "election" and any(isinstance(q, dict) and "type" in q for q in questions):
+        ballots = _nh_ballots(entry, template, counts)
+        doc["ballots"] = [_ballot_json(b) for b in ballots]
+        written = {str(w) for b in ballots for w in b.write_ins}
+        numbers = roster or {}
+        doc["roster"] = sorted(numbers, key=int)
+        doc["names"] = {n: numbers[n] for n in sorted(written & set(numbers), key=int)}
     elif kind == "projects":
         ids = [p["id"] for p in entry.get("projects", [])]
         doc["totals"] = {pid: {"yes": n} for pid, n in zip(ids, row(0), strict=True)}
@@ -77,7 +151,13 @@ def counts_document(
     return doc
 
 
-def outcome_for(rules: dict[str, Any], poll: Poll, counts: dict[str, Any]) -> dict[str, Any]:
+def outcome_for(
+    rules: dict[str, Any],
+    poll: Poll,
+    counts: dict[str, Any],
+    roster: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The rules engine's outcome (with its count report and follow-ups) as JSON data."""
     import json
 
     from tally.rules.config import load_rules
@@ -87,7 +167,9 @@ def outcome_for(rules: dict[str, Any], poll: Poll, counts: dict[str, Any]) -> di
 
     template = json.loads(poll.template)
     doc, entry = _document(rules, counts)
-    outcome = evaluate(load_rules(doc), parse_counts(counts_document(entry, template, counts)))
+    outcome = evaluate(
+        load_rules(doc), parse_counts(counts_document(entry, template, counts, roster))
+    )
     data: dict[str, Any] = to_data(outcome)
     data["followups"] = followups(entry, template, outcome)
     return data
@@ -122,7 +204,20 @@ def followups(
         chosen = [index[c] for c in order]
         label = "再次投票" if kind == "tie_revote" else "另行选举"
         tmpl = copy.deepcopy(template)
-        tmpl["questions"] = [copy.deepcopy(template["questions"][i]) for i in chosen]
+        layout = election_layout(template) if entry.get("kind") == "election" else None
+        if layout is not None:  # a write-in ballot: the same layout for the chosen candidates
+            from tally.election_ballot import ElectionLayout, question_json
+
+            title = str(template["questions"][0]["value"].get("question", template["name"]))
+            sub = ElectionLayout(
+                tuple(layout.candidates[i] for i in chosen),
+                int(nxt.seats or layout.seats),
+                layout.roster_max,
+                layout.allow_unmarked,
+            )
+            tmpl["questions"] = [question_json(sub, title)]
+        else:
+            tmpl["questions"] = [copy.deepcopy(template["questions"][i]) for i in chosen]
         tmpl["name"] = f"{template['name']}（{label}）"
         if nxt.spec is not None:
             from tally.rules.serialize import to_data

@@ -396,7 +396,18 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
             }
 
         count_data = await service.db(counts)
-        outcome = evaluate_outcome(poll, count_data)
+        roster: dict[str, str] | None = None
+        if is_nh(poll):
+
+            def seats(s: Session) -> dict[str, str]:
+                from voting.models import Deputy
+
+                return {d.seat: d.name for d in s.scalars(select(Deputy))}
+
+            from voting.outcome import roster_numbers
+
+            roster = roster_numbers(await service.db(seats))
+        outcome = evaluate_outcome(poll, count_data, roster)
         follows = []
         for follow in (outcome or {}).get("followups", []) or []:
             try:
@@ -438,8 +449,11 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
     return True
 
 
-def evaluate_outcome(poll: Poll, counts: dict[str, Any]) -> dict[str, Any] | None:
-    """The rules engine's outcome for the poll's rules and counts (None without rules)."""
+def evaluate_outcome(
+    poll: Poll, counts: dict[str, Any], roster: dict[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The rules engine's outcome for the poll's rules and counts (None without rules);
+    ``roster`` (roster number → name) resolves the write-ins of an election with write-ins."""
     if not poll.rules:
         return None
     try:
@@ -447,7 +461,7 @@ def evaluate_outcome(poll: Poll, counts: dict[str, Any]) -> dict[str, Any] | Non
     except ImportError:
         return {"error": "the rules engine is not available"}
     try:
-        out: dict[str, Any] = outcome_for(json.loads(poll.rules), poll, counts)
+        out: dict[str, Any] = outcome_for(json.loads(poll.rules), poll, counts, roster)
         return out
     except Exception as exc:  # the rules engine refuses: say so in the outcome
         log.warning("rules engine on %s: %s", poll.id, exc)

@@ -1,0 +1,81 @@
+"""An election with write-ins (另选他人) end to end: shuffle, decryption, rules engine outcome."""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from tally import messages as m
+from tally.election_ballot import ElectionBallot, ElectionLayout, Mark, encode_ballot, question_json
+from tests.server.helpers import Kiosk, session, wait_state
+
+Y, N = Mark.FOR, Mark.AGAINST
+LAYOUT = ElectionLayout(("甲", "乙", "丙"), seats=2, roster_max=255)
+TEMPLATE = {
+    "description": "选举人大副主席（可另选他人）",
+    "name": "人大副主席",
+    "questions": [question_json(LAYOUT, "人大副主席")],
+}
+RULES = {
+    "id": "vice-chair",
+    "kind": "election",
+    "title": "选举镇人大副主席",
+    "post": "人大副主席",
+    "post_type": "deputy",
+    "organ": "township_congress",
+    "seats": 2,
+    "candidates": [{"id": "A", "name": "甲"}, {"id": "B", "name": "乙"}, {"id": "C", "name": "丙"}],
+}
+
+
+def vote(marks: tuple[Mark, ...], *write_ins: int) -> list[int]:
+    slots = (*write_ins, *([None] * (2 - len(write_ins))))
+    return encode_ballot(LAYOUT, ElectionBallot(marks, slots))
+
+
+BALLOTS = [
+    vote((Y, N, N), 4),
+    vote((Y, N, N), 4),
+    vote((Y, N, N), 4),
+    vote((Y, N, N), 4),
+    vote((Y, Y, N), 4),  # 3 choices for 2 seats: void (overvote), still counted as returned
+    [7, 1, 1, 0, 0],  # an unknown mark code: void (malformed)
+]
+
+
+def test_write_in_election_gets_an_outcome_and_a_count_report(tmp_path: Path) -> None:
+    with session(tmp_path / "s", n=6) as s, ExitStack() as stack:
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+        for k in kiosks:
+            stack.enter_context(k.connect())
+        poll = s.post(
+            "/api/polls",
+            {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES},
+        )
+        pid = poll["poll_id"]
+        s.post(f"/api/polls/{pid}/open")
+        for k in kiosks:
+            k.answer_request(k.recv_until(m.CredentialRequest))
+        for k in kiosks:
+            k.ready(pid)
+        for k, v in zip(kiosks, BALLOTS, strict=True):
+            assert isinstance(k.cast(pid, k.ballot(pid, [v])), m.Ack)
+        s.post(f"/api/polls/{pid}/close")
+        done = wait_state(s, pid, "tallied", tries=2000)
+    outcome: dict[str, Any] = done["outcome"]
+    assert "error" not in outcome, outcome
+    assert sorted(map(tuple, done["result"]["result"][0])) == sorted(map(tuple, BALLOTS))
+    assert outcome["returned"] == 6
+    assert outcome["valid_ballots"] == 4 and outcome["void_ballots"] == 2
+    items = {i["id"]: i for i in outcome["items"]}
+    assert items["A"]["yes"] == 4 and items["A"]["status"] == "elected"
+    assert items["B"]["yes"] == 0 and items["B"]["status"] == "not_elected"
+    # the write-in, roster number 4 = seat 004, resolved to the deputy's name
+    assert items["4"]["yes"] == 4 and items["4"]["write_in"] is True
+    assert items["4"]["name"] == "代表4" and items["4"]["status"] == "elected"
+    report = outcome["report"]
+    assert report["void"] == 2 and report["valid"] == 4
+    assert dict(map(tuple, outcome["void_reasons"])) == {"malformed": 1, "overvote": 1}
+    assert any("代表4" in json.dumps(row, ensure_ascii=False) for row in report["rows"])
