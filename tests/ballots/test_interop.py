@@ -5,11 +5,7 @@ Each setup is a tiny election of 3 voters made by belenios-tool as in its exampl
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import subprocess
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +19,18 @@ from tally.ballot import check_ballot, check_ballot_raw, create_ballot, parse_ba
 from tally.credentials import parse_public_credentials, serialize_public_credentials
 from tally.election import Election, make_election, parse_election
 from tally.errors import RecordError
+from tests.belenios import (
+    add_event,
+    add_shuffle,
+    archive_members,
+    decrypt_and_finish,
+    end_ballots,
+    generate_ballot,
+    generate_trustee_keys,
+    run,
+    setup_election,
+    verify,
+)
 
 pytestmark = pytest.mark.belenios
 
@@ -51,16 +59,6 @@ TEMPLATE_NH: dict[str, Any] = {
 }
 
 
-def _tool(exe: str, cwd: Path, *args: str, stdin: str | None = None) -> str:
-    env = {**os.environ, "BELENIOS_USE_URANDOM": "1"}
-    proc = subprocess.run(
-        [exe, *args], cwd=cwd, input=stdin, capture_output=True, text=True, env=env, timeout=120
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"belenios-tool {' '.join(args)} failed: {proc.stderr}")
-    return proc.stdout
-
-
 @dataclass
 class Setup:
     exe: str
@@ -71,52 +69,22 @@ class Setup:
     credentials: list[str]  # private credentials, in .privcreds order
 
     def archive_files(self) -> list[tuple[str, str]]:
-        bel = next(self.dir.glob("*.bel"))
-        out = []
-        with tarfile.open(bel) as tar:
-            for member in tar.getmembers():
-                f = tar.extractfile(member)
-                assert f is not None
-                out.append((member.name, io.TextIOWrapper(f, encoding="utf-8").read()))
-        return out
+        return archive_members(next(self.dir.glob("*.bel")))
 
     def election(self) -> Election:
         return parse_election(self.election_json)
 
     def add_ballot(self, raw: str) -> None:
-        _tool(self.exe, self.dir, "archive", "add-event", "--type=Ballot", stdin=raw + "\n")
+        add_event(self.exe, self.dir, "Ballot", raw + "\n")
 
     def tool_ballot(self, index: int, vote: list[list[int]]) -> str:
-        (self.dir / "cred").write_text(self.credentials[index] + "\n")
-        (self.dir / "vote").write_text(json.dumps(vote) + "\n")
-        out = _tool(
-            self.exe,
-            self.dir,
-            "election",
-            "generate-ballot",
-            "--privcred",
-            "cred",
-            "--ballot",
-            "vote",
-        )
-        return out.rstrip("\n")
+        return generate_ballot(self.exe, self.dir, self.credentials[index], vote)
 
 
 def _setup(exe: str, d: Path, group: Group, template: dict[str, Any]) -> Setup:
-    uuid = _tool(exe, d, "setup", "generate-token").strip()
-    g = ["--group", group.name]
-    _tool(exe, d, "setup", "generate-credentials", "--uuid", uuid, *g, "--count", "3")
-    privcreds = next(d.glob("*.privcreds"))
-    credentials = [line.split()[1] for line in privcreds.read_text().splitlines()]
-    next(d.glob("*.pubcreds")).rename(d / "public_creds.json")
-    _tool(exe, d, "setup", "generate-trustee-key", *g)
-    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
-    _tool(exe, d, "setup", "make-trustees")
-    (d / "template.json").write_text(json.dumps(template, ensure_ascii=False))
-    _tool(exe, d, "setup", "make-election", "--uuid", uuid, *g, "--template", "template.json")
-    election_json = (d / "election.json").read_text(encoding="utf-8").removesuffix("\n")
-    _tool(exe, d, "archive", "init")
-    return Setup(exe, d, uuid, group, election_json, credentials)
+    generate_trustee_keys(exe, d, 1, group.name)
+    s = setup_election(exe, d, template, 3, group.name, keep_files=True)
+    return Setup(exe, d, s.uuid, group, s.election_json, s.credentials)
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +132,7 @@ def test_belenios_ballot_passes_our_checks_and_ours_pass_belenios_verify(hom: Se
     ]
     for b in ours:
         hom.add_ballot(b.raw)
-    out = _tool(hom.exe, hom.dir, "election", "verify")
+    out = run(hom.exe, hom.dir, "election", "verify")
     assert "error" not in out.lower()
 
     # A ballot changed after signing is refused by both.
@@ -185,21 +153,14 @@ def test_nh_ballots_both_ways_and_decrypted_by_belenios(nh: Setup) -> None:
     ]
     for b in ours:
         nh.add_ballot(b.raw)
-    _tool(nh.exe, nh.dir, "election", "verify")
+    verify(nh.exe, nh.dir)
 
     # Let belenios-tool tally, shuffle and decrypt: our vectors come out unchanged.
-    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=EndBallots", stdin="")
-    et = _tool(nh.exe, nh.dir, "election", "compute-encrypted-tally")
-    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=EncryptedTally", stdin=et)
-    sh = _tool(nh.exe, nh.dir, "election", "shuffle", "--trustee-id=1")
-    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=Shuffle", stdin=sh)
-    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=EndShuffles", stdin="")
-    key = next(nh.dir.glob("*.privkey")).name
-    pd = _tool(nh.exe, nh.dir, "election", "decrypt", "--privkey", key, "--trustee-id", "1")
-    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=PartialDecryption", stdin=pd)
-    res = _tool(nh.exe, nh.dir, "election", "compute-result")
-    _tool(nh.exe, nh.dir, "archive", "add-event", "--type=Result", stdin=res)
-    _tool(nh.exe, nh.dir, "election", "verify")
+    end_ballots(nh.exe, nh.dir)
+    add_shuffle(nh.exe, nh.dir, 1)
+    add_event(nh.exe, nh.dir, "EndShuffles")
+    res = decrypt_and_finish(nh.exe, nh.dir, [1])
+    verify(nh.exe, nh.dir)
     result = json.loads(res.splitlines()[0])["result"]
     assert result[0] == [1, 1]
     assert sorted(result[1]) == sorted([[1, 2, 3], [3, 0, 255], [0, 0, 0]])
@@ -209,7 +170,7 @@ def test_our_credentials_are_derived_alike_by_belenios(hom: Setup) -> None:
     from keys.credentials import generate_private_credential, public_credential
 
     cred = generate_private_credential()
-    out = _tool(
+    out = run(
         hom.exe,
         hom.dir,
         "setup",
@@ -236,8 +197,8 @@ def test_weighted_public_credentials_as_belenios_writes_them(
     (tmp_path / "voters.txt").write_text(
         "a@example.com,a,3\nb@example.com,b,1\nc@example.com,,1000000000000\n"
     )
-    uuid = _tool(belenios_tool, tmp_path, "setup", "generate-token").strip()
-    _tool(
+    uuid = run(belenios_tool, tmp_path, "setup", "generate-token").strip()
+    run(
         belenios_tool,
         tmp_path,
         "setup",

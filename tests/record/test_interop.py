@@ -12,7 +12,7 @@ import pytest
 from tally.archive import read_archive
 from tally.simulate import simulate
 from tally.verify import verify_archive
-from tests.record.belenios_demo import belenios_election, belenios_verify
+from tests.belenios import belenios_verify, demo_election
 from tests.record.builder import Step, steps_of, write_steps
 
 pytestmark = pytest.mark.belenios
@@ -62,7 +62,7 @@ def test_simulated_archive_passes_belenios(
 
 @pytest.mark.parametrize("threshold", [False, True], ids=["single", "threshold"])
 def test_belenios_archive_passes_renda(belenios_tool: str, tmp_path: Path, threshold: bool) -> None:
-    path = belenios_election(belenios_tool, tmp_path / "e", threshold=threshold)
+    path = demo_election(belenios_tool, tmp_path / "e", threshold=threshold)
     report = verify_archive(path, workers=1)
     assert report.ok, report.first_failure
     statuses = {c.name: c.status for c in report.checks}
@@ -74,7 +74,7 @@ def test_belenios_archive_passes_renda(belenios_tool: str, tmp_path: Path, thres
 def test_stored_tally_belenios_ignores_is_refused(belenios_tool: str, tmp_path: Path) -> None:
     """belenios-tool recomputes the tally and never reads the stored one: an archive whose
     stored tally is wrong passes belenios-tool but not renda verify."""
-    path = belenios_election(belenios_tool, tmp_path / "e", revote=False)
+    path = demo_election(belenios_tool, tmp_path / "e", revote=False)
     archive = read_archive(path)
     steps = steps_of(archive)
     k = next(i for i, s in enumerate(steps) if s.type == "EncryptedTally")

@@ -26,7 +26,8 @@ from tally.encrypted_tally import compute_encrypted_tally, serialize_encrypted_t
 from tally.result import compute_result
 from tally.trustees import SingleTrustee, Trustees, combined_public_key, serialize_trustees
 from tally.verify import verify_archive
-from tests.record.belenios_demo import QUESTIONS, belenios_verify, run
+from tests.belenios import DEMO_QUESTIONS as QUESTIONS
+from tests.belenios import belenios_verify, generate_ballot, run
 
 pytestmark = pytest.mark.belenios
 
@@ -56,20 +57,7 @@ def test_renda_and_belenios_in_one_archive(belenios_tool: str, tmp_path: Path) -
         w.add_ballot(create_ballot(election, private[0], VOTES[0]).raw)
 
     def belenios_ballot(i: int) -> str:
-        (work / "cred.txt").write_text(private[i] + "\n")
-        (work / "vote.txt").write_text(json.dumps(VOTES[i]) + "\n")
-        return run(
-            belenios_tool,
-            work,
-            "election",
-            "generate-ballot",
-            "--dir",
-            str(folder),
-            "--privcred",
-            "cred.txt",
-            "--ballot",
-            "vote.txt",
-        ).strip()
+        return generate_ballot(belenios_tool, work, private[i], VOTES[i], "--dir", str(folder))
 
     # a belenios-tool ballot passes our checks and joins our archive through our writer
     ballot = belenios_ballot(1)

@@ -18,11 +18,13 @@ from tally.json_format import compact
 from tally.shuffle import Shuffle, nh_ciphertexts, parse_shuffle, serialize_shuffle
 from tally.shuffle import shuffle_ciphertexts as renda_shuffle
 from tally.verify import verify_archive
-from tests.shuffle.belenios_run import (
+from tests.belenios import (
+    add_event,
+    add_shuffle,
     decrypt_and_finish,
-    make_nh_archive,
+    nh_archive,
     privkeys,
-    run_tool,
+    run,
 )
 
 VOTES = [[[1, 0], [1, 2, 3]], [[0, 1], [3, 1, 2]], [[0, 0], [2, 3, 1]]]
@@ -44,11 +46,11 @@ def _renda_shuffle_event(tool: str, cwd: Path, owner: int) -> None:
     )
     shuffle = renda_shuffle(election, current)
     owned = f'{{"owner":{owner},"payload":"{shuffle.hash}"}}'
-    run_tool(tool, cwd, "archive", "add-event", "--type=Shuffle", stdin=f"{shuffle.raw}\n{owned}\n")
+    add_event(tool, cwd, "Shuffle", f"{shuffle.raw}\n{owned}\n")
 
 
 def _assert_both_accept(tool: str, cwd: Path) -> None:
-    run_tool(tool, cwd, "election", "verify")
+    run(tool, cwd, "election", "verify")
     report = verify_archive(cwd)
     assert report.ok, report.first_failure
 
@@ -57,11 +59,10 @@ def _assert_both_accept(tool: str, cwd: Path) -> None:
 def test_belenios_then_renda_shuffle_pass_both_verifiers(
     belenios_tool: str, tmp_path: Path
 ) -> None:
-    make_nh_archive(belenios_tool, tmp_path, VOTES, trustees=2)
-    out = run_tool(belenios_tool, tmp_path, "election", "shuffle", "--trustee-id=1")
-    run_tool(belenios_tool, tmp_path, "archive", "add-event", "--type=Shuffle", stdin=out)
+    nh_archive(belenios_tool, tmp_path, VOTES, trustees=2)
+    add_shuffle(belenios_tool, tmp_path, 1)
     _renda_shuffle_event(belenios_tool, tmp_path, owner=2)
-    run_tool(belenios_tool, tmp_path, "archive", "add-event", "--type=EndShuffles")
+    add_event(belenios_tool, tmp_path, "EndShuffles")
     result = decrypt_and_finish(belenios_tool, tmp_path, [1, 2])
     assert sorted(json.loads(result)["result"][1]) == sorted(v[1] for v in VOTES)
     _assert_both_accept(belenios_tool, tmp_path)
@@ -72,11 +73,10 @@ def renda_first_archive(belenios_tool: str, tmp_path_factory: pytest.TempPathFac
     """Renda shuffles first (trustee 1), belenios-tool second (trustee 2); trustee 1's
     partial decryption is made by renda, trustee 2's by belenios-tool."""
     cwd = tmp_path_factory.mktemp("renda_first")
-    make_nh_archive(belenios_tool, cwd, VOTES, trustees=2)
+    nh_archive(belenios_tool, cwd, VOTES, trustees=2)
     _renda_shuffle_event(belenios_tool, cwd, owner=1)
-    out = run_tool(belenios_tool, cwd, "election", "shuffle", "--trustee-id=2")
-    run_tool(belenios_tool, cwd, "archive", "add-event", "--type=Shuffle", stdin=out)
-    run_tool(belenios_tool, cwd, "archive", "add-event", "--type=EndShuffles")
+    add_shuffle(belenios_tool, cwd, 2)
+    add_event(belenios_tool, cwd, "EndShuffles")
     archive = read_archive(next(cwd.glob("*.bel")))
     election = parse_election(archive.setup()[1])
     found = archive.sized_encrypted_tally()
@@ -87,33 +87,9 @@ def renda_first_archive(belenios_tool: str, tmp_path_factory: pytest.TempPathFac
     key = mpz(json.loads(privkeys(cwd)[0].read_text()))
     pd = compute_partial_decryption(election.group, election.fingerprint, key, tuple(tally))
     owned = owned_partial_decryption(1, pd.serialize())
-    run_tool(
-        belenios_tool,
-        cwd,
-        "archive",
-        "add-event",
-        "--type=PartialDecryption",
-        stdin=f"{pd.serialize()}\n{owned.serialize()}\n",
-    )
-    decrypt_and_finish_one(belenios_tool, cwd, 2)
+    add_event(belenios_tool, cwd, "PartialDecryption", f"{pd.serialize()}\n{owned.serialize()}\n")
+    decrypt_and_finish(belenios_tool, cwd, [2])
     return cwd
-
-
-def decrypt_and_finish_one(tool: str, cwd: Path, owner: int) -> None:
-    keys = privkeys(cwd)
-    pd = run_tool(
-        tool,
-        cwd,
-        "election",
-        "decrypt",
-        "--privkey",
-        keys[owner - 1].name,
-        "--trustee-id",
-        str(owner),
-    )
-    run_tool(tool, cwd, "archive", "add-event", "--type=PartialDecryption", stdin=pd)
-    result = run_tool(tool, cwd, "election", "compute-result")
-    run_tool(tool, cwd, "archive", "add-event", "--type=Result", stdin=result)
 
 
 @pytest.mark.belenios
@@ -274,4 +250,4 @@ def test_belenios_refuses_the_swapped_and_the_changed_ballot_too(
         folder = tmp_path / name.replace(" ", "_")
         _rebuild(next(renda_first_archive.glob("*.bel")), folder, CASES[name][0])
         with pytest.raises(AssertionError):
-            run_tool(belenios_tool, folder, "election", "verify")
+            run(belenios_tool, folder, "election", "verify")

@@ -16,11 +16,12 @@ from keys.shuffle import (
     check_shuffle_proof_exact,
 )
 from tally.verify import verify_archive
-from tests.shuffle.belenios_run import (
+from tests.belenios import (
+    add_event,
+    add_shuffle,
     decrypt_and_finish,
-    make_nh_archive,
+    nh_archive,
     read_raw_archive,
-    run_tool,
 )
 
 G = RFC_3526_2048
@@ -35,9 +36,8 @@ def _compact(obj: object) -> str:
 def test_belenios_shuffles_pass_our_checks_and_renda_verify(
     belenios_tool: str, tmp_path: Path
 ) -> None:
-    archive = make_nh_archive(belenios_tool, tmp_path, VOTES, trustees=2)
-    out = run_tool(belenios_tool, tmp_path, "election", "shuffle", "--trustee-id=1")
-    run_tool(belenios_tool, tmp_path, "archive", "add-event", "--type=Shuffle", stdin=out)
+    archive = nh_archive(belenios_tool, tmp_path, VOTES, trustees=2)
+    add_shuffle(belenios_tool, tmp_path, 1)
     raw = read_raw_archive(archive)
     election_raw = raw.setup()["election"]
     fingerprint = hjson(election_raw)
@@ -59,9 +59,8 @@ def test_belenios_shuffles_pass_our_checks_and_renda_verify(
 
     # A second shuffle by belenios-tool (trustee 2), both decryptions by belenios-tool:
     # the archive, made and decrypted by belenios-tool alone, passes renda verify.
-    out2 = run_tool(belenios_tool, tmp_path, "election", "shuffle", "--trustee-id=2")
-    run_tool(belenios_tool, tmp_path, "archive", "add-event", "--type=Shuffle", stdin=out2)
-    run_tool(belenios_tool, tmp_path, "archive", "add-event", "--type=EndShuffles")
+    add_shuffle(belenios_tool, tmp_path, 2)
+    add_event(belenios_tool, tmp_path, "EndShuffles")
     result = decrypt_and_finish(belenios_tool, tmp_path, [1, 2])
     assert sorted(json.loads(result)["result"][1]) == sorted(v[1] for v in VOTES)
     report = verify_archive(tmp_path)

@@ -10,7 +10,7 @@ import pytest
 from tally.election_ballot import ElectionLayout, decode_ballot, question_json
 from tally.simulate import simulate
 from tally.verify import verify_archive
-from tests.shuffle.belenios_run import run_tool
+from tests.belenios import run
 
 
 @pytest.mark.belenios
@@ -27,7 +27,7 @@ def test_election_with_write_ins_end_to_end(belenios_tool: str, tmp_path: Path) 
     sim = simulate(tmp_path, template, 5, seed=7, workers=1)
     report = verify_archive(tmp_path)
     assert report.ok, report.first_failure
-    run_tool(belenios_tool, tmp_path, "election", "verify")
+    run(belenios_tool, tmp_path, "election", "verify")
     result = json.loads(sim.result_raw)["result"]
     ballots = [decode_ballot(layout, v) for v in result[0]]
     assert len(ballots) == 5 and all(b.well_formed for b in ballots)

@@ -7,7 +7,9 @@ import io
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from keys import keyfile
 from keys import threshold as T
 from keys.elgamal import Ciphertext
 from keys.group import BELENIOS_2048 as G
-from keys.group import RFC_3526_2048
+from keys.group import RFC_3526_2048, Group
 from keys.pki import cert_id
 from tally.decryption import (
     check_partial_decryption,
@@ -35,31 +37,76 @@ from tally.trustees import (
     serialize_trustees,
     trustee_slots,
 )
-from tests.trustees.belenios_election import (
-    EXPECTED,
-    GROUP_OPT,
-    NH_GROUP_OPT,
+from tests.belenios import (
+    GROUP,
+    NH_GROUP,
     NH_TEMPLATE,
-    NH_VOTES,
-    belenios_ceremony,
+    add_event,
+    add_shuffle,
+    ceremony_step,
     copy_dir,
-    make_election,
-    parse_tally,
-    read_setup,
+    decrypt,
+    decrypt_threshold,
+    generate_trustee_keys,
+    read_raw_archive,
     run,
+    setup_election,
+    threshold_ceremony,
+    verify,
+    vote_and_tally,
 )
 from voting.cli import main
 
 pytestmark = pytest.mark.belenios
+
+TEMPLATE: dict[str, Any] = {
+    "description": "interop",
+    "name": "interop",
+    "questions": [
+        {"answers": ["yes", "no"], "min": 0, "max": 1, "question": "Q1", "blank": True},
+        {"answers": ["a", "b", "c"], "min": 1, "max": 2, "question": "Q2"},
+    ],
+}
+VOTES = [[[0, 1, 0], [1, 1, 0]], [[0, 1, 0], [0, 0, 1]], [[1, 0, 0], [1, 0, 0]]]
+EXPECTED = [[1, 2, 0], [2, 1, 1]]
+NH_VOTES = [[[1, 0], [1, 2, 3]], [[0, 1], [0, 0, 7]], [[1, 0], [255, 0, 1]]]
+
+
+def make_election(
+    tool: str,
+    d: Path,
+    template: dict[str, Any] = TEMPLATE,
+    votes: list[list[list[int]]] = VOTES,
+    group: str = GROUP,
+) -> str:
+    """From the trustee keys in d: trustees, election, ballots, tally; returns the encrypted
+    tally line printed by compute-encrypted-tally."""
+    setup = setup_election(tool, d, template, len(votes), group)
+    return vote_and_tally(tool, d, setup.credentials, votes).splitlines()[0]
+
+
+@dataclass(frozen=True)
+class ArchiveSetup:
+    election: str
+    trustees: str
+
+
+def read_setup(d: Path) -> ArchiveSetup:
+    """The raw election and trustees stored in the .bel of d."""
+    setup = read_raw_archive(next(d.glob("*.bel"))).setup()
+    return ArchiveSetup(setup["election"], setup["trustees"])
+
+
+def parse_tally(group: Group, line: str) -> list[list[Ciphertext]]:
+    return [[Ciphertext.from_json(group, c) for c in row] for row in json.loads(line)]
 
 
 @pytest.fixture(scope="module")
 def belenios_made(belenios_tool: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An election whose keys all come from belenios-tool: Single + Pedersen 2 of 3."""
     d = tmp_path_factory.mktemp("belenios_made")
-    belenios_ceremony(belenios_tool, d, 3, 2)
-    run(belenios_tool, d, "setup", "generate-trustee-key", *GROUP_OPT)
-    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
+    threshold_ceremony(belenios_tool, d, 3, 2)
+    generate_trustee_keys(belenios_tool, d, 1)
     (d / "tally.json").write_text(make_election(belenios_tool, d))
     return d
 
@@ -126,32 +173,11 @@ def test_belenios_decryptions_check_and_combine_with_ours(
     trustees = parse_trustees(G, setup.trustees)
     slots = trustee_slots(trustees)
     tally = parse_tally(G, (d / "tally.json").read_text())
-    out = run(
-        belenios_tool,
-        d,
-        "election",
-        "decrypt",
-        "--privkey",
-        next(d.glob("*.privkey")).name,
-        "--trustee-id",
-        "1",
-    )
+    out = decrypt(belenios_tool, d, next(d.glob("*.privkey")).name, 1)
     lines = {1: out.splitlines()}
     keys = sorted(d.glob("*.key"))
     for owner, key in ((3, keys[1]), (4, keys[2])):
-        out = run(
-            belenios_tool,
-            d,
-            "election",
-            "decrypt-threshold",
-            "--key",
-            key.name,
-            "--decryption-key",
-            f"{key.stem}.dkey",
-            "--trustee-id",
-            str(owner),
-        )
-        lines[owner] = out.splitlines()
+        lines[owner] = decrypt_threshold(belenios_tool, d, key.name, owner).splitlines()
     partials = {}
     for owner, (pd_raw, owned_raw) in lines.items():
         pd = parse_partial_decryption(G, pd_raw)
@@ -162,14 +188,7 @@ def test_belenios_decryptions_check_and_combine_with_ours(
         assert parse_owned_partial_decryption(owned_raw) == owned_partial_decryption(owner, pd_raw)
         assert owned_partial_decryption(owner, pd_raw).serialize() == owned_raw
         partials[owner] = pd
-        run(
-            belenios_tool,
-            d,
-            "archive",
-            "add-event",
-            "--type=PartialDecryption",
-            stdin=f"{pd_raw}\n{owned_raw}\n",
-        )
+        add_event(belenios_tool, d, "PartialDecryption", f"{pd_raw}\n{owned_raw}\n")
     ours = compute_result(election, trustees, tally, partials, total_weight=3)
     assert [list(r) for r in ours.result] == EXPECTED
     theirs = run(belenios_tool, d, "election", "compute-result").strip()
@@ -197,57 +216,30 @@ def test_our_decryptions_pass_belenios(
     for owner, x in private.items():
         pd = compute_partial_decryption(G, election.fingerprint, x, tally)
         raw = pd.serialize()
-        run(
-            belenios_tool,
-            d,
-            "archive",
-            "add-event",
-            "--type=PartialDecryption",
-            stdin=f"{raw}\n{owned_partial_decryption(owner, raw).serialize()}\n",
-        )
+        owned = owned_partial_decryption(owner, raw).serialize()
+        add_event(belenios_tool, d, "PartialDecryption", f"{raw}\n{owned}\n")
         partials[owner] = pd
     # one threshold trustee with belenios-tool, to mix both
-    out = run(
-        belenios_tool,
-        d,
-        "election",
-        "decrypt-threshold",
-        "--key",
-        keys[2].name,
-        "--decryption-key",
-        f"{keys[2].stem}.dkey",
-        "--trustee-id",
-        "4",
-    )
-    run(belenios_tool, d, "archive", "add-event", "--type=PartialDecryption", stdin=out)
+    out = decrypt_threshold(belenios_tool, d, keys[2].name, 4)
+    add_event(belenios_tool, d, "PartialDecryption", out)
     partials[4] = parse_partial_decryption(G, out.splitlines()[0])
     ours = compute_result(election, trustees, tally, partials, total_weight=3)
     theirs = run(belenios_tool, d, "election", "compute-result").strip()
     assert ours.serialize() == theirs
-    run(belenios_tool, d, "archive", "add-event", "--type=Result", stdin=ours.serialize() + "\n")
-    run(belenios_tool, d, "election", "verify")
+    add_event(belenios_tool, d, "Result", ours.serialize() + "\n")
+    verify(belenios_tool, d)
 
 
 def test_our_ceremony_and_keys_accepted_by_belenios(belenios_tool: str, tmp_path: Path) -> None:
     """Certificates, polynomials, voutputs and key files by `renda keys`; belenios-tool
     checks them (steps 2, 4, 6 give the same bytes), makes the election and decrypts."""
     d = tmp_path
-    thr = ("keys", "threshold", *GROUP_OPT)
+    thr = ("keys", "threshold", "--group", GROUP)
     for _ in range(3):
         _renda(d, *thr, "--step", "1")
     certs = sorted(d.glob("*.cert"))
     (d / "certs.jsons").write_text("".join(p.read_text() for p in certs))
-    run(
-        belenios_tool,
-        d,
-        "setup",
-        "generate-trustee-key-threshold",
-        *GROUP_OPT,
-        "--certs",
-        "certs.jsons",
-        "--step",
-        "2",
-    )
+    ceremony_step(belenios_tool, d, 2)
     polys = "".join(
         _renda(
             d,
@@ -275,19 +267,7 @@ def test_our_ceremony_and_keys_accepted_by_belenios(belenios_tool: str, tmp_path
         "--polynomials",
         "../polynomials.jsons",
     )
-    run(
-        belenios_tool,
-        d,
-        "setup",
-        "generate-trustee-key-threshold",
-        *GROUP_OPT,
-        "--certs",
-        "certs.jsons",
-        "--step",
-        "4",
-        "--polynomials",
-        "polynomials.jsons",
-    )
+    ceremony_step(belenios_tool, d, 4, "--polynomials", "polynomials.jsons")
     for c in certs:
         assert (d / f"{c.stem}.vinput").read_text() == (d / "ours" / f"{c.stem}.vinput").read_text()
     voutputs = "".join(
@@ -315,72 +295,38 @@ def test_our_ceremony_and_keys_accepted_by_belenios(belenios_tool: str, tmp_path
         "../polynomials.jsons",
         stdin=voutputs,
     )
-    theirs = run(
-        belenios_tool,
-        d,
-        "setup",
-        "generate-trustee-key-threshold",
-        *GROUP_OPT,
-        "--certs",
-        "certs.jsons",
-        "--step",
-        "6",
-        "--polynomials",
-        "polynomials.jsons",
-        stdin=voutputs,
+    theirs = ceremony_step(
+        belenios_tool, d, 6, "--polynomials", "polynomials.jsons", stdin=voutputs
     )
     assert ours == theirs
     for c in certs:  # our .dkey files are private
         assert (d / "ours" / f"{c.stem}.dkey").stat().st_mode & 0o777 == 0o600
         assert (d / f"{c.stem}.key").stat().st_mode & 0o777 == 0o600
     (d / "threshold.json").write_text(ours)
-    _renda(d, "keys", "generate", *GROUP_OPT)
+    _renda(d, "keys", "generate", "--group", GROUP)
     assert next(d.glob("*.privkey")).stat().st_mode & 0o777 == 0o600
-    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
     make_election(belenios_tool, d)
     setup = read_setup(d)
     check_trustees(G, parse_trustees(G, setup.trustees))
-    out = run(
-        belenios_tool,
-        d,
-        "election",
-        "decrypt",
-        "--privkey",
-        next(d.glob("*.privkey")).name,
-        "--trustee-id",
-        "1",
-    )
-    run(belenios_tool, d, "archive", "add-event", "--type=PartialDecryption", stdin=out)
+    out = decrypt(belenios_tool, d, next(d.glob("*.privkey")).name, 1)
+    add_event(belenios_tool, d, "PartialDecryption", out)
     for owner, c in ((2, certs[0]), (4, certs[2])):
-        out = run(
-            belenios_tool,
-            d,
-            "election",
-            "decrypt-threshold",
-            "--key",
-            f"{c.stem}.key",
-            "--decryption-key",
-            f"ours/{c.stem}.dkey",
-            "--trustee-id",
-            str(owner),
-        )
-        run(belenios_tool, d, "archive", "add-event", "--type=PartialDecryption", stdin=out)
+        out = decrypt_threshold(belenios_tool, d, f"{c.stem}.key", owner, f"ours/{c.stem}.dkey")
+        add_event(belenios_tool, d, "PartialDecryption", out)
     result = run(belenios_tool, d, "election", "compute-result")
     election = parse_election(setup.election)
     assert [list(r) for r in parse_result(election, result).result] == EXPECTED
-    run(belenios_tool, d, "archive", "add-event", "--type=Result", stdin=result)
-    run(belenios_tool, d, "election", "verify")
+    add_event(belenios_tool, d, "Result", result)
+    verify(belenios_tool, d)
 
 
 def test_non_homomorphic_after_belenios_shuffle(belenios_tool: str, tmp_path: Path) -> None:
     """Our decryption and result on a shuffled non-homomorphic tally (RFC-3526-2048)."""
     d = tmp_path
-    run(belenios_tool, d, "setup", "generate-trustee-key", *NH_GROUP_OPT)
-    (d / "public_keys.jsons").write_text(next(d.glob("*.pubkey")).read_text())
-    line = make_election(belenios_tool, d, NH_TEMPLATE, NH_VOTES, NH_GROUP_OPT)
-    shuffle = run(belenios_tool, d, "election", "shuffle", "--trustee-id", "1")
-    run(belenios_tool, d, "archive", "add-event", "--type=Shuffle", stdin=shuffle)
-    run(belenios_tool, d, "archive", "add-event", "--type=EndShuffles")
+    generate_trustee_keys(belenios_tool, d, 1, NH_GROUP)
+    line = make_election(belenios_tool, d, NH_TEMPLATE, NH_VOTES, NH_GROUP)
+    shuffle = add_shuffle(belenios_tool, d, 1)
+    add_event(belenios_tool, d, "EndShuffles")
     group = RFC_3526_2048
     setup = read_setup(d)
     election = parse_election(setup.election)
@@ -391,18 +337,12 @@ def test_non_homomorphic_after_belenios_shuffle(belenios_tool: str, tmp_path: Pa
     x = keyfile.read_private_key(group, next(d.glob("*.privkey")))
     pd = compute_partial_decryption(group, election.fingerprint, x, tally)
     raw = pd.serialize()
-    run(
-        belenios_tool,
-        d,
-        "archive",
-        "add-event",
-        "--type=PartialDecryption",
-        stdin=f"{raw}\n{owned_partial_decryption(1, raw).serialize()}\n",
-    )
+    owned = owned_partial_decryption(1, raw).serialize()
+    add_event(belenios_tool, d, "PartialDecryption", f"{raw}\n{owned}\n")
     ours = compute_result(election, trustees, tally, {1: pd}, total_weight=3)
     assert ours.result[0] == (2, 1)
     assert sorted(ours.result[1]) == sorted(tuple(v[1]) for v in NH_VOTES)
     theirs = run(belenios_tool, d, "election", "compute-result").strip()
     assert ours.serialize() == theirs
-    run(belenios_tool, d, "archive", "add-event", "--type=Result", stdin=theirs + "\n")
-    run(belenios_tool, d, "election", "verify")
+    add_event(belenios_tool, d, "Result", theirs + "\n")
+    verify(belenios_tool, d)
