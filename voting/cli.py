@@ -29,6 +29,11 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+# ``renda bench NAME`` benchmarks that need the server or the kiosk: they live in voting/
+# (tally/ must not import voting/), so the dispatcher routes them here.
+SERVER_BENCHMARKS: dict[str, str] = {"session": "voting.bench_session"}
+
+
 def _load(name: str) -> ModuleType | None:
     try:
         return importlib.import_module(SUBCOMMANDS[name])
@@ -58,6 +63,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if len(argv) >= 2 and argv[0] == "bench" and argv[1] in SERVER_BENCHMARKS:
+        bench = importlib.import_module(SERVER_BENCHMARKS[argv[1]])
+        bench_parser = argparse.ArgumentParser(
+            prog=f"renda bench {argv[1]}", description=bench.HELP
+        )
+        bench.add_arguments(bench_parser)
+        code: int = bench.run(bench_parser.parse_args(argv[2:]))
+        return code
     first = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     parser = build_parser(first)
     args = parser.parse_args(argv)
