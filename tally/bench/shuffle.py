@@ -24,11 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -36,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from gmpy2 import mpz
+
+from tally.bench._common import machine, run_checked, tool_and_sizes, verify_commands, workdir
 
 HELP = "time one trustee's shuffle, its decryption and verification against belenios-tool"
 
@@ -54,23 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--belenios-tool", default=None, help="path of belenios-tool")
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "BELENIOS_USE_URANDOM": "1"}
-
-
-def _tool(tool: str, cwd: Path, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [tool, *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=_env(),
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"belenios-tool {' '.join(args[:2])} failed: {done.stderr[-400:]}")
-    return done.stdout
+def _tool(tool: str, cwd: Path, *args: str) -> str:
+    return run_checked([tool, *args], cwd=cwd)
 
 
 def _timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -215,48 +197,24 @@ def _warm_up(_: int) -> None:
     time.sleep(0.2)
 
 
-def _machine() -> str:
-    try:
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
-    return f"{os.cpu_count()} cores, load average {load}"
-
-
 def run(args: argparse.Namespace) -> int:
-    tool = args.belenios_tool or shutil.which("belenios-tool")
-    if tool is None:
-        print("renda bench shuffle: belenios-tool is not installed", file=sys.stderr)
+    found = tool_and_sizes(args, "shuffle", "150,1000")
+    if found is None:
         return 2
-    try:
-        sizes = [int(x) for x in str(args.sizes).split(",") if x.strip()]
-    except ValueError:
-        print("renda bench shuffle: --sizes must be numbers like 150,1000", file=sys.stderr)
-        return 2
-    if any(s < 1 for s in sizes):
-        print("renda bench shuffle: sizes must be positive", file=sys.stderr)
-        return 2
-    temp = None
-    if args.workdir:
-        workdir = Path(args.workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-    else:
-        temp = tempfile.TemporaryDirectory(prefix="renda-bench-shuffle-")
-        workdir = Path(temp.name)
-    try:
-        with ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool:
-            # Start the workers and import the crypto modules before anything is timed.
-            list(pool.map(_warm_up, range(max(1, args.workers))))
-            return _run(args, tool, sizes, workdir, pool)
-    finally:
-        if temp is not None:
-            temp.cleanup()
+    tool, sizes = found
+    with (
+        workdir(args, "renda-bench-shuffle-") as folder,
+        ProcessPoolExecutor(max_workers=max(1, args.workers)) as pool,
+    ):
+        # Start the workers and import the crypto modules before anything is timed.
+        list(pool.map(_warm_up, range(max(1, args.workers))))
+        return _run(args, tool, sizes, folder, pool)
 
 
 def _run(
     args: argparse.Namespace, tool: str, sizes: list[int], workdir: Path, pool: Executor
 ) -> int:
-    print(f"renda bench shuffle — {_machine()}, renda workers {args.workers}")
+    print(f"renda bench shuffle — {machine()}, renda workers {args.workers}")
     rows: list[tuple[str, float, float]] = []
 
     def row(label: str, r: float, b: float) -> None:
@@ -320,25 +278,7 @@ def _one_size(
     with ArchiveWriter.open(path) as writer:
         writer.add_partial_decryption(1, pd.serialize())
         writer.add_result(result.serialize())
-    renda_cmd = [
-        sys.executable,
-        "-m",
-        "voting.cli",
-        "verify",
-        "--quiet",
-        "--workers",
-        str(args.workers),
-        str(folder),
-    ]
-    bel_cmd = [tool, "election", "verify", "--dir", str(folder)]
-
-    def run_cmd(cmd: list[str]) -> None:
-        done = subprocess.run(cmd, capture_output=True, text=True, env=_env(), check=False)
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"{' '.join(cmd[:4])}… failed: {done.stdout[-300:]}{done.stderr[-300:]}"
-            )
-
-    b_verify, _ = _timed(lambda: run_cmd(bel_cmd), args.repeat)
-    r_verify, _ = _timed(lambda: run_cmd(renda_cmd), args.repeat)
+    renda_cmd, bel_cmd = verify_commands(tool, folder, args.workers)
+    b_verify, _ = _timed(lambda: run_checked(bel_cmd), args.repeat)
+    r_verify, _ = _timed(lambda: run_checked(renda_cmd), args.repeat)
     row(f"verify, {size} ballots", r_verify, b_verify)

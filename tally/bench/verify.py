@@ -21,16 +21,14 @@ printed, since other processes make every figure slower.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from tally.bench._common import machine, run_checked, tool_and_sizes, verify_commands, workdir
 
 HELP = "time renda verify and ballot creation against belenios-tool on the same archives"
 
@@ -62,10 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--belenios-tool", default=None, help="path of belenios-tool")
 
 
-def _env() -> dict[str, str]:
-    return {**os.environ, "BELENIOS_USE_URANDOM": "1"}
-
-
 def _cpu_children() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -75,10 +69,8 @@ def _timed_cpu(cmd: list[str], stdin: str | None = None) -> tuple[float, float]:
     """(wall-clock seconds, CPU seconds of the command and every process it waited for)."""
     cpu = _cpu_children()
     start = time.perf_counter()
-    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=_env(), check=False)
+    run_checked(cmd, stdin=stdin)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])}… failed: {done.stderr.strip()[-400:]}")
     return elapsed, _cpu_children() - cpu
 
 
@@ -103,55 +95,22 @@ def _archive(workdir: Path, size: int) -> Path:
     return folder
 
 
-def _machine() -> str:
-    try:
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        load = "?"
-    return f"{os.cpu_count()} cores, load average {load}"
-
-
 def run(args: argparse.Namespace) -> int:
-    tool = args.belenios_tool or shutil.which("belenios-tool")
-    if tool is None:
-        print("renda bench verify: belenios-tool is not installed", file=sys.stderr)
+    found = tool_and_sizes(args, "verify", "100,1000")
+    if found is None:
         return 2
-    try:
-        sizes = [int(x) for x in str(args.sizes).split(",") if x.strip()]
-    except ValueError:
-        print("renda bench verify: --sizes must be numbers like 100,1000", file=sys.stderr)
-        return 2
-    temp = None
-    if args.workdir:
-        workdir = Path(args.workdir)
-        workdir.mkdir(parents=True, exist_ok=True)
-    else:
-        temp = tempfile.TemporaryDirectory(prefix="renda-bench-")
-        workdir = Path(temp.name)
-    try:
-        return _run(args, tool, sizes, workdir)
-    finally:
-        if temp is not None:
-            temp.cleanup()
+    tool, sizes = found
+    with workdir(args, "renda-bench-") as folder:
+        return _run(args, tool, sizes, folder)
 
 
 def _run(args: argparse.Namespace, tool: str, sizes: list[int], workdir: Path) -> int:
-    print(f"renda bench verify — {_machine()}")
+    print(f"renda bench verify — {machine()}")
     rows: list[tuple[str, float, float]] = []
     cpu_rows: list[tuple[str, float, float]] = []
     for size in sizes:
         folder = _archive(workdir, size)
-        renda_cmd = [
-            sys.executable,
-            "-m",
-            "voting.cli",
-            "verify",
-            "--quiet",
-            "--workers",
-            str(args.workers),
-            str(folder),
-        ]
-        bel_cmd = [tool, "election", "verify", "--dir", str(folder)]
+        renda_cmd, bel_cmd = verify_commands(tool, folder, args.workers)
         r_best, b_best = float("inf"), float("inf")
         r_cpu, b_cpu = float("inf"), float("inf")
         for _ in range(max(1, args.repeat)):
