@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import gmpy2
 from gmpy2 import mpz
 
+from keys import schnorr
 from keys.elgamal import Ciphertext, encrypt_element
 from keys.embedding import group_encode
 from keys.group import Group, to_str
@@ -32,9 +32,7 @@ def create_nh_answer(
     xi = group_encode(group, values)
     r = group.random_exponent()
     c = encrypt_element(group, y, xi, r)
-    w = group.random_exponent()
-    challenge = raweg_hash(group, prefix, y, c, group.g_pow(w))
-    return c, Proof(challenge, (w - r * challenge) % group.q)
+    return c, schnorr.prove(group, r, lambda a: raweg_hash(group, prefix, y, c, a))
 
 
 def verify_nh_answer(
@@ -47,9 +45,6 @@ def verify_nh_answer(
     g_pow: Callable[[mpz], mpz] | None = None,
 ) -> bool:
     """Check the raweg proof. The elements of ``c`` must already be group members."""
-    q, p = group.q, group.p
-    if not (0 <= proof.challenge < q and 0 <= proof.response < q):
-        return False
-    g_s = g_pow(proof.response) if g_pow is not None else group.g_pow(proof.response)
-    commitment = gmpy2.f_mod(g_s * gmpy2.powmod(c.alpha, proof.challenge, p), p)
-    return bool(raweg_hash(group, prefix, y, c, commitment) == proof.challenge)
+    return schnorr.verify(
+        group, c.alpha, proof, lambda a: raweg_hash(group, prefix, y, c, a), g_pow=g_pow
+    )

@@ -24,6 +24,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESCCM
 from gmpy2 import mpz
 
+from keys import schnorr
 from keys.group import Group, GroupError, to_str
 from keys.hashing import sha256_hex
 from keys.proof import Proof
@@ -161,19 +162,14 @@ def _sig_prefix(message: str) -> str:
 
 def sign(group: Group, sk: mpz, message: str) -> SignedMsg:
     """Schnorr signature of ``message`` (spec §4.6.1 "Signing")."""
-    w = group.random_exponent()
-    challenge = hash_to_q(group, _sig_prefix(message), [group.g_pow(w)])
-    response = (w - sk * challenge) % group.q
-    return SignedMsg(message, Proof(challenge, response))
+    proof = schnorr.prove(group, sk, lambda a: hash_to_q(group, _sig_prefix(message), [a]))
+    return SignedMsg(message, proof)
 
 
 def verify_signature(group: Group, vk: mpz, signed: SignedMsg) -> bool:
     """True when ``signed`` is a valid signature under the verification key ``vk``."""
-    c, r = signed.signature.challenge, signed.signature.response
-    if not (0 <= c < group.q and 0 <= r < group.q):
-        return False
-    commitment = group.mul(group.g_pow(r), group.pow(vk, c))
-    return bool(hash_to_q(group, _sig_prefix(signed.message), [commitment]) == c)
+    prefix = _sig_prefix(signed.message)
+    return schnorr.verify(group, vk, signed.signature, lambda a: hash_to_q(group, prefix, [a]))
 
 
 # -- encrypted messages ---------------------------------------------------------------------

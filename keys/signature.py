@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import gmpy2
 from gmpy2 import mpz
 
+from keys import schnorr
 from keys.group import Group, to_str
 from keys.hashing import hash_to_zq
 from keys.proof import Proof
@@ -23,9 +23,7 @@ def signature_hash(group: Group, ballot_hash: str, commitment: mpz) -> mpz:
 
 def sign(group: Group, secret: mpz, ballot_hash: str) -> Proof:
     """Sign ``ballot_hash`` with the credential secret exponent."""
-    w = group.random_exponent()
-    challenge = signature_hash(group, ballot_hash, group.g_pow(w))
-    return Proof(challenge, (w - secret * challenge) % group.q)
+    return schnorr.prove(group, secret, lambda a: signature_hash(group, ballot_hash, a))
 
 
 def verify_signature(
@@ -37,9 +35,6 @@ def verify_signature(
     g_pow: Callable[[mpz], mpz] | None = None,
 ) -> bool:
     """Check the signature proof against the public credential (a group member)."""
-    q, p = group.q, group.p
-    if not (0 <= proof.challenge < q and 0 <= proof.response < q):
-        return False
-    g_s = g_pow(proof.response) if g_pow is not None else group.g_pow(proof.response)
-    commitment = gmpy2.f_mod(g_s * gmpy2.powmod(credential, proof.challenge, p), p)
-    return bool(signature_hash(group, ballot_hash, commitment) == proof.challenge)
+    return schnorr.verify(
+        group, credential, proof, lambda a: signature_hash(group, ballot_hash, a), g_pow=g_pow
+    )

@@ -12,6 +12,7 @@ from typing import Any
 
 from gmpy2 import mpz
 
+from keys import schnorr
 from keys.group import Group, GroupError, to_str
 from keys.hashing import sha256_hex
 from keys.pki import PKIError, dump_json, expect_object, expect_string, hash_to_q, load_json
@@ -67,10 +68,9 @@ def _pok_prefix(group: Group, public_key: mpz) -> str:
 def prove_trustee_key(group: Group, private_key: mpz) -> TrusteePublicKey:
     """``g^x`` with a Schnorr proof of knowledge of ``x``."""
     public_key = group.g_pow(private_key)
-    w = group.random_exponent()
-    challenge = hash_to_q(group, _pok_prefix(group, public_key), [group.g_pow(w)])
-    response = (w - private_key * challenge) % group.q
-    return TrusteePublicKey(public_key, Proof(challenge, response))
+    prefix = _pok_prefix(group, public_key)
+    pok = schnorr.prove(group, private_key, lambda a: hash_to_q(group, prefix, [a]))
+    return TrusteePublicKey(public_key, pok)
 
 
 def generate_trustee_key(group: Group) -> tuple[mpz, TrusteePublicKey]:
@@ -81,11 +81,10 @@ def generate_trustee_key(group: Group) -> tuple[mpz, TrusteePublicKey]:
 
 def pok_is_valid(group: Group, tpk: TrusteePublicKey) -> bool:
     y = tpk.public_key
-    c, r = tpk.pok.challenge, tpk.pok.response
-    if not group.is_element(y) or not (0 <= c < group.q and 0 <= r < group.q):
+    if not group.is_element(y):
         return False
-    commitment = group.mul(group.g_pow(r), group.pow(y, c))
-    return bool(hash_to_q(group, _pok_prefix(group, y), [commitment]) == c)
+    prefix = _pok_prefix(group, y)
+    return schnorr.verify(group, y, tpk.pok, lambda a: hash_to_q(group, prefix, [a]))
 
 
 def check_trustee_public_key(
