@@ -29,6 +29,7 @@ from tally.rules.result import (
     ItemStatus,
     NextKind,
     NextPoll,
+    tie_revote,
 )
 
 
@@ -212,20 +213,11 @@ def tie_revote_poll(poll: ElectionPoll, alloc: Allocation, names: dict[str, str]
         round=Round.TIE_REVOTE,
         parent=poll.id,
     )
-    return NextPoll(
-        kind=NextKind.TIE_REVOTE,
-        reason=(
-            f"{len(alloc.tied)}人票数相等，不能确定最后{alloc.tie_seats}个名额的当选人，"
-            "就票数相等的人再次投票（地方组织法 第二十九条第一款）"
-        ),
-        seats=alloc.tie_seats,
-        spec=spec,
-        candidate_source=CandidateSource.LISTED,
-        min_candidates=len(alloc.tied),
-        max_candidates=len(alloc.tied),
-        candidates=alloc.tied,
-        timing="this_session",
+    reason = (
+        f"{len(alloc.tied)}人票数相等，不能确定最后{alloc.tie_seats}个名额的当选人，"
+        "就票数相等的人再次投票（地方组织法 第二十九条第一款）"
     )
+    return tie_revote(reason, alloc.tied, alloc.tie_seats, spec)
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from tally.rules.config import (
 )
 from tally.rules.confirmation import decide_confirmation
 from tally.rules.counts import Counts
-from tally.rules.election import decide_election
+from tally.rules.election import ElectionResult, decide_election
 from tally.rules.errors import RulesError
 from tally.rules.motion import decide_motion, motion_totals
-from tally.rules.projects import decide_projects
+from tally.rules.projects import ProjectResult, decide_projects
 from tally.rules.removal import decide_removal
 from tally.rules.report import build_report
 from tally.rules.result import (
@@ -114,27 +114,20 @@ def _decide(poll: Poll, counts: Counts, total: int, common: dict[str, object]) -
             blank_ballots=blank,
             notes=("passes with 赞成 × 2 > all deputies; 未按 is not a vote cast",),
         )
-    if isinstance(poll, ElectionPoll):
-        er = decide_election(poll, counts, total)
-        return Outcome(
-            **common,  # type: ignore[arg-type]
-            items=er.items,
-            next_polls=er.next_polls,
-            valid_ballots=er.tally.valid,
-            void_ballots=er.tally.void,
-            void_reasons=er.tally.void_reasons,
-            notes=er.notes,
+    if isinstance(poll, ElectionPoll | ProjectPoll):
+        r: ElectionResult | ProjectResult = (
+            decide_election(poll, counts, total)
+            if isinstance(poll, ElectionPoll)
+            else decide_projects(poll, counts, total)
         )
-    if isinstance(poll, ProjectPoll):
-        pr = decide_projects(poll, counts, total)
         return Outcome(
             **common,  # type: ignore[arg-type]
-            items=pr.items,
-            next_polls=pr.next_polls,
-            valid_ballots=pr.tally.valid,
-            void_ballots=pr.tally.void,
-            void_reasons=pr.tally.void_reasons,
-            notes=pr.notes,
+            items=r.items,
+            next_polls=r.next_polls,
+            valid_ballots=r.tally.valid,
+            void_ballots=r.tally.void,
+            void_reasons=r.tally.void_reasons,
+            notes=r.notes,
         )
     if isinstance(poll, ConfirmationPoll):
         items = decide_confirmation(poll, counts, total)

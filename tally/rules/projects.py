@@ -32,11 +32,11 @@ from tally.rules.counts import Counts, OptionTotals
 from tally.rules.errors import RulesError
 from tally.rules.quorum import is_majority
 from tally.rules.result import (
-    CandidateSource,
     ItemResult,
     ItemStatus,
     NextKind,
     NextPoll,
+    tie_revote,
 )
 
 VOTE_RULES = "票决办法"
@@ -182,19 +182,7 @@ def decide_projects(poll: ProjectPoll, counts: Counts, total: int) -> ProjectRes
                 round=Round.TIE_REVOTE,
                 parent=poll.id,
             )
-            nxt.append(
-                NextPoll(
-                    kind=NextKind.TIE_REVOTE,
-                    reason=reason,
-                    seats=alloc.tie_seats,
-                    spec=spec,
-                    candidate_source=CandidateSource.LISTED,
-                    min_candidates=len(alloc.tied),
-                    max_candidates=len(alloc.tied),
-                    candidates=alloc.tied,
-                    timing="this_session",
-                )
-            )
+            nxt.append(tie_revote(reason, alloc.tied, alloc.tie_seats, spec))
         else:
             nxt.append(
                 NextPoll(

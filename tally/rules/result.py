@@ -105,6 +105,21 @@ class NextPoll:
     timing: str = ""  # e.g. "this_or_next_session" for 另行选举 (the congress decides)
 
 
+def tie_revote(reason: str, tied: tuple[str, ...], seats: int, spec: Poll) -> NextPoll:
+    """再次投票 in this session among the ``tied`` for the last ``seats`` place(s)."""
+    return NextPoll(
+        kind=NextKind.TIE_REVOTE,
+        reason=reason,
+        seats=seats,
+        spec=spec,
+        candidate_source=CandidateSource.LISTED,
+        min_candidates=len(tied),
+        max_candidates=len(tied),
+        candidates=tied,
+        timing="this_session",
+    )
+
+
 @dataclass(frozen=True)
 class Outcome:
     poll: str
