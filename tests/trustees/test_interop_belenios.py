@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +51,7 @@ from tests.belenios import (
     verify,
     vote_and_tally,
 )
-from voting.cli import main
+from tests.trustees.renda_cli import renda
 
 pytestmark = pytest.mark.belenios
 
@@ -112,20 +108,10 @@ def belenios_made(belenios_tool: str, tmp_path_factory: pytest.TempPathFactory) 
 
 
 def _renda(d: Path, *args: str, stdin: str = "") -> str:
-    """``renda ARGS`` run in-process in directory d (faster than a new interpreter)."""
-    out = io.StringIO()
-    cwd = os.getcwd()
-    old_stdin = sys.stdin
-    try:
-        os.chdir(d)
-        sys.stdin = io.StringIO(stdin)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-            code = main(list(args))
-    finally:
-        sys.stdin = old_stdin
-        os.chdir(cwd)
+    """``renda ARGS`` run in-process in directory d; its output. It must succeed."""
+    code, out, _ = renda(d, *args, stdin=stdin)
     assert code == 0, f"renda {' '.join(args)} failed"
-    return out.getvalue()
+    return out
 
 
 def test_belenios_trustees_parse_and_check(belenios_made: Path) -> None:

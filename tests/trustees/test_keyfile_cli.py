@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,23 +11,9 @@ from keys import threshold as T
 from keys.group import TEST_256, Group
 from keys.keyfile import KeyFileError
 from keys.trustee_key import check_trustee_public_key, generate_trustee_key
-from voting.cli import main
+from tests.trustees.renda_cli import renda
 
 TEST = ("--group", TEST_256.name, "--allow-test-group")
-
-
-def renda(d: Path, *args: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    cwd, old_stdin = os.getcwd(), sys.stdin
-    try:
-        os.chdir(d)
-        sys.stdin = io.StringIO(stdin)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        sys.stdin = old_stdin
-        os.chdir(cwd)
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_private_key_file_format(group: Group, tmp_path: Path) -> None:
