@@ -82,3 +82,18 @@ def yes_totals(votes: dict[str, int], returned: int) -> dict[str, dict[str, int]
 
 def run(r: SessionRules, c: Counts) -> Outcome:
     return evaluate(r, c)
+
+
+COMMITTEE = [f"M{i}" for i in range(1, 9)]
+COMMITTEE_VOTES = dict(zip(COMMITTEE, [100, 95, 90, 85, 80, 75, 70, 70], strict=True))
+COMMITTEE_POLL = election("cm", seats=7, cands=COMMITTEE, post_type="member")
+
+
+def committee_tie(**count: Any) -> Outcome:
+    """7 standing-committee members from 8 candidates, 120 county deputies; M7 and M8 tie
+    at 70 votes for the last seat. ``count`` changes the counts (e.g. ``returned``)."""
+    returned = count.get("returned", 120)
+    return run(
+        rules(COMMITTEE_POLL, level="county", total=120),
+        counts("cm", total=120, totals=yes_totals(COMMITTEE_VOTES, returned), **count),
+    )

@@ -7,7 +7,16 @@ from tally.rules.election import supplementary_poll, tally_totals
 from tally.rules.result import CandidateSource, ItemStatus, NextKind, Verdict
 from tally.rules.serialize import to_data
 
-from .helpers import counts, election, rules, run, yes_totals
+from .helpers import (
+    COMMITTEE,
+    COMMITTEE_POLL,
+    committee_tie,
+    counts,
+    election,
+    rules,
+    run,
+    yes_totals,
+)
 
 VM = election("vm", seats=3, cands=list("ABCD"))  # 副镇长
 
@@ -36,13 +45,8 @@ def test_vice_mayor_only_one_qualifies_supplementary_with_competition() -> None:
 
 
 def test_committee_tie_across_last_seat_revote_between_the_two() -> None:
-    ids = [f"M{i}" for i in range(1, 9)]
-    poll = election("cm", seats=7, cands=ids, post_type="member")
-    votes = dict(zip(ids, [100, 95, 90, 85, 80, 75, 70, 70], strict=True))
-    o = run(
-        rules(poll, level="county", total=120),
-        counts("cm", total=120, totals=yes_totals(votes, 120)),
-    )
+    ids, poll = COMMITTEE, COMMITTEE_POLL
+    o = committee_tie()
     assert o.elected == tuple(ids[:6])
     assert {i.id for i in o.items if i.status is ItemStatus.TIED} == {"M7", "M8"}
     (nxt,) = o.next_polls

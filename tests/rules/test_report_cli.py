@@ -12,7 +12,7 @@ import pytest
 from tally.rules.report import report_to_text, width
 from voting.cli import main
 
-from .helpers import counts, election, rules, run, yes_totals
+from .helpers import committee_tie, counts, election, rules, run, yes_totals
 
 EXAMPLES = Path(__file__).parents[2] / "tally" / "rules" / "examples"
 RULES = EXAMPLES / "town-session.yaml"
@@ -76,19 +76,10 @@ def test_report_has_every_field_of_the_record() -> None:
 
 
 def test_report_of_a_tie_and_of_an_invalid_vote() -> None:
-    ids = [f"M{i}" for i in range(1, 9)]
-    poll = election("cm", seats=7, cands=ids, post_type="member")
-    votes = dict(zip(ids, [100, 95, 90, 85, 80, 75, 70, 70], strict=True))
-    o = run(
-        rules(poll, level="county", total=120),
-        counts("cm", total=120, totals=yes_totals(votes, 120)),
-    )
+    o = committee_tie()
     assert o.report is not None and o.report.tied == ("M7", "M8")
     assert "再次投票" in report_to_text(o.report)
-    o = run(
-        rules(poll, level="county", total=120),
-        counts("cm", total=120, issued=100, returned=101, totals=yes_totals(votes, 101)),
-    )
+    o = committee_tie(issued=100, returned=101)
     assert o.report is not None and "收回票数多于发出票数" in o.report.summary
 
 
