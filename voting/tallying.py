@@ -1,5 +1,11 @@
 """After a close: EndBallots, encrypted tally, partial decryptions, result, rules outcome.
 
+The computations and proof checks (encrypted tally, the server's partial decryption, the
+scrutineers' partial decryptions, the result) are pure functions of raw record text run in the
+server's process pool (``_compute``), off the event loop; a shuffle and a shuffle proof check
+are split over all the pool's processes (``_split``, tally.shuffle's executor). Archive appends
+and the database stay in threads.
+
 Every step is idempotent and driven by what the archive and the database already hold, so the
 server resumes a tally after a restart. Database first, archive second; on recovery the
 archive is completed from the database.
@@ -10,7 +16,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,7 +34,26 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("renda.tally")
 
+T = TypeVar("T")
+
 SERVER_TRUSTEE_ID = 1  # the server's Single key is the first trustees item
+
+
+async def _compute(service: SessionService, fn: Callable[..., T], *args: Any) -> T:
+    """Run a pure tally function (encrypted tally, partial decryptions and their checks, the
+    result) in one process of the server's pool, off the event loop (concurrent requests use
+    both cores); in a thread without a pool. Exceptions (RecordError, ValueError) come back
+    as raised."""
+    if service.pool is None:
+        return await asyncio.to_thread(fn, *args)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(service.pool, fn, *args)
+
+
+async def _split(service: SessionService, fn: Callable[..., T], *args: Any) -> T:
+    """Run a shuffle or its check in a thread that splits the work over the process pool
+    (tally.shuffle takes an executor: the ciphertexts are cut in slices, one per process)."""
+    return await asyncio.to_thread(fn, *args, service.pool)
 
 
 def _encrypted_tally(election_raw: str, allow_test: bool, ballots: list[str]) -> tuple[str, int]:
@@ -151,7 +178,7 @@ async def advance(service: SessionService, poll_id: str) -> None:
                 )
 
             raws = await service.db(ballots)
-            et_raw, n = await asyncio.to_thread(_encrypted_tally, poll.election, allow_test, raws)
+            et_raw, n = await _compute(service, _encrypted_tally, poll.election, allow_test, raws)
             await service.db(
                 lambda s: s.execute(
                     update(Poll).where(Poll.id == poll_id).values(encrypted_tally=et_raw)
@@ -195,8 +222,13 @@ async def _server_decrypts(service: SessionService, poll: Poll, rt: Any, dec_raw
             }
         )
         if SERVER_TRUSTEE_ID not in have:
-            raw = await asyncio.to_thread(
-                _server_partial, poll.election, allow_test, dec_raw, service.server_trustee_private
+            raw = await _compute(
+                service,
+                _server_partial,
+                poll.election,
+                allow_test,
+                dec_raw,
+                service.server_trustee_private,
             )
             await service.db(
                 lambda s: s.add(
@@ -298,7 +330,8 @@ async def receive_partial(
         raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting decryption")
     assert poll.election and poll.trustees
     try:
-        await asyncio.to_thread(
+        await _compute(
+            service,
             _check_partial,
             poll.election,
             service.config.allow_test_group,
@@ -367,7 +400,8 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
         counts_n = await service.db(
             lambda s: len(list(s.scalars(select(Vote.id).where(Vote.poll_id == poll_id))))
         )
-        result_raw = await asyncio.to_thread(
+        result_raw = await _compute(
+            service,
             _result,
             poll.election,
             allow_test,
@@ -496,25 +530,38 @@ def _current_rows(election_raw: str, allow_test: bool, et_raw: str, shuffles: li
     )
 
 
-def _server_shuffle(election_raw: str, allow_test: bool, current_raw: str) -> str:
+def _server_shuffle(
+    election_raw: str, allow_test: bool, current_raw: str, executor: Executor | None = None
+) -> str:
     from tally.election import parse_election
     from tally.encrypted_tally import parse_encrypted_tally
     from tally.shuffle import shuffle_ciphertexts
 
     election = parse_election(election_raw, allow_test_group=allow_test)
     rows = parse_encrypted_tally(election.group, current_raw)
-    raw: str = shuffle_ciphertexts(election, rows).raw
+    raw: str = shuffle_ciphertexts(election, rows, executor=executor).raw
     return raw
 
 
-def _check_shuffle(election_raw: str, allow_test: bool, current_raw: str, raw: str) -> None:
+def _check_shuffle(
+    election_raw: str,
+    allow_test: bool,
+    current_raw: str,
+    raw: str,
+    executor: Executor | None = None,
+) -> None:
     from tally.election import parse_election
     from tally.encrypted_tally import parse_encrypted_tally
     from tally.shuffle import check_shuffle, parse_shuffle
 
     election = parse_election(election_raw, allow_test_group=allow_test)
     group = election.group
-    check_shuffle(election, parse_encrypted_tally(group, current_raw), parse_shuffle(group, raw))
+    check_shuffle(
+        election,
+        parse_encrypted_tally(group, current_raw),
+        parse_shuffle(group, raw),
+        executor=executor,
+    )
 
 
 def _merged(election_raw: str, allow_test: bool, et_raw: str, last_shuffle: str) -> str:
@@ -575,8 +622,8 @@ async def _shuffle_phase(service: SessionService, poll: Poll, rt: Any, et_raw: s
     writer = rt.writer
     await asyncio.to_thread(_sync_shuffles, writer, rows)
     if not rows:
-        current = await asyncio.to_thread(_current_rows, poll.election, allow_test, et_raw, [])
-        raw = await asyncio.to_thread(_server_shuffle, poll.election, allow_test, current)
+        current = await _compute(service, _current_rows, poll.election, allow_test, et_raw, [])
+        raw = await _split(service, _server_shuffle, poll.election, allow_test, current)
         await service.db(
             lambda s: s.add(ShuffleRow(poll_id=poll.id, seq=1, owner=SERVER_TRUSTEE_ID, raw=raw))
         )
@@ -587,7 +634,7 @@ async def _shuffle_phase(service: SessionService, poll: Poll, rt: Any, et_raw: s
     last = writer.last_event.type if writer.last_event else None
     if last == "Shuffle":
         await asyncio.to_thread(writer.end_shuffles)
-    merged = await asyncio.to_thread(_merged, poll.election, allow_test, et_raw, rows[-1][1])
+    merged = await _compute(service, _merged, poll.election, allow_test, et_raw, rows[-1][1])
     await service.db(
         lambda s: s.execute(update(Poll).where(Poll.id == poll.id).values(decrypt_tally=merged))
     )
@@ -606,7 +653,8 @@ async def request_shuffles(service: SessionService, poll_id: str, index: int | N
     if not rows:
         return
     done = {owner for owner, _raw in rows}
-    current = await asyncio.to_thread(
+    current = await _compute(
+        service,
         _current_rows,
         poll.election,
         service.config.allow_test_group,
@@ -658,11 +706,16 @@ async def receive_shuffle(service: SessionService, principal: Principal, msg: m.
         rows = await _shuffles(service, poll.id)
         if not rows or any(owner == msg.trustee_id for owner, _r in rows):
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, "no shuffle is expected from you now")
-        current = await asyncio.to_thread(
-            _current_rows, poll.election, allow_test, poll.encrypted_tally, [r for _o, r in rows]
+        current = await _compute(
+            service,
+            _current_rows,
+            poll.election,
+            allow_test,
+            poll.encrypted_tally,
+            [r for _o, r in rows],
         )
         try:
-            await asyncio.to_thread(_check_shuffle, poll.election, allow_test, current, msg.shuffle)
+            await _split(service, _check_shuffle, poll.election, allow_test, current, msg.shuffle)
         except (RecordError, ValueError) as exc:
             raise ActionError(
                 m.ErrorCode.INVALID_DECRYPTION,
