@@ -11,7 +11,6 @@ Everything here is pure: parse raw text into frozen dataclasses, or serialize th
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from keys.hashing import sha256_hex
 from tally.errors import RecordError
+from tally.json_format import parse_json
 
 EVENT_TYPES: tuple[str, ...] = (
     "Setup",
@@ -38,26 +38,14 @@ _HEX_HASH = re.compile(r"[0-9a-f]{64}\Z")
 _MAX_INT31 = 1073741823
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
-        result[key] = value
-    return result
-
-
 def load_json(raw: str | bytes, what: str) -> Any:
     """Parse strict JSON (no NaN, no duplicate keys, UTF-8), or raise :class:`RecordError`."""
-    try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise RecordError(f"{what} is not valid JSON: {exc}") from None
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RecordError(f"{what} is not valid JSON: {exc}") from None
+    return parse_json(raw, what)
 
 
 def check_hash(value: object, what: str) -> str:

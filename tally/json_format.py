@@ -117,7 +117,7 @@ def parse_json(raw: str, what: str = "JSON document") -> Any:
     try:
         return json.loads(raw, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except _DuplicateKey as exc:
-        raise RecordError(f"{what} has the field {exc.args[0]!r} twice") from None
+        raise RecordError(f"{what} has a duplicate field {exc.args[0]!r}") from None
     except RecursionError:
         raise RecordError(f"{what} is nested too deeply") from None
     except ValueError as exc:
