@@ -177,6 +177,11 @@ def ballot_steps(steps: list[Step]) -> list[int]:
     return [i for i, s in enumerate(steps) if s.type == "Ballot"]
 
 
+def step_index(steps: list[Step], kind: str) -> int:
+    """The index of the first step of type ``kind``."""
+    return next(i for i, s in enumerate(steps) if s.type == kind)
+
+
 def edit_json(step: Step, index: int, fn: Any) -> Step:
     """A copy of ``step`` whose ``items[index]`` JSON is transformed by ``fn`` (re-compacted)."""
     obj = json.loads(step.items[index])

@@ -13,7 +13,7 @@ from tally.archive import read_archive
 from tally.simulate import simulate
 from tally.verify import verify_archive
 from tests.belenios import belenios_verify, demo_election
-from tests.record.builder import Step, steps_of, write_steps
+from tests.record.builder import Step, step_index, steps_of, write_steps
 
 pytestmark = pytest.mark.belenios
 
@@ -77,7 +77,7 @@ def test_stored_tally_belenios_ignores_is_refused(belenios_tool: str, tmp_path: 
     path = demo_election(belenios_tool, tmp_path / "e", revote=False)
     archive = read_archive(path)
     steps = steps_of(archive)
-    k = next(i for i, s in enumerate(steps) if s.type == "EncryptedTally")
+    k = step_index(steps, "EncryptedTally")
     raw, n, w = steps[k].items
     rows = json.loads(raw)
     rows[0][0], rows[0][1] = rows[0][1], rows[0][0]

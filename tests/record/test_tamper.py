@@ -17,7 +17,16 @@ from keys.elgamal import Ciphertext
 from keys.group import TEST_256, to_str
 from tally.json_format import compact
 from tally.verify import VerificationReport, verify_archive
-from tests.record.builder import Built, Step, ballot_steps, build, edit_json, resign, write_steps
+from tests.record.builder import (
+    Built,
+    Step,
+    ballot_steps,
+    build,
+    edit_json,
+    resign,
+    step_index,
+    write_steps,
+)
 
 VOTES = [[[1, 0, 0], [0, 1, 1, 0]], [[0, 1, 0], [1, 0, 0, 0]], [[0, 0, 1], [0, 0, 1, 0]]]
 
@@ -106,7 +115,7 @@ def test_deleted_ballot(built: Built) -> None:
 def test_deleted_ballot_with_consistent_counts(built: Built) -> None:
     steps = list(built.steps)
     del steps[ballot_steps(steps)[2]]
-    t = next(i for i, s in enumerate(steps) if s.type == "EncryptedTally")
+    t = step_index(steps, "EncryptedTally")
     raw, _, _ = steps[t].items
     steps[t] = Step("EncryptedTally", (raw, 2, 2))
     _refused(built, steps, "encrypted tally", "differs from the one recomputed")
@@ -114,7 +123,7 @@ def test_deleted_ballot_with_consistent_counts(built: Built) -> None:
 
 def test_wrong_partial_decryption(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "PartialDecryption")
+    k = step_index(steps, "PartialDecryption")
     owner, raw = steps[k].items
     obj = json.loads(raw)
     obj["decryption_factors"][1][2] = _other_element(obj["decryption_factors"][1][2])
@@ -124,7 +133,7 @@ def test_wrong_partial_decryption(built: Built) -> None:
 
 def test_wrong_stored_encrypted_tally(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "EncryptedTally")
+    k = step_index(steps, "EncryptedTally")
     raw, n, w = steps[k].items
     obj = json.loads(raw)
     # multiply one ciphertext by an encryption of 0: decrypts the same, but is not the product
@@ -141,7 +150,7 @@ def test_wrong_stored_encrypted_tally(built: Built) -> None:
 
 def test_wrong_result(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "Result")
+    k = step_index(steps, "Result")
     obj = json.loads(steps[k].items[0])
     obj["result"][0][0] += 1
     obj["result"][0][1] -= 1  # same total: only the decryption can tell
@@ -151,7 +160,7 @@ def test_wrong_result(built: Built) -> None:
 
 def test_wrong_num_tallied(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "EncryptedTally")
+    k = step_index(steps, "EncryptedTally")
     raw, n, w = steps[k].items
     steps[k] = Step("EncryptedTally", (raw, n + 1, w))
     _refused(built, steps, "encrypted tally", "says 4 ballot(s)")
@@ -185,14 +194,14 @@ def test_ballot_from_unlisted_credential(tmp_path: Path) -> None:
 
 def test_partial_decryption_from_unknown_trustee(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "PartialDecryption")
+    k = step_index(steps, "PartialDecryption")
     steps[k] = Step("PartialDecryption", (7, steps[k].items[1]))
     _refused(built, steps, "partial decryptions", "no trustee 7")
 
 
 def test_result_not_canonical(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "Result")
+    k = step_index(steps, "Result")
     obj = json.loads(steps[k].items[0])
     steps[k] = Step("Result", (json.dumps(obj),))  # with spaces
     _refused(built, steps, "result", "canonical")
@@ -222,14 +231,14 @@ def test_credential_with_leading_zero(built: Built) -> None:
 
 def test_garbage_partial_decryption(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "PartialDecryption")
+    k = step_index(steps, "PartialDecryption")
     steps[k] = Step("PartialDecryption", (1, '{"decryption_factors":[[1]]}'))
     _refused(built, steps, "partial decryptions", "trustee 1", "invalid")
 
 
 def test_element_outside_the_group_in_the_result_tally(built: Built) -> None:
     steps = list(built.steps)
-    k = next(i for i, s in enumerate(steps) if s.type == "EncryptedTally")
+    k = step_index(steps, "EncryptedTally")
     raw, n, w = steps[k].items
     obj = json.loads(raw)
     obj[0][0]["alpha"] = "0"
