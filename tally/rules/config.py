@@ -417,11 +417,16 @@ def parse_document(text: str, *, source: str = "rules") -> object:
         raise RulesError(f"{source}: not valid YAML or JSON: {exc}") from None
 
 
-def load_rules_file(path: str | Path) -> SessionRules:
-    """Read and check a rules document in YAML or JSON."""
+def read_document(path: str | Path, what: str) -> object:
+    """Read and parse a YAML or JSON file; a RulesError names it as a ``what`` file."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"cannot read rules file {p}: {exc}") from None
-    return load_rules(parse_document(text, source=str(p)))
+        raise RulesError(f"cannot read {what} file {p}: {exc}") from None
+    return parse_document(text, source=str(p))
+
+
+def load_rules_file(path: str | Path) -> SessionRules:
+    """Read and check a rules document in YAML or JSON."""
+    return load_rules(read_document(path, "rules"))

@@ -215,11 +215,6 @@ def parse_counts(data: object) -> Counts:
 
 
 def load_counts_file(path: str | Path) -> Counts:
-    from tally.rules.config import parse_document
+    from tally.rules.config import read_document
 
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(f"cannot read COUNTS file {p}: {exc}") from None
-    return parse_counts(parse_document(text, source=str(p)))
+    return parse_counts(read_document(path, "COUNTS"))
