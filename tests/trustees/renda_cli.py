@@ -25,3 +25,17 @@ def renda(d: Path, *args: str, stdin: str = "") -> tuple[int, str, str]:
         sys.stdin = old_stdin
         os.chdir(cwd)
     return code, out.getvalue(), err.getvalue()
+
+
+def renda_step(
+    d: Path,
+    group: tuple[str, ...],
+    step: int,
+    *args: str,
+    certs: str = "certs.jsons",
+    stdin: str = "",
+) -> tuple[int, str, str]:
+    """Step ``step`` of ``renda keys threshold`` (the ceremony of belenios-tool's
+    generate-trustee-key-threshold) with the ``group`` options; after step 1 with --certs."""
+    opts = ("--certs", certs) if step > 1 else ()
+    return renda(d, "keys", "threshold", *group, *opts, "--step", str(step), *args, stdin=stdin)

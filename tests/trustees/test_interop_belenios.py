@@ -51,7 +51,7 @@ from tests.belenios import (
     verify,
     vote_and_tally,
 )
-from tests.trustees.renda_cli import renda
+from tests.trustees.renda_cli import renda, renda_step
 
 pytestmark = pytest.mark.belenios
 
@@ -111,6 +111,13 @@ def _renda(d: Path, *args: str, stdin: str = "") -> str:
     """``renda ARGS`` run in-process in directory d; its output. It must succeed."""
     code, out, _ = renda(d, *args, stdin=stdin)
     assert code == 0, f"renda {' '.join(args)} failed"
+    return out
+
+
+def _renda_step(d: Path, step: int, *args: str, certs: str = "certs.jsons", stdin: str = "") -> str:
+    """``renda keys threshold`` step ``step`` (BELENIOS-2048) in d; its output. It must succeed."""
+    code, out, _ = renda_step(d, ("--group", GROUP), step, *args, certs=certs, stdin=stdin)
+    assert code == 0, f"renda keys threshold --step {step} failed"
     return out
 
 
@@ -220,67 +227,24 @@ def test_our_ceremony_and_keys_accepted_by_belenios(belenios_tool: str, tmp_path
     """Certificates, polynomials, voutputs and key files by `renda keys`; belenios-tool
     checks them (steps 2, 4, 6 give the same bytes), makes the election and decrypts."""
     d = tmp_path
-    thr = ("keys", "threshold", "--group", GROUP)
     for _ in range(3):
-        _renda(d, *thr, "--step", "1")
+        _renda_step(d, 1)
     certs = sorted(d.glob("*.cert"))
     (d / "certs.jsons").write_text("".join(p.read_text() for p in certs))
     ceremony_step(belenios_tool, d, 2)
-    polys = "".join(
-        _renda(
-            d,
-            *thr,
-            "--certs",
-            "certs.jsons",
-            "--key",
-            f"{c.stem}.key",
-            "--step",
-            "3",
-            "--threshold",
-            "2",
-        )
-        for c in certs
-    )
+    polys = "".join(_renda_step(d, 3, "--key", f"{c.stem}.key", "--threshold", "2") for c in certs)
     (d / "polynomials.jsons").write_text(polys)
-    (d / "ours").mkdir()
-    _renda(
-        d / "ours",
-        *thr,
-        "--certs",
-        "../certs.jsons",
-        "--step",
-        "4",
-        "--polynomials",
-        "../polynomials.jsons",
-    )
+    (d / "ours").mkdir()  # renda's server steps 4 and 6 write their files apart
+    ours_polys = ("--polynomials", "../polynomials.jsons")
+    _renda_step(d / "ours", 4, *ours_polys, certs="../certs.jsons")
     ceremony_step(belenios_tool, d, 4, "--polynomials", "polynomials.jsons")
     for c in certs:
         assert (d / f"{c.stem}.vinput").read_text() == (d / "ours" / f"{c.stem}.vinput").read_text()
     voutputs = "".join(
-        _renda(
-            d,
-            *thr,
-            "--certs",
-            "certs.jsons",
-            "--key",
-            f"{c.stem}.key",
-            "--step",
-            "5",
-            stdin=(d / f"{c.stem}.vinput").read_text(),
-        )
+        _renda_step(d, 5, "--key", f"{c.stem}.key", stdin=(d / f"{c.stem}.vinput").read_text())
         for c in certs
     )
-    ours = _renda(
-        d / "ours",
-        *thr,
-        "--certs",
-        "../certs.jsons",
-        "--step",
-        "6",
-        "--polynomials",
-        "../polynomials.jsons",
-        stdin=voutputs,
-    )
+    ours = _renda_step(d / "ours", 6, *ours_polys, certs="../certs.jsons", stdin=voutputs)
     theirs = ceremony_step(
         belenios_tool, d, 6, "--polynomials", "polynomials.jsons", stdin=voutputs
     )

@@ -11,7 +11,7 @@ from keys import threshold as T
 from keys.group import TEST_256, Group
 from keys.keyfile import KeyFileError
 from keys.trustee_key import check_trustee_public_key, generate_trustee_key
-from tests.trustees.renda_cli import renda
+from tests.trustees.renda_cli import renda, renda_step
 
 TEST = ("--group", TEST_256.name, "--allow-test-group")
 
@@ -48,64 +48,28 @@ def test_renda_keys_generate(tmp_path: Path) -> None:
 
 def test_renda_keys_threshold_ceremony(tmp_path: Path) -> None:
     d = tmp_path
-    thr = ("keys", "threshold", *TEST)
     for _ in range(3):
-        assert renda(d, *thr, "--step", "1")[0] == 0
+        assert renda_step(d, TEST, 1)[0] == 0
     certs = sorted(d.glob("*.cert"))
     for c in certs:
         assert (d / f"{c.stem}.key").stat().st_mode & 0o777 == 0o600
     (d / "certs.jsons").write_text("".join(c.read_text() for c in certs))
-    code, _, err = renda(d, *thr, "--certs", "certs.jsons", "--step", "2")
+    code, _, err = renda_step(d, TEST, 2)
     assert code == 0 and "certificates are valid" in err
     polys = ""
     for c in certs:
-        code, out, _ = renda(
-            d,
-            *thr,
-            "--certs",
-            "certs.jsons",
-            "--key",
-            f"{c.stem}.key",
-            "--step",
-            "3",
-            "--threshold",
-            "2",
-        )
+        code, out, _ = renda_step(d, TEST, 3, "--key", f"{c.stem}.key", "--threshold", "2")
         assert code == 0
         polys += out
     (d / "polynomials.jsons").write_text(polys)
-    assert (
-        renda(
-            d, *thr, "--certs", "certs.jsons", "--step", "4", "--polynomials", "polynomials.jsons"
-        )[0]
-        == 0
-    )
+    assert renda_step(d, TEST, 4, "--polynomials", "polynomials.jsons")[0] == 0
     voutputs = ""
     for c in certs:
-        code, out, _ = renda(
-            d,
-            *thr,
-            "--certs",
-            "certs.jsons",
-            "--key",
-            f"{c.stem}.key",
-            "--step",
-            "5",
-            stdin=(d / f"{c.stem}.vinput").read_text(),
-        )
+        vinput = (d / f"{c.stem}.vinput").read_text()
+        code, out, _ = renda_step(d, TEST, 5, "--key", f"{c.stem}.key", stdin=vinput)
         assert code == 0
         voutputs += out
-    code, out, _ = renda(
-        d,
-        *thr,
-        "--certs",
-        "certs.jsons",
-        "--step",
-        "6",
-        "--polynomials",
-        "polynomials.jsons",
-        stdin=voutputs,
-    )
+    code, out, _ = renda_step(d, TEST, 6, "--polynomials", "polynomials.jsons", stdin=voutputs)
     assert code == 0
     params = T.ThresholdParameters.parse(TEST_256, out.strip())
     T.check_threshold_parameters(TEST_256, params)
@@ -117,17 +81,8 @@ def test_renda_keys_threshold_ceremony(tmp_path: Path) -> None:
     # a tampered voutput is refused with a message naming the trustee
     lines = voutputs.splitlines()
     lines[1], lines[2] = lines[2], lines[1]
-    code, _, err = renda(
-        d,
-        *thr,
-        "--certs",
-        "certs.jsons",
-        "--step",
-        "6",
-        "--polynomials",
-        "polynomials.jsons",
-        stdin="\n".join(lines),
-    )
+    tampered = "\n".join(lines)
+    code, _, err = renda_step(d, TEST, 6, "--polynomials", "polynomials.jsons", stdin=tampered)
     assert code == 1 and "trustee 2" in err
 
 
