@@ -163,8 +163,12 @@ class SessionService:
         if self.config.workers > 0:
             import multiprocessing
 
+            from voting.tally_jobs import warm_up
+
             self.pool = ProcessPoolExecutor(
-                self.config.workers, mp_context=multiprocessing.get_context("spawn")
+                self.config.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=warm_up,
             )
         await self.db(self._recover)
         for poll_id in list(self.runtimes):

@@ -1,6 +1,7 @@
 """After a close: EndBallots, encrypted tally, partial decryptions, result, rules outcome.
 
-The computations and proof checks (encrypted tally, the server's partial decryption, the
+The computations and proof checks (encrypted tally — its ballots parsed in one slice per
+process —, the server's partial decryption, the
 scrutineers' partial decryptions, the result) are pure functions of raw record text run in the
 server's process pool (``_compute``), off the event loop; a shuffle and a shuffle proof check
 are split over all the pool's processes (``_split``, tally.shuffle's executor). Archive appends
@@ -17,7 +18,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, update
@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from tally import messages as m
 from tally.archive import read_archive
 from tally.errors import RecordError
+from voting import tally_jobs as jobs
 from voting.hub import server_id
 from voting.models import BallotRow, Issuance, PartialDecryptionRow, Poll, Staff, Vote, Voter
 
@@ -50,55 +51,29 @@ async def _compute(service: SessionService, fn: Callable[..., T], *args: Any) ->
     return await loop.run_in_executor(service.pool, fn, *args)
 
 
+async def _tally_of(
+    service: SessionService, election_raw: str, allow_test: bool, raws: list[str]
+) -> tuple[str, int]:
+    """The encrypted tally; with a pool, the ballots are parsed (group membership checked, the
+    costly part) in one slice per process, then multiplied in a thread."""
+    workers = max(1, service.config.workers)
+    if service.pool is None or len(raws) < 2 * workers:
+        return await _compute(service, jobs.encrypted_tally, election_raw, allow_test, raws)
+    size = -(-len(raws) // workers)
+    parts = await asyncio.gather(
+        *(
+            _compute(service, jobs.parse_ballots, election_raw, allow_test, raws[i : i + size])
+            for i in range(0, len(raws), size)
+        )
+    )
+    parsed = [ballot for part in parts for ballot in part]
+    return await asyncio.to_thread(jobs.tally_parsed, election_raw, allow_test, parsed)
+
+
 async def _split(service: SessionService, fn: Callable[..., T], *args: Any) -> T:
     """Run a shuffle or its check in a thread that splits the work over the process pool
     (tally.shuffle takes an executor: the ciphertexts are cut in slices, one per process)."""
     return await asyncio.to_thread(fn, *args, service.pool)
-
-
-def _encrypted_tally(election_raw: str, allow_test: bool, ballots: list[str]) -> tuple[str, int]:
-    from tally.ballot import parse_ballot
-    from tally.election import parse_election
-    from tally.encrypted_tally import (
-        compute_encrypted_tally,
-        serialize_encrypted_tally,
-        tallied_order,
-    )
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    parsed = [parse_ballot(election, raw) for raw in ballots]
-    ordered = tallied_order(parsed, lambda b: b.credential.digits(10))
-    et = compute_encrypted_tally(election, ordered, [1] * len(ordered))
-    return serialize_encrypted_tally(et), len(ordered)
-
-
-def _server_partial(election_raw: str, allow_test: bool, et_raw: str, private_key: Any) -> str:
-    from tally.decryption import compute_partial_decryption
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    et = parse_encrypted_tally(election.group, et_raw)
-    pd = compute_partial_decryption(election.group, election.fingerprint, private_key, et)
-    return pd.serialize()
-
-
-def _check_partial(
-    election_raw: str, allow_test: bool, trustees_raw: str, et_raw: str, owner: int, raw: str
-) -> None:
-    from tally.decryption import check_partial_decryption, parse_partial_decryption
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.trustees import parse_trustees, trustee_slots
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    group = election.group
-    slots = trustee_slots(parse_trustees(group, trustees_raw))
-    if not 1 <= owner <= len(slots):
-        raise RecordError(f"there is no trustee {owner}")
-    pd = parse_partial_decryption(group, raw)
-    et = parse_encrypted_tally(group, et_raw)
-    check_partial_decryption(group, election.fingerprint, slots[owner - 1].key.public_key, et, pd)
 
 
 def _needed(trustees_raw: str, group: Any) -> list[tuple[list[int], int]]:
@@ -120,32 +95,6 @@ def _needed(trustees_raw: str, group: Any) -> list[tuple[list[int], int]]:
 
 def _complete(needed: list[tuple[list[int], int]], have: set[int]) -> bool:
     return all(len(have & set(ids)) >= k for ids, k in needed)
-
-
-def _result(
-    election_raw: str,
-    allow_test: bool,
-    trustees_raw: str,
-    et_raw: str,
-    partials: dict[int, str],
-    total_weight: int,
-) -> str:
-    from tally.decryption import parse_partial_decryption
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.result import compute_result
-    from tally.trustees import parse_trustees
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    group = election.group
-    result = compute_result(
-        election,
-        parse_trustees(group, trustees_raw),
-        parse_encrypted_tally(group, et_raw),
-        {k: parse_partial_decryption(group, v) for k, v in partials.items()},
-        total_weight=total_weight,
-    )
-    return result.serialize()
 
 
 async def advance(service: SessionService, poll_id: str) -> None:
@@ -178,7 +127,7 @@ async def advance(service: SessionService, poll_id: str) -> None:
                 )
 
             raws = await service.db(ballots)
-            et_raw, n = await _compute(service, _encrypted_tally, poll.election, allow_test, raws)
+            et_raw, n = await _tally_of(service, poll.election, allow_test, raws)
             await service.db(
                 lambda s: s.execute(
                     update(Poll).where(Poll.id == poll_id).values(encrypted_tally=et_raw)
@@ -224,7 +173,7 @@ async def _server_decrypts(service: SessionService, poll: Poll, rt: Any, dec_raw
         if SERVER_TRUSTEE_ID not in have:
             raw = await _compute(
                 service,
-                _server_partial,
+                jobs.server_partial,
                 poll.election,
                 allow_test,
                 dec_raw,
@@ -332,7 +281,7 @@ async def receive_partial(
     try:
         await _compute(
             service,
-            _check_partial,
+            jobs.check_partial,
             poll.election,
             service.config.allow_test_group,
             poll.trustees,
@@ -402,7 +351,7 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
         )
         result_raw = await _compute(
             service,
-            _result,
+            jobs.result,
             poll.election,
             allow_test,
             poll.trustees,
@@ -516,70 +465,6 @@ def tally_to_decrypt(poll: Poll) -> str | None:
     return poll.decrypt_tally if is_nh(poll) else poll.encrypted_tally
 
 
-def _current_rows(election_raw: str, allow_test: bool, et_raw: str, shuffles: list[str]) -> str:
-    """The ciphertexts the next shuffle takes: the tally's nh rows, or the last shuffle's."""
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
-    from tally.shuffle import nh_ciphertexts, parse_shuffle
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    if shuffles:
-        return serialize_encrypted_tally(parse_shuffle(election.group, shuffles[-1]).ciphertexts)
-    return serialize_encrypted_tally(
-        nh_ciphertexts(election, parse_encrypted_tally(election.group, et_raw))
-    )
-
-
-def _server_shuffle(
-    election_raw: str, allow_test: bool, current_raw: str, executor: Executor | None = None
-) -> str:
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.shuffle import shuffle_ciphertexts
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    rows = parse_encrypted_tally(election.group, current_raw)
-    raw: str = shuffle_ciphertexts(election, rows, executor=executor).raw
-    return raw
-
-
-def _check_shuffle(
-    election_raw: str,
-    allow_test: bool,
-    current_raw: str,
-    raw: str,
-    executor: Executor | None = None,
-) -> None:
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.shuffle import check_shuffle, parse_shuffle
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    group = election.group
-    check_shuffle(
-        election,
-        parse_encrypted_tally(group, current_raw),
-        parse_shuffle(group, raw),
-        executor=executor,
-    )
-
-
-def _merged(election_raw: str, allow_test: bool, et_raw: str, last_shuffle: str) -> str:
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
-    from tally.shuffle import merge_nh, parse_shuffle
-
-    election = parse_election(election_raw, allow_test_group=allow_test)
-    group = election.group
-    return serialize_encrypted_tally(
-        merge_nh(
-            election,
-            parse_encrypted_tally(group, et_raw),
-            parse_shuffle(group, last_shuffle).ciphertexts,
-        )
-    )
-
-
 def _shuffles(service: SessionService, poll_id: str) -> Any:
     from voting.models import ShuffleRow
 
@@ -622,8 +507,8 @@ async def _shuffle_phase(service: SessionService, poll: Poll, rt: Any, et_raw: s
     writer = rt.writer
     await asyncio.to_thread(_sync_shuffles, writer, rows)
     if not rows:
-        current = await _compute(service, _current_rows, poll.election, allow_test, et_raw, [])
-        raw = await _split(service, _server_shuffle, poll.election, allow_test, current)
+        current = await _compute(service, jobs.current_rows, poll.election, allow_test, et_raw, [])
+        raw = await _split(service, jobs.server_shuffle, poll.election, allow_test, current)
         await service.db(
             lambda s: s.add(ShuffleRow(poll_id=poll.id, seq=1, owner=SERVER_TRUSTEE_ID, raw=raw))
         )
@@ -634,7 +519,7 @@ async def _shuffle_phase(service: SessionService, poll: Poll, rt: Any, et_raw: s
     last = writer.last_event.type if writer.last_event else None
     if last == "Shuffle":
         await asyncio.to_thread(writer.end_shuffles)
-    merged = await _compute(service, _merged, poll.election, allow_test, et_raw, rows[-1][1])
+    merged = await _compute(service, jobs.merged, poll.election, allow_test, et_raw, rows[-1][1])
     await service.db(
         lambda s: s.execute(update(Poll).where(Poll.id == poll.id).values(decrypt_tally=merged))
     )
@@ -655,7 +540,7 @@ async def request_shuffles(service: SessionService, poll_id: str, index: int | N
     done = {owner for owner, _raw in rows}
     current = await _compute(
         service,
-        _current_rows,
+        jobs.current_rows,
         poll.election,
         service.config.allow_test_group,
         poll.encrypted_tally,
@@ -708,14 +593,16 @@ async def receive_shuffle(service: SessionService, principal: Principal, msg: m.
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, "no shuffle is expected from you now")
         current = await _compute(
             service,
-            _current_rows,
+            jobs.current_rows,
             poll.election,
             allow_test,
             poll.encrypted_tally,
             [r for _o, r in rows],
         )
         try:
-            await _split(service, _check_shuffle, poll.election, allow_test, current, msg.shuffle)
+            await _split(
+                service, jobs.check_shuffle, poll.election, allow_test, current, msg.shuffle
+            )
         except (RecordError, ValueError) as exc:
             raise ActionError(
                 m.ErrorCode.INVALID_DECRYPTION,
