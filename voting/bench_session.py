@@ -291,6 +291,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         "group": args.group,
         "server_workers": args.workers,
         "cpus": os.cpu_count(),
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "received": counts.get("received"),
         "result": counts.get("result"),
@@ -320,7 +321,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))
         return 0
-    print(f"renda bench session: {figures['deputies']} kiosks, {figures['group']}")
+    print(
+        f"renda bench session: {figures['deputies']} kiosks, {figures['group']}, "
+        f"{figures['server_workers']} server workers, load average "
+        f"{figures['load_average_1min_at_end']}"
+    )
     print(
         f"  send → ack: p50 {figures['ack_p50_s']} s, p99 {figures['ack_p99_s']} s, "
         f"max {figures['ack_max_s']} s; all acknowledged after {figures['all_acknowledged_s']} s"
