@@ -199,25 +199,38 @@ def followups(
         index = {p["id"]: i for i, p in enumerate(people)}
         spec_people = getattr(nxt.spec, "candidates", None) if nxt.spec is not None else None
         order = [c.id for c in spec_people] if spec_people else list(nxt.candidates)
-        if not all(c in index for c in order):
-            continue
-        chosen = [index[c] for c in order]
+        layout = election_layout(template) if entry.get("kind") == "election" else None
         label = "再次投票" if kind == "tie_revote" else "另行选举"
         tmpl = copy.deepcopy(template)
-        layout = election_layout(template) if entry.get("kind") == "election" else None
-        if layout is not None:  # a write-in ballot: the same layout for the chosen candidates
+        if layout is not None and spec_people:
+            # a write-in ballot: the same layout for the engine's candidates, who may include a
+            # person written in (a tie across the last seat with a write-in)
             from tally.election_ballot import ElectionLayout, question_json
 
             title = str(template["questions"][0]["value"].get("question", template["name"]))
             sub = ElectionLayout(
-                tuple(layout.candidates[i] for i in chosen),
+                tuple(str(c.name or c.id) for c in spec_people),
                 int(nxt.seats or layout.seats),
                 layout.roster_max,
                 layout.allow_unmarked,
             )
             tmpl["questions"] = [question_json(sub, title)]
-        else:
-            tmpl["questions"] = [copy.deepcopy(template["questions"][i]) for i in chosen]
+            tmpl["name"] = f"{template['name']}（{label}）"
+            from tally.rules.serialize import to_data
+
+            out.append(
+                {
+                    "relation": kind,
+                    "title": tmpl["name"],
+                    "template": tmpl,
+                    "rules": to_data(nxt.spec),
+                }
+            )
+            continue
+        if not all(c in index for c in order):
+            continue
+        chosen = [index[c] for c in order]
+        tmpl["questions"] = [copy.deepcopy(template["questions"][i]) for i in chosen]
         tmpl["name"] = f"{template['name']}（{label}）"
         if nxt.spec is not None:
             from tally.rules.serialize import to_data

@@ -79,3 +79,34 @@ def test_write_in_election_gets_an_outcome_and_a_count_report(tmp_path: Path) ->
     assert report["void"] == 2 and report["valid"] == 4
     assert dict(map(tuple, outcome["void_reasons"])) == {"malformed": 1, "overvote": 1}
     assert any("代表4" in json.dumps(row, ensure_ascii=False) for row in report["rows"])
+
+
+def test_tie_with_a_written_in_deputy_gives_a_write_in_revote() -> None:
+    """甲, 乙 and the written-in 代表4 tie (4 votes each of 6) for 2 seats: the re-vote is a
+    write-in ballot listing the three, 代表4 by name, for the 2 seats."""
+    from voting.models import Poll
+    from voting.outcome import outcome_for, roster_numbers
+
+    ballots = [vote((Y, Y, N))] * 2 + [vote((Y, N, N), 4)] * 2 + [vote((N, Y, N), 4)] * 2
+    counts = {"total": 6, "present": 6, "issued": 6, "received": 6, "result": [ballots]}
+    poll = Poll(id="p1", template=json.dumps(TEMPLATE, ensure_ascii=False))
+    roster = roster_numbers({f"{i:03d}": f"代表{i}" for i in range(1, 7)})
+    outcome = outcome_for(RULES, poll, counts, roster)
+    assert {i["id"]: i["status"] for i in outcome["items"]} == {
+        "A": "tied",
+        "B": "tied",
+        "C": "not_elected",
+        "4": "tied",
+    }
+    (follow,) = outcome["followups"]
+    assert follow["relation"] == "tie_revote"
+    question = follow["template"]["questions"][0]
+    assert question["value"]["answers"][:3] == ["甲", "乙", "代表4"]
+    assert question["extra"]["seats"] == 2
+    assert [c["id"] for c in follow["rules"]["candidates"]] == ["A", "B", "4"]
+    # the re-vote's own ballots are read with the re-vote's rules and layout
+    revote = Poll(id="p2", template=json.dumps(follow["template"], ensure_ascii=False))
+    again = [[1, 1, 2, 0, 0], [1, 2, 1, 0, 0], [1, 2, 2, 0, 0]] * 2
+    result = {"total": 6, "present": 6, "issued": 6, "received": 6, "result": [again]}
+    second = outcome_for(follow["rules"], revote, result, roster)
+    assert {i["id"]: i["status"] for i in second["items"]}["A"] == "elected"
