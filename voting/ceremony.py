@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +62,8 @@ async def start(service: SessionService, threshold: int) -> dict[str, Any]:
                 raise ActionError("no_scrutineers", "add the scrutineers first", 409)
             if n and not 1 <= threshold <= n:
                 raise ActionError("bad_threshold", f"the threshold must be 1 to {n}", 422)
-            cid = "c" + secrets.token_hex(6)
+            # Ids sort by creation time, so the status shows the latest ceremony.
+            cid = f"c{time.time_ns():020d}{secrets.token_hex(3)}"
             s.add(
                 Ceremony(
                     id=cid,

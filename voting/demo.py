@@ -331,10 +331,9 @@ class Demo:
         self.say()
         self.say(
             table(
-                ["实有代表", "应到", "实到", "请假", "缺席", "法定人数"],
+                ["应到", "实到", "请假", "缺席", "法定人数"],
                 [
                     [
-                        a["total"],
                         a["expected"],
                         a["present"],
                         a["on_leave"],

@@ -446,7 +446,9 @@ class SessionService:
             leave = counts.get("leave", 0)
             return {
                 "total": total,
-                "expected": total - leave,
+                # 应到 is every seated deputy (npc-rules §7.3-7.4: "大会应到代表327人，实到314人");
+                # those on leave are counted apart, never subtracted from the denominator.
+                "expected": total,
                 "present": present,
                 "on_leave": leave,
                 "absent": total - present - leave,
