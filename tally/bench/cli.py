@@ -14,7 +14,7 @@ import pkgutil
 import sys
 from types import ModuleType
 
-HELP = "benchmarks against belenios-tool (renda bench verify, ...)"
+HELP = "benchmarks: verify and shuffle against belenios-tool; session (a live server, in voting/)"
 
 _NOT_BENCHMARKS = {"cli"}
 
@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
         if args.benchmark:
             print(f"renda bench: {args.benchmark} is unavailable", file=sys.stderr)
             return 2
-        print("renda bench BENCHMARK; available: " + ", ".join(available()), file=sys.stderr)
+        names = [*available(), "session"]
+        print("renda bench BENCHMARK; available: " + ", ".join(names), file=sys.stderr)
         return 2
     result: int = module.run(args)
     return result
