@@ -67,6 +67,7 @@ class ErrorCode(StrEnum):
     DUPLICATE = "duplicate"  # first-press-valid poll: this credential has already voted
     CEREMONY = "ceremony"  # a key-ceremony reply that does not check
     INVALID_DECRYPTION = "invalid_decryption"  # a partial decryption or shuffle that fails
+    INVALID_REPORT_SIGNATURE = "invalid_report_signature"  # count report signature fails
     BUSY = "busy"  # try again later (server overloaded)
     INTERNAL = "internal"  # server fault; nothing was stored
 
@@ -316,6 +317,25 @@ class ShuffleMsg(_Msg):
     shuffle: Raw
 
 
+class ReportRequest(_Msg):
+    """Sign the poll's count report: ``report`` is the exact text to sign
+    (tally.report_signatures.report_text), as trustee ``trustee_id``."""
+
+    type: Literal["report_request"] = "report_request"
+    poll_id: PollId
+    report: Raw
+    trustee_id: int
+
+
+class ReportSignature(_Msg):
+    """A scrutineer's signature of the count report (JSON ``{"challenge","response"}``)."""
+
+    type: Literal["report_signature"] = "report_signature"
+    poll_id: PollId
+    trustee_id: int
+    signature: Annotated[str, Field(min_length=2, max_length=4096)]
+
+
 class Attendance(_Msg):
     """应到 expected, 实到 present, 请假 on_leave, 缺席 absent, 实有代表 total; quorum met."""
 
@@ -341,7 +361,8 @@ class PollStatus(_Msg):
 
 KioskIn = Annotated[Hello | CredentialMsg | Cast | Ping, Field(discriminator="type")]
 TrusteeIn = Annotated[
-    CeremonyReply | PartialDecryptionMsg | ShuffleMsg | Auth | Ping, Field(discriminator="type")
+    CeremonyReply | PartialDecryptionMsg | ShuffleMsg | ReportSignature | Auth | Ping,
+    Field(discriminator="type"),
 ]
 DisplayIn = Annotated[Auth | Ping, Field(discriminator="type")]
 ServerOut = Annotated[
@@ -360,6 +381,7 @@ ServerOut = Annotated[
     | CeremonyDone
     | DecryptionRequest
     | ShuffleRequest
+    | ReportRequest
     | Attendance
     | PollStatus,
     Field(discriminator="type"),
@@ -374,7 +396,9 @@ _ADAPTERS: dict[str, tuple[TypeAdapter[Any], int]] = {
 
 _TYPES: dict[str, frozenset[str]] = {
     "kiosk": frozenset({"hello", "credential", "cast", "ping"}),
-    "trustee": frozenset({"auth", "ceremony_reply", "partial_decryption", "shuffle", "ping"}),
+    "trustee": frozenset(
+        {"auth", "ceremony_reply", "partial_decryption", "shuffle", "report_signature", "ping"}
+    ),
     "display": frozenset({"auth", "ping"}),
 }
 

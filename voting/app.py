@@ -350,6 +350,7 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.websocket("/ws/trustee")
     async def ws_trustee(ws: WebSocket) -> None:
         from voting import ceremony
+        from voting.report_signing import receive_signature, request_signatures
         from voting.tallying import next_shufflers, pending_for_trustee, receive_shuffle
 
         auth = await staff_auth(ws, "trustee", ("scrutineer",))
@@ -361,6 +362,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             assert p.trustee_index is not None
             await ceremony.resend(service, p.trustee_index)
             await pending_for_trustee(service, p.trustee_index)
+            await request_signatures(service, index=p.trustee_index)
             while True:
                 frame = await receive(ws, m.MAX_TRUSTEE_FRAME)
                 if frame is None:
@@ -378,6 +380,8 @@ def create_app(config: ServerConfig) -> FastAPI:
                     await guarded(conn, msg.id, receive_shuffle(service, p, msg))
                 elif isinstance(msg, m.PartialDecryptionMsg):
                     await guarded(conn, msg.id, service.receive_partial_decryption(p, msg))
+                elif isinstance(msg, m.ReportSignature):
+                    await guarded(conn, msg.id, receive_signature(service, p, msg))
                 else:
                     await send_error(conn, "bad_type", f"{msg.type} is not expected here", msg.id)
         except WebSocketDisconnect:

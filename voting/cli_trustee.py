@@ -126,6 +126,7 @@ class Scrutineer:
         self.authenticated = asyncio.Event()
         self.ceremony_done = asyncio.Event()
         self.decryptions = 0
+        self.reports_signed = 0
         self.errors: list[str] = []
 
     def stop(self) -> None:
@@ -244,6 +245,20 @@ class Scrutineer:
             )
             if self.announce:
                 print(f"已混洗 (shuffled) {msg.poll_id} as trustee {msg.trustee_id}", flush=True)
+        elif isinstance(msg, m.ReportRequest):
+            signature = await asyncio.to_thread(self.sign_report, msg)
+            await self._send(
+                m.ReportSignature(
+                    id=self._id(),
+                    reply_to=msg.id,
+                    poll_id=msg.poll_id,
+                    trustee_id=msg.trustee_id,
+                    signature=signature,
+                )
+            )
+            self.reports_signed += 1
+            if self.announce:
+                print(f"已签署 (signed) the count report of {msg.poll_id}", flush=True)
         elif isinstance(msg, m.Error):
             self.errors.append(f"{msg.code}: {msg.message}")
             log.warning("scrutineer: server error %s: %s", msg.code, msg.message)
@@ -402,6 +417,46 @@ class Scrutineer:
                 "the encrypted tally sent is not the product of the ballots in the public "
                 "record: refusing to decrypt it"
             )
+
+    def sign_report(self, req: m.ReportRequest) -> str:
+        """Sign the poll's count report (计票结果报告单) with this scrutineer's certificate
+        key, after checking it against the poll's public record: the report must name this
+        poll, and its per-option counts and result hash must be the archive's Belenios result;
+        this scrutineer must be trustee ``trustee_id`` there. Otherwise refuse."""
+        from keys.pki import derive_sk
+        from tally.archive import parse_archive
+        from tally.report_signatures import (
+            check_report_against_result,
+            parse_report_text,
+            scrutineer_keys,
+            sign_report,
+        )
+        from tally.trustees import parse_trustees
+
+        group, _x = self.keyfile.private_key()
+        assert self.keyfile.seed is not None
+        sk = derive_sk(self.keyfile.seed)
+        try:
+            report = parse_report_text(req.report)
+            if report["poll_id"] != req.poll_id:
+                raise TrusteeError("the count report is for another poll")
+            if not self.check_record:
+                raise TrusteeError("the record check is off: not signing a count report")
+            response = self._fetch_record(req.poll_id, str(report["uuid"]))
+            archive = parse_archive(response.content, "the public record")
+            result = archive.result()
+            if result is None:
+                raise TrusteeError("the public record has no result yet")
+            check_report_against_result(report, result[1])
+            _setup, _election, trustees_raw, _creds = archive.setup()
+            keys = scrutineer_keys(group, parse_trustees(group, trustees_raw))
+            if keys.get(req.trustee_id) != group.g_pow(sk):
+                raise TrusteeError(
+                    f"trustee {req.trustee_id} of this poll is not this scrutineer's certificate"
+                )
+        except (ValueError, TrusteeError) as exc:
+            raise TrusteeError(f"count report of poll {req.poll_id} not signed: {exc}") from exc
+        return sign_report(group, sk, req.report)
 
 
 def tally_from_record(blob: bytes, election_raw: str) -> Any:

@@ -189,3 +189,13 @@ class ShuffleRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner: Mapped[int] = mapped_column(Integer)
     raw: Mapped[str] = mapped_column(Text)
+
+
+class ReportSignatureRow(Base):
+    """A scrutineer's signature of a poll's count report (by trustee id; never a deputy)."""
+
+    __tablename__ = "report_signatures"
+    poll_id: Mapped[str] = mapped_column(ForeignKey("polls.id"), primary_key=True)
+    trustee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    signature: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[str] = mapped_column(String(40))

@@ -5,6 +5,8 @@ OUT/issuance.json           per poll: the seats issued a ballot (发出选票) w
 OUT/outcomes.json           per poll: state, counts, rules outcome, signed result statement
 OUT/polls/<poll_id>/<uuid>.bel   the Belenios archive (belenios-tool election verify --dir)
 OUT/polls/<poll_id>/rules.json   the poll's rules, when it has any
+OUT/polls/<poll_id>/report.json  the count report text and the scrutineers' signatures of it
+                                 (tally.report_signatures.check_report_signatures)
 
 Nothing here links a deputy to a credential or a choice.
 """
@@ -20,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voting.models import Deputy, Issuance, Poll
+from voting.report_signing import report_json
 
 if TYPE_CHECKING:
     from voting.service import SessionService
@@ -55,6 +58,7 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
                 "counts": json.loads(poll.counts) if poll.counts else None,
                 "outcome": json.loads(poll.outcome) if poll.outcome else None,
                 "statement": json.loads(poll.statement) if poll.statement else None,
+                "report": report_json(service, s, poll),
                 "rules": json.loads(poll.rules) if poll.rules else None,
                 "archive": f"polls/{poll.id}/{poll.uuid}.bel" if poll.state in RECORDED else None,
             }
@@ -95,6 +99,10 @@ async def export_record(service: SessionService, out: Path) -> Path:
         folder = out / "polls" / poll["poll_id"]
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(service._archive_path(poll["poll_id"]), folder / f"{poll['uuid']}.bel")
+        if poll["report"] is not None:
+            (folder / "report.json").write_text(
+                json.dumps(poll["report"], ensure_ascii=False, indent=2), "utf-8"
+            )
         if poll["rules"] is not None:
             (folder / "rules.json").write_text(
                 json.dumps(poll["rules"], ensure_ascii=False, indent=2), "utf-8"

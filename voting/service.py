@@ -579,6 +579,8 @@ class SessionService:
         received = s.scalar(select(func.count()).select_from(Vote).where(Vote.poll_id == poll.id))
         followups = list(s.scalars(select(Poll.id).where(Poll.parent_id == poll.id)))
         published = poll.state == "published"
+        from voting.report_signing import report_json
+
         return {
             "poll_id": poll.id,
             "title": poll.title,
@@ -598,6 +600,7 @@ class SessionService:
             "counts": json.loads(poll.counts) if poll.counts else None,
             "outcome": json.loads(poll.outcome) if poll.outcome else None,
             "statement": json.loads(poll.statement) if published and poll.statement else None,
+            "report": report_json(self, s, poll),
             "followups": followups,
             "template": json.loads(poll.template),
             "rules": json.loads(poll.rules) if poll.rules else None,

@@ -429,6 +429,9 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
         rt.writer = None
         service.runtimes.pop(poll_id, None)
     await service._status_to_displays(poll_id)
+    from voting.report_signing import request_signatures
+
+    await request_signatures(service, poll_id)  # the scrutineers sign the count report
     return True
 
 
