@@ -451,7 +451,10 @@ class Demo:
                 poll = await api.get(f"/api/polls/{rep.poll_id}")
                 (folder / "outcome.json").write_text(
                     json.dumps(
-                        {k2: poll.get(k2) for k2 in ("title", "kind", "counts", "outcome")},
+                        {
+                            k2: poll.get(k2)
+                            for k2 in ("title", "kind", "counts", "outcome", "report")
+                        },
                         ensure_ascii=False,
                         indent=1,
                     ),
