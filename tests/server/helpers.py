@@ -187,15 +187,34 @@ def open_motion(s: Session, kiosks: list[Kiosk], **poll_kw: Any) -> str:
     return str(pid)
 
 
-def table_dump(data: Path) -> str:
-    import sqlite3
+def db_tables(data: Path, db: dict[str, Any]) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
+    """Every table of the session's database (the SQLite file in ``data``, or the PostgreSQL
+    schema named in ``db``): its column names and its rows in storage (insertion) order."""
+    import sqlalchemy
 
-    con = sqlite3.connect(data / "session.db")
+    url = db.get("database_url") or f"sqlite:///{data / 'session.db'}"
+    schema = db.get("schema")
+    engine = sqlalchemy.create_engine(url)
+    order = "rowid" if url.startswith("sqlite") else "ctid"
+    out: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    try:
+        with engine.connect() as conn:
+            insp = sqlalchemy.inspect(conn)
+            for name in insp.get_table_names(schema=schema):
+                cols = [c["name"] for c in insp.get_columns(name, schema=schema)]
+                full = f'"{schema}"."{name}"' if schema else f'"{name}"'
+                rows = conn.execute(sqlalchemy.text(f"select * from {full} order by {order}"))
+                out[name] = (cols, [tuple(r) for r in rows])
+    finally:
+        engine.dispose()
+    return out
+
+
+def table_dump(data: Path, db: dict[str, Any] | None = None) -> str:
     out = []
-    for (name,) in con.execute("select name from sqlite_master where type='table'"):
-        for row in con.execute(f"select * from {name}"):
+    for name, (_cols, rows) in db_tables(data, db or {}).items():
+        for row in rows:
             out.append(f"{name}: {json.dumps(row, ensure_ascii=False, default=str)}")
-    con.close()
     return "\n".join(out)
 
 

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from keys.credentials import public_credential
 from keys.group import TEST_256, to_str
 from tally import messages as m
-from tests.server.helpers import Kiosk, open_motion, session, wait_state
+from tests.server.helpers import Kiosk, db_tables, open_motion, session, wait_state
 from voting.record import export_record
 
 
 def test_no_link_between_deputy_and_credential_or_choice(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, db: dict[str, Any]
 ) -> None:
     caplog.set_level(logging.DEBUG)
     data = tmp_path / "s"
-    with session(data, n=4) as s, ExitStack() as stack:
+    with session(data, n=4, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -44,25 +44,29 @@ def test_no_link_between_deputy_and_credential_or_choice(
         for d, k in zip(s.deputies, kiosks, strict=True):
             who.append([d["name"], d["enrolment_code"], k.device_id])  # seats "001" hide in numbers
 
-    # 1. database: no row holds a deputy marker together with a credential or tracker
-    con = sqlite3.connect(data / "session.db")
-    tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+    # 1. database (every table of the SQLite file or of the PostgreSQL schema): no row holds a
+    # deputy marker together with a credential or tracker
+    tables = db_tables(data, db)
+    assert {"deputies", "devices", "credentials", "ballots", "votes", "issuances"} <= set(tables)
     linked = []
-    for table in tables:
-        cols = [r[1] for r in con.execute(f"pragma table_info({table})")]
+    for table, (cols, rows) in tables.items():
         assert not (
             {"deputy_id", "seat", "device_id"} & set(cols)
             and {"credential", "tracker", "raw"} & set(cols)
         ), table
-        for row in con.execute(f"select * from {table}"):
+        for row in rows:
             text = " ".join(str(x) for x in row)
             secret = [c for c in creds + trackers if c in text]
             if secret and any(marker in text for markers in who for marker in markers):
                 linked.append((table, row))
+    # the secrets are really there (the check above would otherwise be empty)
+    bcols, brows = tables["ballots"]
+    assert sorted(r[bcols.index("tracker")] for r in brows) == sorted(trackers)
     # credentials were inserted in sorted order, not in issuance order
-    stored = [r[0] for r in con.execute("select credential from credentials order by rowid")]
+    cols, rows = tables["credentials"]
+    stored = [r[cols.index("credential")] for r in rows]
+    assert sorted(stored) == sorted(creds)
     assert stored == sorted(stored, key=int)
-    con.close()
     assert not linked
 
     # 2. logs: no credential, tracker or ballot in any log record
