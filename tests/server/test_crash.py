@@ -38,8 +38,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, db: dict[str, Any]) -> None:
         self.data = data
+        self.db_args: list[str] = []
+        if db:  # a real PostgreSQL database, in the test's own schema
+            self.db_args = ["--database-url", db["database_url"], "--schema", db["schema"]]
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -63,6 +66,7 @@ class Server:
                 "1",
                 "--collect-timeout",
                 "0",
+                *self.db_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=open(self.data.parent / "server.log", "ab"),  # noqa: SIM115
@@ -126,11 +130,15 @@ class Kiosk:
                 return reply
 
 
-def test_sigkill_during_a_vote_loses_no_acknowledged_ballot(tmp_path: Path) -> None:
+def test_sigkill_during_a_vote_loses_no_acknowledged_ballot(
+    tmp_path: Path, db: dict[str, Any]
+) -> None:
     data = tmp_path / "session"
-    server = Server(data)
+    server = Server(data, db)
     server.start()
     try:
+        # the PostgreSQL run really uses PostgreSQL: no SQLite file in the session folder
+        assert (data / "session.db").exists() == (not db)
         tokens = read_tokens(data)
         h = {"Authorization": f"Bearer {tokens['secretariat']}"}
         api = httpx.Client(base_url=server.url, headers=h, timeout=60)
