@@ -6,6 +6,7 @@ import json
 import stat
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,14 +16,18 @@ from tests.server.helpers import Kiosk, open_motion, session, wait_state
 from voting.cli import main
 
 
-def test_init_and_export_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_and_export_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], db: dict[str, Any]
+) -> None:
     data = tmp_path / "s"
-    assert main(["serve", "--data", str(data), "--init", "--test-group"]) == 0
+    db_args = ["--database-url", db["database_url"], "--schema", db["schema"]] if db else []
+    assert main(["serve", "--data", str(data), "--init", "--test-group", *db_args]) == 0
     out = capsys.readouterr().out
     assert "secretariat token:" in out
     for name in ("server.key", "trustee.key", "tokens.json"):
         assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
-    with session(data, n=2) as s, ExitStack() as stack:
+    assert (data / "session.db").exists() == (not db)
+    with session(data, n=2, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
@@ -35,7 +40,8 @@ def test_init_and_export_record(tmp_path: Path, capsys: pytest.CaptureFixture[st
         s.post(f"/api/polls/{pid}/publish")
         s.post("/api/polls", {"title": "草稿", "kind": "motion", "template": poll["template"]})
     record = tmp_path / "record"
-    assert main(["serve", "--data", str(data), "--test-group", "--export-record", str(record)]) == 0
+    export = ["serve", "--data", str(data), "--test-group", "--export-record", str(record)]
+    assert main([*export, *db_args]) == 0
     outcomes = json.loads((record / "outcomes.json").read_text("utf-8"))
     assert [p["state"] for p in outcomes] == ["published", "draft"]
     assert outcomes[0]["statement"]["statement"]["kind"] == "result"

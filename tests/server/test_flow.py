@@ -53,9 +53,9 @@ ELECTION_RULES = {
 }
 
 
-def test_rules_outcome_and_tie_revote(tmp_path: Path) -> None:
+def test_rules_outcome_and_tie_revote(tmp_path: Path, db: dict[str, Any]) -> None:
     # 4 deputies all vote 甲 yes; 乙 and 丙 get 3 yes each: tie across the last seat
-    with session(tmp_path / "s", n=4) as s, ExitStack() as stack:
+    with session(tmp_path / "s", n=4, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())

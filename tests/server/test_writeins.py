@@ -45,8 +45,10 @@ BALLOTS = [
 ]
 
 
-def test_write_in_election_gets_an_outcome_and_a_count_report(tmp_path: Path) -> None:
-    with session(tmp_path / "s", n=6) as s, ExitStack() as stack:
+def test_write_in_election_gets_an_outcome_and_a_count_report(
+    tmp_path: Path, db: dict[str, Any]
+) -> None:
+    with session(tmp_path / "s", n=6, **db) as s, ExitStack() as stack:
         kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
         for k in kiosks:
             stack.enter_context(k.connect())
