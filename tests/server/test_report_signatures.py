@@ -67,7 +67,7 @@ def _reply(ws: Any, msg_id: str) -> Any:
             return None
 
 
-def test_scrutineers_sign_the_count_report(tmp_path: Path) -> None:
+def test_scrutineers_sign_the_count_report(tmp_path: Path, db: dict[str, Any]) -> None:
     from fastapi.testclient import TestClient
 
     from voting.app import create_app
@@ -75,7 +75,7 @@ def test_scrutineers_sign_the_count_report(tmp_path: Path) -> None:
 
     data = tmp_path / "s"
     config = ServerConfig(
-        data_dir=data, group=GROUP, allow_test_group=True, workers=0, collect_timeout=0
+        data_dir=data, group=GROUP, allow_test_group=True, workers=0, collect_timeout=0, **db
     )
     group = group_by_name(GROUP, allow_test=True)
     with TestClient(create_app(config)) as client, ExitStack() as stack:

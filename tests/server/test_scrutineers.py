@@ -131,11 +131,15 @@ def _session(data: Path, n: int, bad: bool = False, **cfg: Any) -> tuple[Any, An
 
 
 @pytest.mark.parametrize("group_name", ["RENDA-TEST-256"])
-def test_ceremony_and_threshold_decryption(tmp_path: Path, group_name: str) -> None:
-    run_session(tmp_path, group_name)
+def test_ceremony_and_threshold_decryption(
+    tmp_path: Path, group_name: str, db: dict[str, Any]
+) -> None:
+    run_session(tmp_path, group_name, db=db)
 
 
-def run_session(tmp_path: Path, group_name: str, *, n: int = 3) -> tuple[Path, str]:
+def run_session(
+    tmp_path: Path, group_name: str, *, n: int = 3, db: dict[str, Any] | None = None
+) -> tuple[Path, str]:
     from fastapi.testclient import TestClient
 
     from voting.app import create_app
@@ -143,7 +147,12 @@ def run_session(tmp_path: Path, group_name: str, *, n: int = 3) -> tuple[Path, s
 
     data = tmp_path / "s"
     config = ServerConfig(
-        data_dir=data, group=group_name, allow_test_group=True, workers=0, collect_timeout=0
+        data_dir=data,
+        group=group_name,
+        allow_test_group=True,
+        workers=0,
+        collect_timeout=0,
+        **(db or {}),
     )
     with TestClient(create_app(config)) as client, ExitStack() as stack:
         s = TSession(client, data, read_tokens(data))
@@ -206,7 +215,7 @@ def test_belenios_tool_verifies_a_session_archive(tmp_path: Path, belenios_tool:
     assert verify_archive(folder, workers=1).ok
 
 
-def test_tally_resumes_after_a_restart(tmp_path: Path) -> None:
+def test_tally_resumes_after_a_restart(tmp_path: Path, db: dict[str, Any]) -> None:
     """Closed while the scrutineers are away, restarted: they reconnect and the tally ends."""
     import time
 
@@ -217,7 +226,12 @@ def test_tally_resumes_after_a_restart(tmp_path: Path) -> None:
 
     data = tmp_path / "s"
     config = ServerConfig(
-        data_dir=data, group="RENDA-TEST-256", allow_test_group=True, workers=0, collect_timeout=0
+        data_dir=data,
+        group="RENDA-TEST-256",
+        allow_test_group=True,
+        workers=0,
+        collect_timeout=0,
+        **db,
     )
     with TestClient(create_app(config)) as client, ExitStack() as stack:
         s = TSession(client, data, read_tokens(data))
@@ -257,7 +271,7 @@ def test_tally_resumes_after_a_restart(tmp_path: Path) -> None:
     assert verify_archive(data / "archives" / f"{pid}.bel", workers=1, allow_test_group=True).ok
 
 
-def test_collection_restarts_after_a_restart(tmp_path: Path) -> None:
+def test_collection_restarts_after_a_restart(tmp_path: Path, db: dict[str, Any]) -> None:
     """Credentials collected before a restart were in memory only: the tablets are asked again."""
     from fastapi.testclient import TestClient
 
@@ -267,7 +281,12 @@ def test_collection_restarts_after_a_restart(tmp_path: Path) -> None:
 
     data = tmp_path / "s"
     config = ServerConfig(
-        data_dir=data, group="RENDA-TEST-256", allow_test_group=True, workers=0, collect_timeout=0
+        data_dir=data,
+        group="RENDA-TEST-256",
+        allow_test_group=True,
+        workers=0,
+        collect_timeout=0,
+        **db,
     )
     with TestClient(create_app(config)) as client, ExitStack() as stack:
         s = TSession(client, data, read_tokens(data))
@@ -306,12 +325,14 @@ NH_TEMPLATE = {
 }
 
 
-def test_non_homomorphic_poll_is_shuffled_then_decrypted(tmp_path: Path) -> None:
+def test_non_homomorphic_poll_is_shuffled_then_decrypted(
+    tmp_path: Path, db: dict[str, Any]
+) -> None:
     """Server shuffle, then k = 2 scrutineers' shuffles, EndShuffles, decryption of ballots."""
     from tally.archive import read_archive
     from tally.verify import verify_archive
 
-    archive, _uuid = run_nh(tmp_path, "RENDA-TEST-256")
+    archive, _uuid = run_nh(tmp_path, "RENDA-TEST-256", db=db)
     owners = [o.owner for _e, o, _r in read_archive(archive).owned_items("Shuffle")]
     assert owners[0] == 1 and len(owners) == 3
     assert verify_archive(archive, workers=1, allow_test_group=True).ok
@@ -334,7 +355,7 @@ def test_belenios_tool_verifies_a_shuffled_poll(tmp_path: Path, belenios_tool: s
     assert out.returncode == 0, out.stderr + out.stdout
 
 
-def run_nh(tmp_path: Path, group_name: str) -> tuple[Path, str]:
+def run_nh(tmp_path: Path, group_name: str, db: dict[str, Any] | None = None) -> tuple[Path, str]:
     import time
 
     from fastapi.testclient import TestClient
@@ -344,7 +365,12 @@ def run_nh(tmp_path: Path, group_name: str) -> tuple[Path, str]:
 
     data = tmp_path / "s"
     config = ServerConfig(
-        data_dir=data, group=group_name, allow_test_group=True, workers=0, collect_timeout=0
+        data_dir=data,
+        group=group_name,
+        allow_test_group=True,
+        workers=0,
+        collect_timeout=0,
+        **(db or {}),
     )
     with TestClient(create_app(config)) as client, ExitStack() as stack:
         s = TSession(client, data, read_tokens(data))

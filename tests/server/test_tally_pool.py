@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -19,10 +20,15 @@ from voting.app import create_app
 from voting.config import ServerConfig, read_tokens
 
 
-def test_tally_checks_run_in_the_process_pool(tmp_path: Path) -> None:
+def test_tally_checks_run_in_the_process_pool(tmp_path: Path, db: dict[str, Any]) -> None:
     data = tmp_path / "s"
     config = ServerConfig(
-        data_dir=data, group="RENDA-TEST-256", allow_test_group=True, workers=2, collect_timeout=0
+        data_dir=data,
+        group="RENDA-TEST-256",
+        allow_test_group=True,
+        workers=2,
+        collect_timeout=0,
+        **db,
     )
     with TestClient(create_app(config)) as client, ExitStack() as stack:
         s = Session(client, data, read_tokens(data))
