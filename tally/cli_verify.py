@@ -1,19 +1,26 @@
-"""``renda verify DIR|FILE.bel``: check a public record, print every check, exit 0 iff all pass."""
+"""``renda verify DIR|FILE.bel``: check a public record, print every check, exit 0 iff all pass.
+
+DIR is a poll's folder (one ``.bel``) or a whole session record (it holds ``session.json``:
+tally.session_record checks every archive, the issuance log, outcomes, statements and
+signatures)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from tally.session_record import is_session_record, verify_session
 from tally.verify import Check, verify_archive
 
-HELP = "verify a Belenios archive (.bel): every ballot, the tally, decryptions and result"
+HELP = "verify a Belenios archive (.bel), or a whole session record (a folder with session.json)"
 
 _MARK = {"pass": "ok  ", "fail": "FAIL", "skip": "skip", "not run": "----"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="DIR|FILE.bel", help="an archive, or a folder with one")
+    parser.add_argument(
+        "path", metavar="DIR|FILE.bel", help="an archive, a folder with one, or a session record"
+    )
     parser.add_argument(
         "--workers", type=int, default=2, help="processes checking ballot proofs (default 2)"
     )
@@ -38,13 +45,24 @@ def run(args: argparse.Namespace) -> int:
             line += f"  ({check.seconds:.2f} s)"
         print(line, flush=True)
 
-    report = verify_archive(
-        args.path,
-        workers=max(1, args.workers),
-        allow_test_group=args.test_group,
-        on_check=show,
-        previous=args.previous,
-    )
+    if is_session_record(args.path):
+        if args.previous is not None:
+            print("renda verify: --previous applies to one archive, not a session record")
+            return 2
+        report = verify_session(
+            args.path,
+            workers=max(1, args.workers),
+            allow_test_group=args.test_group,
+            on_check=show,
+        )
+    else:
+        report = verify_archive(
+            args.path,
+            workers=max(1, args.workers),
+            allow_test_group=args.test_group,
+            on_check=show,
+            previous=args.previous,
+        )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     failure = report.first_failure

@@ -201,6 +201,13 @@ def create_app(config: ServerConfig) -> FastAPI:
 
         return await public_index(service)
 
+    @app.get("/api/record")
+    async def record(p: Viewer) -> dict[str, Any]:
+        """The record's JSON parts, as ``renda serve --export-record`` writes them."""
+        from voting.record import record_data
+
+        return await record_data(service)
+
     @app.get("/record/polls/{poll_id}/{name}")
     async def record_archive(poll_id: str, name: str) -> FileResponse:
         info = await service.get_poll(poll_id)

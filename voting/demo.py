@@ -435,34 +435,19 @@ class Demo:
     # -- record ------------------------------------------------------------------------------------
 
     async def export_record(self, url: str, api: Api) -> list[Path]:
-        self.out.mkdir(parents=True, exist_ok=True)
+        """The server's record layout (voting.record): its JSON parts from ``/api/record``,
+        each poll's archive from the public ``/record/polls/<poll_id>/<uuid>.bel``."""
+        from voting.record import write_record
+
+        data = await api.get("/api/record")
         folders: list[Path] = []
         async with httpx.AsyncClient(base_url=url, timeout=120) as public:
-            index = await public.get("/record/index.json")
-            index.raise_for_status()
-            (self.out / "index.json").write_bytes(index.content)
-            for k, rep in enumerate(self.reports, start=1):
-                uuid = rep.data.get("uuid")
-                folder = self.out / f"{k:02d}-{rep.kind}-{rep.poll_id}"
-                folder.mkdir(exist_ok=True)
-                r = await public.get(f"/record/polls/{rep.poll_id}/{uuid}.bel")
+            for poll, folder in write_record(data, self.out):
+                uuid = poll["uuid"]
+                r = await public.get(f"/record/polls/{poll['poll_id']}/{uuid}.bel")
                 r.raise_for_status()
                 (folder / f"{uuid}.bel").write_bytes(r.content)
-                poll = await api.get(f"/api/polls/{rep.poll_id}")
-                (folder / "outcome.json").write_text(
-                    json.dumps(
-                        {
-                            k2: poll.get(k2)
-                            for k2 in ("title", "kind", "counts", "outcome", "report")
-                        },
-                        ensure_ascii=False,
-                        indent=1,
-                    ),
-                    "utf-8",
-                )
                 folders.append(folder)
-        attendance = await api.get("/api/attendance")
-        (self.out / "attendance.json").write_text(json.dumps(attendance, indent=1), "utf-8")
         return folders
 
 
@@ -566,10 +551,13 @@ def render_result(report: PollReport, template: dict[str, Any], expected: int | 
 # -- verification ---------------------------------------------------------------------------------
 
 
-def verify_record(folders: Sequence[Path], say: Callable[[str], None]) -> bool:
-    """``renda verify`` on every poll's archive, and ``belenios-tool election verify``.
+def verify_record(
+    folders: Sequence[Path], say: Callable[[str], None], record: Path | None = None
+) -> bool:
+    """``renda verify`` on every poll's archive, and ``belenios-tool election verify``; with
+    ``record``, ``renda verify`` on the whole session record too (its last row).
 
-    Both are single-process here and run two at a time (one per core)."""
+    All are single-process here and run two at a time (one per core)."""
     from concurrent.futures import ThreadPoolExecutor
 
     tool = shutil.which("belenios-tool")
@@ -588,6 +576,9 @@ def verify_record(folders: Sequence[Path], say: Callable[[str], None]) -> bool:
             jobs.append(
                 (folder, "belenios-tool", [tool, "election", "verify", "--dir", str(folder)])
             )
+    if record is not None:
+        cmd = [sys.executable, "-m", "voting.cli", "verify", "--quiet", "--workers", "1"]
+        jobs.append((record, "renda verify", [*cmd, str(record)]))
 
     def one(job: tuple[Path, str, list[str]]) -> subprocess.CompletedProcess[str]:
         return subprocess.run(job[2], capture_output=True, text=True, check=False, env=env)
@@ -600,10 +591,13 @@ def verify_record(folders: Sequence[Path], say: Callable[[str], None]) -> bool:
         if r.returncode != 0:
             say(f"{name} {folder.name}: {(r.stdout + r.stderr).strip()[-800:]}")
     rows = []
-    for folder in folders:
-        cells = [folder.name]
+    for folder in [*folders, *([record] if record is not None else [])]:
+        cells = [folder.name if folder is not record else f"{folder.name} (会议记录 session)"]
         for name in ("renda verify", "belenios-tool"):
             v = verdicts.get((folder.name, name))
+            if folder is record and name == "belenios-tool":
+                cells.append("—")
+                continue
             cells.append(
                 "未安装 (not installed)" if v is None else "通过 (ok)" if v else "失败 (FAILED)"
             )
@@ -708,7 +702,7 @@ async def _session(demo: Demo) -> int:
             await api.close()
         server.stop()
     demo.say(f"会议用时 (session time) {session_seconds:.1f} s; record written to {demo.out}")
-    ok = await asyncio.to_thread(verify_record, folders, demo.say)
+    ok = await asyncio.to_thread(verify_record, folders, demo.say, demo.out)
     for problem in demo.problems:
         print(f"renda demo: {problem}", file=sys.stderr)
     return 0 if ok and not demo.problems else 1

@@ -1,6 +1,6 @@
 """The session's public record: a folder with one Belenios archive per poll (DESIGN §4).
 
-OUT/session.json            session name, group, server public key, roster counts
+OUT/session.json            session name, group, server public key, roster counts and numbers
 OUT/issuance.json           per poll: the seats issued a ballot (发出选票) with signed statements
 OUT/outcomes.json           per poll: state, counts, rules outcome, signed result statement
 OUT/polls/<poll_id>/<uuid>.bel   the Belenios archive (belenios-tool election verify --dir)
@@ -63,11 +63,15 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
                 "archive": f"polls/{poll.id}/{poll.uuid}.bel" if poll.state in RECORDED else None,
             }
         )
+    seats = s.scalars(select(Deputy.seat)).all()
     return {
         "session": {
             **service.session_info(),
             "total": sum(counts.values()),
             "attendance": counts,
+            # roster numbers (seats made of digits): write-ins of an election are checked
+            # against them when the rules are re-run (tally.session_record)
+            "roster": sorted((str(int(x)) for x in seats if x.isascii() and x.isdigit()), key=int),
         },
         "polls": polls,
         "issuance": issuance,
@@ -80,31 +84,39 @@ async def public_index(service: SessionService) -> dict[str, Any]:
     return {"session": data["session"], "polls": published}
 
 
-async def export_record(service: SessionService, out: Path) -> Path:
-    """Write the record folder; archives of closed polls are copied as they stand."""
-    data = await service.db(lambda s: _collect(service, s))
+async def record_data(service: SessionService) -> dict[str, Any]:
+    """The record's JSON parts: ``session``, ``polls`` (outcomes.json), ``issuance``."""
+    return await service.db(lambda s: _collect(service, s))
+
+
+def _dump(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+
+
+def write_record(data: dict[str, Any], out: Path) -> list[tuple[dict[str, Any], Path]]:
+    """Write the JSON files of the record (:func:`record_data`) under ``out``; return each
+    recorded poll with its folder, where the caller puts the archive ``<uuid>.bel``."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "session.json").write_text(
-        json.dumps(data["session"], ensure_ascii=False, indent=2), "utf-8"
-    )
-    (out / "issuance.json").write_text(
-        json.dumps(data["issuance"], ensure_ascii=False, indent=2), "utf-8"
-    )
-    (out / "outcomes.json").write_text(
-        json.dumps(data["polls"], ensure_ascii=False, indent=2), "utf-8"
-    )
+    _dump(out / "session.json", data["session"])
+    _dump(out / "issuance.json", data["issuance"])
+    _dump(out / "outcomes.json", data["polls"])
+    folders: list[tuple[dict[str, Any], Path]] = []
     for poll in data["polls"]:
         if poll["archive"] is None:
             continue
         folder = out / "polls" / poll["poll_id"]
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(service._archive_path(poll["poll_id"]), folder / f"{poll['uuid']}.bel")
         if poll["report"] is not None:
-            (folder / "report.json").write_text(
-                json.dumps(poll["report"], ensure_ascii=False, indent=2), "utf-8"
-            )
+            _dump(folder / "report.json", poll["report"])
         if poll["rules"] is not None:
-            (folder / "rules.json").write_text(
-                json.dumps(poll["rules"], ensure_ascii=False, indent=2), "utf-8"
-            )
+            _dump(folder / "rules.json", poll["rules"])
+        folders.append((poll, folder))
+    return folders
+
+
+async def export_record(service: SessionService, out: Path) -> Path:
+    """Write the record folder; archives of closed polls are copied as they stand."""
+    data = await record_data(service)
+    for poll, folder in write_record(data, out):
+        shutil.copyfile(service._archive_path(poll["poll_id"]), folder / f"{poll['uuid']}.bel")
     return out

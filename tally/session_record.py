@@ -1,0 +1,567 @@
+"""The auditor of a whole session record (DESIGN §4 "Record"), with no trust in the server.
+
+A session record is the folder ``renda serve --export-record`` (voting/record.py) and
+``renda demo --out`` write::
+
+    session.json                      session name, group, server public key, roster counts
+    issuance.json                     per poll: the seats issued a ballot, signed statements
+    outcomes.json                     per poll: state, counts, rules outcome, result statement
+    polls/<poll_id>/<uuid>.bel        the poll's Belenios archive
+    polls/<poll_id>/rules.json        the poll's rules, when it has any
+    polls/<poll_id>/report.json       the count report and the scrutineers' signatures
+
+:func:`verify_session` runs these checks in order and stops at the first failure (later checks
+rely on the earlier ones), like :func:`tally.verify.verify_archive`:
+
+1. the record's files are there and well formed, the server key is an Ed25519 key;
+2. every poll's archive verifies (:func:`tally.verify.verify_archive`, ballots in a process
+   pool);
+3. every issuance statement (发出选票) is signed by the session's server key, names its poll,
+   uuid and seat, and their number per poll equals the public credentials of the archive;
+4. each poll's published counts are those the archive and the issuance log imply (issued,
+   returned = the archive's ``num_tallied``, result = the archive's Result);
+5. the rules outcome, re-evaluated with :func:`tally.rules.outcome.evaluate` on the poll's
+   rules and the counts from the archive and the issuance log, is the published outcome;
+6. the server's signed result statements verify and name the published counts and outcome
+   and the hash of the archive's result;
+7. the scrutineers' signatures of each count report verify
+   (:func:`tally.report_signatures.check_report_signatures`), the report is the published one,
+   and whether the k signatures needed are in;
+8. linked polls (tie re-vote, 另行选举, re-run) name an existing poll whose outcome calls for
+   them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from keys.group import Group, GroupError, group_by_name
+from keys.hashing import sha256_hex
+from tally.archive import ArchiveError, read_archive
+from tally.errors import RecordError
+from tally.report_signatures import (
+    check_report_against_result,
+    check_report_signatures,
+    parse_report_text,
+)
+from tally.statements import (
+    BALLOT_ISSUED,
+    RESULT,
+    SignedStatement,
+    StatementError,
+    parse_public_key,
+    verify_statement,
+)
+from tally.verify import Check, VerificationReport, verify_archive
+
+SESSION_FILE = "session.json"
+RELATIONS = {"tie_revote": "tie_revote", "supplementary": "supplementary", "rerun": "rerun"}
+
+
+def is_session_record(path: str | os.PathLike[str]) -> bool:
+    """Is ``path`` a session record folder (it holds ``session.json``)?"""
+    return (Path(path) / SESSION_FILE).is_file()
+
+
+class _Skip(Exception):
+    """A check that has nothing to check in this record; the message says why."""
+
+
+def _load(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise RecordError(f"the record has no {what} ({path.name})") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RecordError(f"{what} ({path.name}) is not readable JSON: {exc}") from None
+
+
+def _name(poll: Mapping[str, Any]) -> str:
+    return f"poll {poll.get('poll_id')} ({poll.get('title')})"
+
+
+class _Poll:
+    """One recorded poll: its outcomes.json entry and what its archive says."""
+
+    def __init__(self, entry: dict[str, Any], folder: Path) -> None:
+        self.entry = entry
+        self.folder = folder
+        self.archive_path = folder / f"{entry['uuid']}.bel"
+        self.credentials: int = 0
+        self.num_tallied: int | None = None
+        self.result_raw: str | None = None
+        self.trustees_raw: str = ""
+
+    @property
+    def id(self) -> str:
+        return str(self.entry["poll_id"])
+
+    @property
+    def name(self) -> str:
+        return _name(self.entry)
+
+
+class SessionVerifier:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        workers: int = 2,
+        allow_test_group: bool = False,
+        on_check: Callable[[Check], None] | None = None,
+        check_archives: bool = True,
+    ) -> None:
+        self.root = Path(path)
+        self.workers = workers
+        self.allow_test_group = allow_test_group
+        self.on_check = on_check
+        self.check_archives = check_archives
+        self.report = VerificationReport(str(self.root))
+        self.session: dict[str, Any] = {}
+        self.issuance: dict[str, Any] = {}
+        self.polls: list[dict[str, Any]] = []
+        self.recorded: list[_Poll] = []
+        self.group: Group | None = None
+
+    # -- running -------------------------------------------------------------------------------
+
+    def run(self) -> VerificationReport:
+        steps: list[tuple[str, Callable[[], str]]] = [("the record's files", self._files)]
+        failed = False
+        failed = self._step(*steps[0], failed)
+        if not failed:
+            for poll in self.recorded:
+                failed = self._step(
+                    f"archive of {poll.name}", functools.partial(self._archive, poll), failed
+                )
+        else:
+            self._step("every poll's archive", lambda: "", failed)
+        for name, fn in (
+            ("issuance statements", self._issuance),
+            ("published counts against the archives", self._counts),
+            ("rules outcomes re-evaluated", self._outcomes),
+            ("the server's result statements", self._statements),
+            ("the scrutineers' count report signatures", self._reports),
+            ("linked polls", self._links),
+        ):
+            failed = self._step(name, fn, failed)
+        return self.report
+
+    def _step(self, name: str, fn: Callable[[], str], failed: bool) -> bool:
+        if failed:
+            check = Check(name, "not run")
+        else:
+            start = time.perf_counter()
+            try:
+                check = Check(name, "pass", fn(), time.perf_counter() - start)
+            except _Skip as exc:
+                check = Check(name, "skip", str(exc))
+            except (RecordError, StatementError, ArchiveError, GroupError) as exc:
+                check = Check(name, "fail", str(exc), time.perf_counter() - start)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                check = Check(
+                    name, "fail", f"a malformed entry in the record ({type(exc).__name__}: {exc})"
+                )
+        self.report.checks.append(check)
+        if self.on_check is not None:
+            self.on_check(check)
+        return failed or check.failed
+
+    # -- 1. files ------------------------------------------------------------------------------
+
+    def _files(self) -> str:
+        session = _load(self.root / SESSION_FILE, "session description")
+        issuance = _load(self.root / "issuance.json", "issuance log")
+        polls = _load(self.root / "outcomes.json", "list of outcomes")
+        if not isinstance(session, dict) or not isinstance(session.get("session"), str):
+            raise RecordError("session.json must be an object with the session's name")
+        if not isinstance(issuance, dict) or not isinstance(polls, list):
+            raise RecordError("issuance.json must be an object and outcomes.json a list")
+        parse_public_key(session.get("server_public_key"))  # type: ignore[arg-type]
+        group_name = session.get("group")
+        if not isinstance(group_name, str):
+            raise RecordError("session.json does not name the group")
+        self.group = group_by_name(group_name, allow_test=self.allow_test_group)
+        ids: set[str] = set()
+        for entry in polls:
+            if not isinstance(entry, dict) or not isinstance(entry.get("poll_id"), str):
+                raise RecordError("every entry of outcomes.json must be an object with a poll_id")
+            if entry["poll_id"] in ids:
+                raise RecordError(f"outcomes.json lists {_name(entry)} twice")
+            ids.add(entry["poll_id"])
+            if entry.get("archive") is None:
+                continue
+            folder = self.root / "polls" / entry["poll_id"]
+            poll = _Poll(entry, folder)
+            if entry["archive"] != f"polls/{poll.id}/{entry['uuid']}.bel":
+                raise RecordError(
+                    f"{poll.name}: outcomes.json names the archive {entry['archive']}"
+                )
+            if not poll.archive_path.is_file():
+                raise RecordError(f"{poll.name}: the archive {entry['archive']} is missing")
+            self.recorded.append(poll)
+        self.session, self.issuance, self.polls = session, issuance, polls
+        for poll in self.recorded:
+            self._read(poll)
+        return f"{len(polls)} poll(s), {len(self.recorded)} with an archive"
+
+    def _read(self, poll: _Poll) -> None:
+        archive = read_archive(poll.archive_path)
+        _setup, _election, trustees, creds = archive.setup()
+        poll.trustees_raw = trustees
+        poll.credentials = len(json.loads(creds))
+        sized = archive.sized_encrypted_tally()
+        poll.num_tallied = sized[1].num_tallied if sized is not None else None
+        result = archive.result()
+        poll.result_raw = result[1] if result is not None else None
+
+    # -- 2. archives ---------------------------------------------------------------------------
+
+    def _archive(self, poll: _Poll) -> str:
+        if not self.check_archives:
+            raise _Skip("not asked for")
+        report = verify_archive(
+            poll.archive_path, workers=self.workers, allow_test_group=self.allow_test_group
+        )
+        self.report.warnings.extend(f"{poll.name}: {w}" for w in report.warnings)
+        failure = report.first_failure
+        if failure is not None or not report.ok:
+            what = f"{failure.name}: {failure.detail}" if failure else "not every check ran"
+            raise RecordError(f"{poll.name}: the archive does not verify: {what}")
+        return f"{len(report.checks)} checks passed"
+
+    # -- 3. issuance ---------------------------------------------------------------------------
+
+    def _issuance(self) -> str:
+        key = str(self.session["server_public_key"])
+        total = 0
+        for poll in self.recorded:
+            entries = self.issuance.get(poll.id)
+            if not isinstance(entries, list):
+                raise RecordError(f"{poll.name}: the issuance log has no list for this poll")
+            seats: set[str] = set()
+            for n, item in enumerate(entries, start=1):
+                where = f"{poll.name}, issuance statement {n}"
+                try:
+                    signed = SignedStatement.model_validate(item["statement"])
+                    payload = verify_statement(signed, expected_signer=key, kind=BALLOT_ISSUED)
+                except StatementError as exc:
+                    raise RecordError(f"{where}: {exc}") from None
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise RecordError(f"{where} is malformed: {exc}") from None
+                expected = {
+                    "session": self.session["session"],
+                    "poll_id": poll.id,
+                    "uuid": poll.entry["uuid"],
+                    "seat": item.get("seat"),
+                }
+                for field, value in expected.items():
+                    if payload.get(field) != value:
+                        raise RecordError(
+                            f"{where} names {field} {payload.get(field)!r}, not {value!r}"
+                        )
+                if payload["seat"] in seats:
+                    raise RecordError(f"{where}: seat {payload['seat']} is issued a ballot twice")
+                seats.add(payload["seat"])
+            if len(entries) != poll.credentials:
+                raise RecordError(
+                    f"{poll.name}: {len(entries)} ballot(s) issued but the archive lists "
+                    f"{poll.credentials} public credential(s)"
+                )
+            if poll.entry.get("issued") != len(entries):
+                raise RecordError(
+                    f"{poll.name}: outcomes.json says {poll.entry.get('issued')} issued, the "
+                    f"issuance log holds {len(entries)}"
+                )
+            total += len(entries)
+        return f"{total} signed statement(s), one per public credential"
+
+    # -- 4. counts -----------------------------------------------------------------------------
+
+    def _implied_counts(self, poll: _Poll) -> dict[str, Any] | None:
+        """The counts the record implies (None before the result)."""
+        if poll.result_raw is None or poll.num_tallied is None:
+            return None
+        published = poll.entry.get("counts") or {}
+        return {
+            "total": self.session.get("total"),
+            "present": published.get("present"),
+            "issued": len(self.issuance.get(poll.id) or []),
+            "received": poll.num_tallied,
+            "result": json.loads(poll.result_raw)["result"],
+        }
+
+    def _counts(self) -> str:
+        checked = 0
+        for poll in self.recorded:
+            counts = poll.entry.get("counts")
+            implied = self._implied_counts(poll)
+            if implied is None:
+                if counts is not None:
+                    raise RecordError(
+                        f"{poll.name}: counts are published but the archive has no result"
+                    )
+                continue
+            if not isinstance(counts, dict):
+                raise RecordError(
+                    f"{poll.name}: the archive has a result but no counts are published"
+                )
+            for field in ("total", "issued", "received", "result"):
+                if counts.get(field) != implied[field]:
+                    source = {
+                        "total": "session.json's roster total",
+                        "issued": "the issuance log",
+                        "received": "the archive's num_tallied",
+                        "result": "the archive's Result",
+                    }[field]
+                    raise RecordError(
+                        f"{poll.name}: the published {field} count {counts.get(field)!r} is not "
+                        f"{implied[field]!r} from {source}"
+                    )
+            present = counts.get("present")
+            if not isinstance(present, int) or not implied["issued"] <= present <= implied["total"]:
+                raise RecordError(
+                    f"{poll.name}: the present count {present!r} is not between the ballots "
+                    f"issued and the roster total"
+                )
+            checked += 1
+        return f"{checked} poll(s): issued, returned and result as the archives imply"
+
+    # -- 5. outcomes ---------------------------------------------------------------------------
+
+    def _template(self, poll: _Poll) -> dict[str, Any]:
+        archive = read_archive(poll.archive_path)
+        _setup, election, _trustees, _creds = archive.setup()
+        template: dict[str, Any] = json.loads(election)
+        return template
+
+    def _evaluate(self, poll: _Poll, rules: Any, counts: dict[str, Any]) -> dict[str, Any]:
+        from tally.poll_counts import counts_document, rules_document
+        from tally.rules.config import load_rules
+        from tally.rules.counts import parse_counts
+        from tally.rules.outcome import evaluate
+        from tally.rules.serialize import to_data
+
+        template = self._template(poll)
+        doc, entry = rules_document(rules, counts)
+        roster = None
+        published = poll.entry.get("outcome") or {}
+        if "roster" in self.session:
+            # names of written-in persons are display names, taken from the published outcome
+            names = {
+                str(i["id"]): str(i.get("name") or i["id"])
+                for i in published.get("items", [])
+                if isinstance(i, dict) and i.get("write_in")
+            }
+            roster = {str(n): names.get(str(n), str(n)) for n in self.session["roster"]}
+        outcome = evaluate(
+            load_rules(doc), parse_counts(counts_document(entry, template, counts, roster))
+        )
+        data: dict[str, Any] = json.loads(json.dumps(to_data(outcome), ensure_ascii=False))
+        return data
+
+    def _outcomes(self) -> str:
+        checked = 0
+        for poll in self.recorded:
+            published = poll.entry.get("outcome")
+            rules_file = poll.folder / "rules.json"
+            if poll.entry.get("rules") is None and not rules_file.exists():
+                if published is not None:
+                    raise RecordError(f"{poll.name}: an outcome is published but no rules")
+                continue
+            rules = _load(rules_file, f"rules of {poll.name}")
+            if rules != poll.entry.get("rules"):
+                raise RecordError(f"{poll.name}: rules.json differs from outcomes.json's rules")
+            implied = self._implied_counts(poll)
+            if implied is None:
+                continue
+            if not isinstance(published, dict):
+                raise RecordError(f"{poll.name}: the poll has rules and a result but no outcome")
+            try:
+                mine = self._evaluate(poll, rules, implied)
+            except (RecordError, ArchiveError):
+                raise
+            except Exception as exc:  # the rules engine refuses these rules or counts
+                if "error" in published:
+                    checked += 1
+                    continue
+                raise RecordError(
+                    f"{poll.name}: the rules engine refuses the record's rules and counts "
+                    f"({exc}), yet an outcome is published"
+                ) from None
+            theirs = {k: v for k, v in published.items() if k != "followups"}
+            if mine != theirs:
+                raise RecordError(f"{poll.name}: {_difference(mine, theirs)}")
+            checked += 1
+        return f"{checked} outcome(s) identical to the rules engine's"
+
+    # -- 6. statements -------------------------------------------------------------------------
+
+    def _statements(self) -> str:
+        key = str(self.session["server_public_key"])
+        checked = 0
+        for entry in self.polls:
+            raw = entry.get("statement")
+            if entry.get("state") == "published" and raw is None:
+                raise RecordError(f"{_name(entry)} is published without a signed result statement")
+            if raw is None:
+                continue
+            try:
+                signed = SignedStatement.model_validate(raw)
+                payload = verify_statement(signed, expected_signer=key, kind=RESULT)
+            except StatementError as exc:
+                raise RecordError(f"{_name(entry)}: the result statement: {exc}") from None
+            except ValueError as exc:
+                raise RecordError(
+                    f"{_name(entry)}: the result statement is malformed: {exc}"
+                ) from None
+            poll = next((p for p in self.recorded if p.id == entry["poll_id"]), None)
+            result_hash = (
+                sha256_hex(poll.result_raw) if poll is not None and poll.result_raw else None
+            )
+            expected = {
+                "session": self.session["session"],
+                "poll_id": entry["poll_id"],
+                "uuid": entry.get("uuid"),
+                "result_hash": result_hash,
+                "counts": entry.get("counts"),
+                "outcome": entry.get("outcome"),
+            }
+            for field, value in expected.items():
+                if payload.get(field) != value:
+                    raise RecordError(
+                        f"{_name(entry)}: the signed result statement's {field} is not the record's"
+                    )
+            checked += 1
+        if not checked:
+            raise _Skip("no poll is published")
+        return f"{checked} signed result statement(s) match the record"
+
+    # -- 7. count reports ----------------------------------------------------------------------
+
+    def _reports(self) -> str:
+        assert self.group is not None
+        lines: list[str] = []
+        for poll in self.recorded:
+            if poll.result_raw is None:
+                continue
+            path = poll.folder / "report.json"
+            if not path.exists():
+                raise RecordError(f"{poll.name}: the record has no count report (report.json)")
+            report = _load(path, f"count report of {poll.name}")
+            if report != poll.entry.get("report"):
+                raise RecordError(f"{poll.name}: report.json differs from outcomes.json's report")
+            text = report.get("text")
+            if not isinstance(text, str):
+                raise RecordError(f"{poll.name}: the count report has no text")
+            parsed = parse_report_text(text)
+            check_report_against_result(parsed, poll.result_raw)
+            expected = {
+                "session": self.session["session"],
+                "poll_id": poll.id,
+                "uuid": poll.entry["uuid"],
+                "counts": poll.entry.get("counts"),
+                "outcome": poll.entry.get("outcome"),
+            }
+            for field, value in expected.items():
+                if parsed.get(field) != value:
+                    raise RecordError(
+                        f"{poll.name}: the count report's {field} is not the record's"
+                    )
+            signatures = report.get("signatures")
+            if not isinstance(signatures, list):
+                raise RecordError(f"{poll.name}: the count report has no list of signatures")
+            try:
+                signers, needed = check_report_signatures(
+                    self.group, poll.trustees_raw, text, signatures
+                )
+            except RecordError as exc:
+                raise RecordError(f"{poll.name}: {exc}") from None
+            if len(signers) < needed:
+                note = f"{poll.id}: only {len(signers)} of the {needed} signatures needed are in"
+                self.report.warnings.append(f"{poll.name}: {note}")
+            else:
+                note = f"{poll.id}: {len(signers)} signature(s), {needed} needed, all in"
+            lines.append(note)
+        if not lines:
+            raise _Skip("no poll is tallied")
+        return "; ".join(lines)
+
+    # -- 8. links ------------------------------------------------------------------------------
+
+    def _links(self) -> str:
+        by_id = {p["poll_id"]: p for p in self.polls}
+        linked = 0
+        for entry in self.polls:
+            parent_id = entry.get("parent_id")
+            if parent_id is None:
+                continue
+            parent = by_id.get(parent_id)
+            if parent is None:
+                raise RecordError(
+                    f"{_name(entry)} is linked to poll {parent_id}, not in the record"
+                )
+            relation = entry.get("relation")
+            if relation not in RELATIONS:
+                raise RecordError(f"{_name(entry)} has an unknown relation {relation!r}")
+            nexts = (parent.get("outcome") or {}).get("next_polls") or []
+            kinds = {str(n.get("kind")) for n in nexts if isinstance(n, dict)}
+            if relation not in kinds:
+                raise RecordError(
+                    f"{_name(entry)} is a {relation} of {_name(parent)}, whose outcome calls "
+                    "for no such poll"
+                )
+            linked += 1
+        if not linked:
+            raise _Skip("no linked polls")
+        return f"{linked} linked poll(s), each called for by its parent's outcome"
+
+
+def _difference(mine: Any, theirs: Any, where: str = "outcome") -> str:
+    """The first place where the re-evaluated outcome differs from the published one."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        for key in [*mine, *(k for k in theirs if k not in mine)]:
+            if mine.get(key) != theirs.get(key):
+                label = where
+                if key == "items" or key == "next_polls":
+                    label = f"{where}'s {key}"
+                    return _difference(mine.get(key), theirs.get(key), label)
+                return (
+                    f"the published {where}.{key} is {theirs.get(key)!r}, the rules give "
+                    f"{mine.get(key)!r}"
+                )
+    if isinstance(mine, list) and isinstance(theirs, list):
+        for a, b in zip(mine, theirs, strict=False):
+            if a == b:
+                continue
+            if isinstance(a, dict) and isinstance(b, dict):
+                who = a.get("name") or a.get("id") or a.get("kind")
+                return _difference(a, b, f"{where} [{who}]")
+            return f"the published {where} holds {b!r}, the rules give {a!r}"
+        return f"the published {where} has {len(theirs)} entries, the rules give {len(mine)}"
+    return f"the published {where} is {theirs!r}, the rules give {mine!r}"
+
+
+def verify_session(
+    path: str | os.PathLike[str],
+    *,
+    workers: int = 2,
+    allow_test_group: bool = False,
+    on_check: Callable[[Check], None] | None = None,
+    check_archives: bool = True,
+) -> VerificationReport:
+    """Verify a session record folder; ``check_archives=False`` skips the archives' own
+    checks (a test of the later checks on a record already verified)."""
+    return SessionVerifier(
+        path,
+        workers=workers,
+        allow_test_group=allow_test_group,
+        on_check=on_check,
+        check_archives=check_archives,
+    ).run()
