@@ -26,7 +26,8 @@ rely on the earlier ones), like :func:`tally.verify.verify_archive`:
    and the hash of the archive's result;
 7. the scrutineers' signatures of each count report verify
    (:func:`tally.report_signatures.check_report_signatures`), the report is the published one,
-   and whether the k signatures needed are in;
+   and the k signatures needed are in (a record exported before they are is refused: the
+   count report is not confirmed yet);
 8. linked polls (tie re-vote, 另行选举, re-run) name an existing poll whose outcome calls for
    them.
 """
@@ -483,11 +484,17 @@ class SessionVerifier:
                 )
             except RecordError as exc:
                 raise RecordError(f"{poll.name}: {exc}") from None
+            if report.get("needed") != needed:
+                raise RecordError(
+                    f"{poll.name}: the count report says {report.get('needed')!r} signatures "
+                    f"are needed, the poll's trustees.json says {needed}"
+                )
             if len(signers) < needed:
-                note = f"{poll.id}: only {len(signers)} of the {needed} signatures needed are in"
-                self.report.warnings.append(f"{poll.name}: {note}")
-            else:
-                note = f"{poll.id}: {len(signers)} signature(s), {needed} needed, all in"
+                raise RecordError(
+                    f"{poll.name}: only {len(signers)} of the {needed} scrutineers' signatures "
+                    "needed are in: the count report is not confirmed"
+                )
+            note = f"{poll.id}: {len(signers)} signature(s) check, {needed} needed"
             lines.append(note)
         if not lines:
             raise _Skip("no poll is tallied")

@@ -57,13 +57,17 @@ def test_demo_small_session(demo_run: DemoRun, belenios_tool: str) -> None:
         assert label in printed, label
     assert "renda verify" in printed and "FAILED" not in printed
 
-    folders = sorted(p for p in demo_run.out.iterdir() if p.is_dir())
-    assert [f.name.split("-")[1] for f in folders] == ["motion", "projects", "election", "election"]
+    # the server's record layout (voting/record.py)
+    polls = json.loads((demo_run.out / "outcomes.json").read_text("utf-8"))
+    assert [p["kind"] for p in polls] == ["motion", "projects", "election", "election"]
+    assert polls[3]["parent_id"] == polls[2]["poll_id"] and polls[3]["relation"] == "tie_revote"
     env = dict(os.environ, BELENIOS_USE_URANDOM="1")
-    for folder in folders:
-        assert len(list(folder.glob("*.bel"))) == 1
-        outcome = json.loads((folder / "outcome.json").read_text("utf-8"))
-        assert outcome["outcome"]["verdict"] == "valid"
+    for poll in polls:
+        assert poll["state"] == "published"
+        assert poll["outcome"]["verdict"] == "valid"
+        folder = demo_run.out / "polls" / poll["poll_id"]
+        assert [p.name for p in folder.glob("*.bel")] == [f"{poll['uuid']}.bel"]
+        assert (folder / "rules.json").is_file() and (folder / "report.json").is_file()
         check = subprocess.run(
             [belenios_tool, "election", "verify", "--dir", str(folder)],
             capture_output=True,
@@ -72,8 +76,10 @@ def test_demo_small_session(demo_run: DemoRun, belenios_tool: str) -> None:
             check=False,
         )
         assert check.returncode == 0, check.stdout + check.stderr
-    attendance = json.loads((demo_run.out / "attendance.json").read_text("utf-8"))
-    assert attendance["total"] == 9 and attendance["present"] == 8
+    session = json.loads((demo_run.out / "session.json").read_text("utf-8"))
+    assert session["total"] == 9 and session["attendance"]["present"] == 8
+    issuance = json.loads((demo_run.out / "issuance.json").read_text("utf-8"))
+    assert [len(issuance[p["poll_id"]]) for p in polls] == [8, 8, 8, 8]
 
 
 def _deputies(work: Path) -> dict[int, set[str]]:
@@ -93,7 +99,7 @@ def _secrets_of_votes(demo_run: DemoRun) -> set[str]:
     from tally.archive import read_archive
 
     out: set[str] = set()
-    for bel in demo_run.out.glob("*/*.bel"):
+    for bel in demo_run.out.glob("polls/*/*.bel"):
         archive = read_archive(bel)
         _setup, _election, _trustees, creds = archive.setup()
         out |= {c.split(",")[0] for c in json.loads(creds)}

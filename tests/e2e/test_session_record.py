@@ -1,0 +1,224 @@
+"""``renda verify RECORD/`` on a whole session record (tally.session_record).
+
+One small real session for the module (``renda demo --deputies 9``, real group, a motion,
+projects, an election with a tie and its re-vote; about 20 s), then copies of its record with
+one thing changed: each must be refused with a plain message naming the poll. The archives'
+own checks run once (the untouched record); the tamper tests skip them (``check_archives``)
+since they change only the files around the archives.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tally.session_record import is_session_record, verify_session
+from tally.statements import BALLOT_ISSUED, generate_key, make_statement
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def record(tmp_path_factory: pytest.TempPathFactory, belenios_tool: str) -> Path:
+    base = tmp_path_factory.mktemp("session")
+    out = base / "record"
+    env = dict(os.environ, PYTHONUNBUFFERED="1", BELENIOS_USE_URANDOM="1")
+    env["PATH"] = str(Path(belenios_tool).parent) + os.pathsep + env.get("PATH", "")
+    cmd = [sys.executable, "-m", "voting.cli", "demo", "--deputies", "9", "--quiet"]
+    proc = subprocess.run(
+        [*cmd, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+        cwd=base,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out
+
+
+def _read(path: Path) -> Any:
+    return json.loads(path.read_text("utf-8"))
+
+
+def _write(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), "utf-8")
+
+
+def _tampered(record: Path, tmp_path: Path, change: Callable[[Path], None]) -> str:
+    """The first failure's message on a copy of the record changed by ``change``."""
+    copy = tmp_path / "record"
+    shutil.copytree(record, copy)
+    change(copy)
+    report = verify_session(copy, workers=1, check_archives=False)
+    failure = report.first_failure
+    assert failure is not None and not report.ok, [(c.name, c.status) for c in report.checks]
+    return f"{failure.name}: {failure.detail}"
+
+
+def _poll(record: Path, kind: str, n: int = 0) -> dict[str, Any]:
+    polls = [p for p in _read(record / "outcomes.json") if p["kind"] == kind]
+    return dict(polls[n])
+
+
+def test_the_untouched_record_verifies(record: Path) -> None:
+    assert is_session_record(record) and not is_session_record(record / "polls")
+    proc = subprocess.run(
+        [sys.executable, "-m", "voting.cli", "verify", str(record)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "VERIFIED" in proc.stdout
+    for name in ("archive of poll p1", "issuance statements", "rules outcomes re-evaluated"):
+        assert f"[ok  ] {name}" in proc.stdout, proc.stdout
+    assert "2 needed" in proc.stdout and "linked polls: 1 linked poll" in proc.stdout
+    # one poll's folder still verifies alone (the archive checks only)
+    poll = _poll(record, "motion")
+    one = subprocess.run(
+        [sys.executable, "-m", "voting.cli", "verify", str(record / "polls" / poll["poll_id"])],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert one.returncode == 0 and "issuance" not in one.stdout, one.stdout
+
+
+def test_an_outcome_electing_someone_else_is_refused(record: Path, tmp_path: Path) -> None:
+    election = _poll(record, "election")
+
+    def change(copy: Path) -> None:
+        polls = _read(copy / "outcomes.json")
+        for p in polls:
+            if p["poll_id"] == election["poll_id"]:
+                items = p["outcome"]["items"]
+                elected = next(i for i in items if i["status"] == "elected")
+                other = next(i for i in items if i["status"] != "elected")
+                elected["status"], other["status"] = other["status"], "elected"
+        _write(copy / "outcomes.json", polls)
+
+    message = _tampered(record, tmp_path, change)
+    assert message.startswith("rules outcomes re-evaluated"), message
+    assert f"poll {election['poll_id']}" in message and "status" in message, message
+
+
+def test_a_forged_issuance_statement_is_refused(record: Path, tmp_path: Path) -> None:
+    poll = _poll(record, "projects")
+
+    def change(copy: Path) -> None:
+        issuance = _read(copy / "issuance.json")
+        entry = issuance[poll["poll_id"]][0]
+        forged = make_statement(generate_key(), BALLOT_ISSUED, **{
+            k: v for k, v in entry["statement"]["statement"].items() if k != "kind"
+        })  # fmt: skip
+        entry["statement"] = forged.model_dump()
+        _write(copy / "issuance.json", issuance)
+
+    message = _tampered(record, tmp_path, change)
+    assert message.startswith("issuance statements"), message
+    assert f"poll {poll['poll_id']}" in message and "another key" in message, message
+
+
+def test_an_altered_issuance_statement_is_refused(record: Path, tmp_path: Path) -> None:
+    poll = _poll(record, "motion")
+
+    def change(copy: Path) -> None:
+        issuance = _read(copy / "issuance.json")
+        issuance[poll["poll_id"]][1]["statement"]["statement"]["issued_at"] = "2000-01-01"
+        _write(copy / "issuance.json", issuance)
+
+    message = _tampered(record, tmp_path, change)
+    assert f"poll {poll['poll_id']}" in message and "does not check" in message, message
+
+
+def test_issuance_count_disagreeing_with_the_credentials_is_refused(
+    record: Path, tmp_path: Path
+) -> None:
+    poll = _poll(record, "election", 1)
+
+    def change(copy: Path) -> None:
+        issuance = _read(copy / "issuance.json")
+        issuance[poll["poll_id"]].pop()
+        _write(copy / "issuance.json", issuance)
+        polls = _read(copy / "outcomes.json")
+        for p in polls:
+            if p["poll_id"] == poll["poll_id"]:
+                p["issued"] -= 1
+                p["counts"]["issued"] -= 1
+        _write(copy / "outcomes.json", polls)
+
+    message = _tampered(record, tmp_path, change)
+    assert message.startswith("issuance statements"), message
+    assert f"poll {poll['poll_id']}" in message and "7 ballot(s) issued" in message, message
+    assert "8 public credential(s)" in message, message
+
+
+@pytest.mark.parametrize("field", ["result", "received"])
+def test_a_count_disagreeing_with_the_archive_is_refused(
+    record: Path, tmp_path: Path, field: str
+) -> None:
+    poll = _poll(record, "motion")
+
+    def change(copy: Path) -> None:
+        polls = _read(copy / "outcomes.json")
+        for p in polls:
+            if p["poll_id"] == poll["poll_id"]:
+                if field == "result":
+                    p["counts"]["result"][0][0] += 1
+                else:
+                    p["counts"]["received"] -= 1
+        _write(copy / "outcomes.json", polls)
+
+    message = _tampered(record, tmp_path, change)
+    assert message.startswith("published counts against the archives"), message
+    assert f"poll {poll['poll_id']}" in message and f"published {field} count" in message
+
+
+def test_removed_report_signatures_are_refused(record: Path, tmp_path: Path) -> None:
+    poll = _poll(record, "projects")
+    folder = Path("polls") / poll["poll_id"]
+
+    def drop_one_from_the_file(copy: Path) -> None:
+        report = _read(copy / folder / "report.json")
+        report["signatures"].pop()
+        _write(copy / folder / "report.json", report)
+
+    message = _tampered(record, tmp_path / "one", drop_one_from_the_file)
+    assert message.startswith("the scrutineers' count report signatures"), message
+    assert f"poll {poll['poll_id']}" in message and "differs" in message, message
+
+    def below_k(copy: Path) -> None:
+        report = _read(copy / folder / "report.json")
+        needed = report["needed"]
+        report["signatures"] = report["signatures"][: needed - 1]
+        _write(copy / folder / "report.json", report)
+        polls = _read(copy / "outcomes.json")
+        for p in polls:
+            if p["poll_id"] == poll["poll_id"]:
+                p["report"] = report
+        _write(copy / "outcomes.json", polls)
+
+    message = _tampered(record, tmp_path / "k", below_k)
+    assert f"poll {poll['poll_id']}" in message and "not confirmed" in message, message
+
+
+def test_a_link_to_a_missing_poll_is_refused(record: Path, tmp_path: Path) -> None:
+    def change(copy: Path) -> None:
+        polls = _read(copy / "outcomes.json")
+        polls[-1]["parent_id"] = "p99"
+        _write(copy / "outcomes.json", polls)
+
+    message = _tampered(record, tmp_path, change)
+    assert message.startswith("linked polls") and "p99" in message, message
