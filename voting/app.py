@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, WebSocket
 from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.websockets import WebSocketDisconnect
 
 from tally import messages as m
@@ -26,6 +26,31 @@ log = logging.getLogger("renda.app")
 
 MAX_HTTP_BODY = 4 * 1024 * 1024
 MAX_CASTS_IN_FLIGHT = 8  # per kiosk connection
+NUL_REFUSED = "text must not contain NUL characters (U+0000)"
+
+
+def has_nul(value: Any) -> bool:
+    """True if a NUL character is in any string of ``value`` (nested lists, dicts, models).
+
+    PostgreSQL text cannot hold NUL while SQLite can: such input is refused at the edge, the
+    same way on both databases, before it reaches a query."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, BaseModel):
+        return has_nul(value.model_dump())
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def parse_frame(endpoint: str, frame: str) -> Any:
+    """A client frame parsed by tally.messages, with no NUL character in any field."""
+    msg = m.parse_client_message(endpoint, frame)  # type: ignore[arg-type]
+    if has_nul(msg):
+        raise m.MessageError(m.ErrorCode.BAD_MESSAGE, NUL_REFUSED)
+    return msg
 
 
 # -- request bodies ---------------------------------------------------------------------------
@@ -33,6 +58,12 @@ MAX_CASTS_IN_FLIGHT = 8  # per kiosk connection
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> "_Body":
+        if has_nul(self):
+            raise ValueError(NUL_REFUSED)
+        return self
 
 
 class RosterBody(_Body):
@@ -76,6 +107,12 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.middleware("http")
     async def _limit_body(request: Request, call_next: Any) -> Any:
+        if has_nul(request.scope.get("path", "")) or has_nul(
+            list(request.query_params.multi_items())
+        ):
+            return JSONResponse(
+                {"detail": {"code": "bad_message", "message": NUL_REFUSED}}, status_code=422
+            )
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_HTTP_BODY):
             return JSONResponse(
@@ -263,7 +300,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         if frame is None:
             return
         try:
-            hello = m.parse_client_message("kiosk", frame)
+            hello = parse_frame("kiosk", frame)
             if not isinstance(hello, m.Hello):
                 raise m.MessageError(m.ErrorCode.UNAUTHENTICATED, "send hello first")
             deputy_id, device_key = await service.kiosk_hello(hello, nonce)
@@ -285,7 +322,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 if frame is None:
                     break
                 try:
-                    msg = m.parse_client_message("kiosk", frame)
+                    msg = parse_frame("kiosk", frame)
                 except m.MessageError as exc:
                     await send_error(conn, exc.code, exc.message, m.message_id(frame))
                     continue
@@ -326,7 +363,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         if frame is None:
             return None
         try:
-            msg = m.parse_client_message(endpoint, frame)  # type: ignore[arg-type]
+            msg = parse_frame(endpoint, frame)
             if not isinstance(msg, m.Auth):
                 raise ActionError(m.ErrorCode.UNAUTHENTICATED, "send auth first")
             p = service.authenticate(msg.token)
@@ -375,7 +412,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 if frame is None:
                     break
                 try:
-                    msg = m.parse_client_message("trustee", frame)
+                    msg = parse_frame("trustee", frame)
                 except m.MessageError as exc:
                     await send_error(conn, exc.code, exc.message, m.message_id(frame))
                     continue
@@ -414,7 +451,7 @@ def create_app(config: ServerConfig) -> FastAPI:
                 if frame is None:
                     break
                 try:
-                    msg = m.parse_client_message("display", frame)
+                    msg = parse_frame("display", frame)
                 except m.MessageError as exc:
                     await send_error(conn, exc.code, exc.message, m.message_id(frame))
                     continue
