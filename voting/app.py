@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, WebSocket
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.websockets import WebSocketDisconnect
@@ -27,6 +28,9 @@ log = logging.getLogger("renda.app")
 MAX_HTTP_BODY = 4 * 1024 * 1024
 MAX_CASTS_IN_FLIGHT = 8  # per kiosk connection
 NUL_REFUSED = "text must not contain NUL characters (U+0000)"
+# Row ids are 32-bit INTEGER columns on PostgreSQL (64-bit on SQLite): a larger id in a path
+# is refused here rather than failing in the database.
+DeputyId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
 def has_nul(value: Any) -> bool:
@@ -160,7 +164,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         return await service.list_deputies()
 
     @app.get("/api/deputies/{deputy_id}/card.png")
-    async def card(deputy_id: int, p: Secretariat) -> Response:
+    async def card(deputy_id: DeputyId, p: Secretariat) -> Response:
         code = await service.enrolment_code(deputy_id)
         png = await asyncio.to_thread(qr_png, code)
         return Response(png, media_type="image/png")
@@ -170,7 +174,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         return await service.enrol(body.code.strip().upper(), body.device_public_key)
 
     @app.post("/api/deputies/{deputy_id}/{action}")
-    async def attendance_action(deputy_id: int, action: str, p: Secretariat) -> dict[str, Any]:
+    async def attendance_action(deputy_id: DeputyId, action: str, p: Secretariat) -> dict[str, Any]:
         if action == "new_code":
             return await service.new_enrolment_code(deputy_id, p.role)
         status = {"checkin": "present", "leave": "leave", "absent": "absent"}.get(action)
