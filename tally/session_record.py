@@ -240,48 +240,58 @@ class SessionVerifier:
     # -- 3. issuance ---------------------------------------------------------------------------
 
     def _issuance(self) -> str:
-        key = str(self.session["server_public_key"])
+        by_id = {str(p["poll_id"]): p for p in self.polls}
+        for poll_id in self.issuance:
+            if poll_id not in by_id:
+                raise RecordError(f"the issuance log names poll {poll_id}, not in outcomes.json")
         total = 0
-        for poll in self.recorded:
-            entries = self.issuance.get(poll.id)
+        for poll_id, entry in by_id.items():
+            entries = self.issuance.get(poll_id, [])
             if not isinstance(entries, list):
-                raise RecordError(f"{poll.name}: the issuance log has no list for this poll")
-            seats: set[str] = set()
-            for n, item in enumerate(entries, start=1):
-                where = f"{poll.name}, issuance statement {n}"
-                try:
-                    signed = SignedStatement.model_validate(item["statement"])
-                    payload = verify_statement(signed, expected_signer=key, kind=BALLOT_ISSUED)
-                except StatementError as exc:
-                    raise RecordError(f"{where}: {exc}") from None
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise RecordError(f"{where} is malformed: {exc}") from None
-                expected = {
-                    "session": self.session["session"],
-                    "poll_id": poll.id,
-                    "uuid": poll.entry["uuid"],
-                    "seat": item.get("seat"),
-                }
-                for field, value in expected.items():
-                    if payload.get(field) != value:
-                        raise RecordError(
-                            f"{where} names {field} {payload.get(field)!r}, not {value!r}"
-                        )
-                if payload["seat"] in seats:
-                    raise RecordError(f"{where}: seat {payload['seat']} is issued a ballot twice")
-                seats.add(payload["seat"])
-            if len(entries) != poll.credentials:
+                raise RecordError(f"{_name(entry)}: the issuance log for this poll is not a list")
+            self._statements_of(entry, entries)
+            if entry.get("issued") != len(entries):
                 raise RecordError(
-                    f"{poll.name}: {len(entries)} ballot(s) issued but the archive lists "
-                    f"{poll.credentials} public credential(s)"
-                )
-            if poll.entry.get("issued") != len(entries):
-                raise RecordError(
-                    f"{poll.name}: outcomes.json says {poll.entry.get('issued')} issued, the "
+                    f"{_name(entry)}: outcomes.json says {entry.get('issued')} issued, the "
                     f"issuance log holds {len(entries)}"
                 )
             total += len(entries)
+        for poll in self.recorded:
+            issued = len(self.issuance.get(poll.id, []))
+            if issued != poll.credentials:
+                raise RecordError(
+                    f"{poll.name}: {issued} ballot(s) issued but the archive lists "
+                    f"{poll.credentials} public credential(s)"
+                )
         return f"{total} signed statement(s), one per public credential"
+
+    def _statements_of(self, poll: Mapping[str, Any], entries: list[Any]) -> None:
+        """Each issuance statement of ``poll``: signed by the server, naming it and the seat."""
+        key = str(self.session["server_public_key"])
+        seats: set[str] = set()
+        for n, item in enumerate(entries, start=1):
+            where = f"{_name(poll)}, issuance statement {n}"
+            try:
+                signed = SignedStatement.model_validate(item["statement"])
+                payload = verify_statement(signed, expected_signer=key, kind=BALLOT_ISSUED)
+            except StatementError as exc:
+                raise RecordError(f"{where}: {exc}") from None
+            except (ValueError, KeyError, TypeError) as exc:
+                raise RecordError(f"{where} is malformed: {exc}") from None
+            expected = {
+                "session": self.session["session"],
+                "poll_id": poll["poll_id"],
+                "uuid": poll.get("uuid"),
+                "seat": item.get("seat"),
+            }
+            for field, value in expected.items():
+                if payload.get(field) != value:
+                    raise RecordError(
+                        f"{where} names {field} {payload.get(field)!r}, not {value!r}"
+                    )
+            if payload["seat"] in seats:
+                raise RecordError(f"{where}: seat {payload['seat']} is issued a ballot twice")
+            seats.add(payload["seat"])
 
     # -- 4. counts -----------------------------------------------------------------------------
 

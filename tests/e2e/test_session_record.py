@@ -222,3 +222,15 @@ def test_a_link_to_a_missing_poll_is_refused(record: Path, tmp_path: Path) -> No
 
     message = _tampered(record, tmp_path, change)
     assert message.startswith("linked polls") and "p99" in message, message
+
+
+def test_issuance_for_a_poll_not_in_the_record_is_refused(record: Path, tmp_path: Path) -> None:
+    poll = _poll(record, "motion")
+
+    def change(copy: Path) -> None:
+        issuance = _read(copy / "issuance.json")
+        issuance["p99"] = issuance[poll["poll_id"]]
+        _write(copy / "issuance.json", issuance)
+
+    message = _tampered(record, tmp_path, change)
+    assert message.startswith("issuance statements") and "poll p99" in message, message
