@@ -115,6 +115,9 @@ class SessionService:
         self.runtimes: dict[str, PollRuntime] = {}
         self.pool: ProcessPoolExecutor | None = None
         self.ceremony_lock = asyncio.Lock()
+        # Poll numbers are max(seq) + 1: one transaction that creates polls at a time, or
+        # concurrent creations collide (unique seq) on SQLite and, more often, on PostgreSQL.
+        self.poll_create_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[Any]] = set()
         self._status_pending: set[str] = set()
         self._init_session()
@@ -522,13 +525,8 @@ class SessionService:
             )
             return self._poll_json(s, poll)
 
-        for attempt in range(5):  # two polls created at once: the database refuses one seq
-            try:
-                return await self.db(run)
-            except IntegrityError:
-                if attempt == 4:
-                    raise
-        raise AssertionError("unreachable")
+        async with self.poll_create_lock:
+            return await self.db(run)
 
     def check_template(self, template: dict[str, Any]) -> None:
         """The template must make an election: try it with a throw-away key and uuid."""

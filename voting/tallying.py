@@ -424,7 +424,8 @@ async def _maybe_finish(service: SessionService, poll_id: str) -> bool:
             service.audit(s, "server", "poll_tallied", poll_id)
             return p
 
-        await service.db(finish)
+        async with service.poll_create_lock:  # finish() may create follow-up polls
+            await service.db(finish)
         rt.writer.close()
         rt.writer = None
         service.runtimes.pop(poll_id, None)
