@@ -477,11 +477,14 @@ class SessionService:
             self.audit(s, "secretariat", "add_scrutineer", f"index {index}")
             return {"scrutineer_id": staff.id, "index": index, "name": name, "token": token}
 
-        out = await self.db(run)
-        path = self.config.data_dir / "tokens.json"
-        tokens = json.loads(path.read_text("utf-8"))
-        tokens.setdefault("scrutineers", {})[name] = token
-        write_private(path, json.dumps(tokens, indent=2))
+        # One at a time, and not while a ceremony starts: indexes are max + 1 (unique), and
+        # tokens.json is read, changed and written back.
+        async with self.ceremony_lock:
+            out = await self.db(run)
+            path = self.config.data_dir / "tokens.json"
+            tokens = json.loads(path.read_text("utf-8"))
+            tokens.setdefault("scrutineers", {})[name] = token
+            write_private(path, json.dumps(tokens, indent=2))
         return out
 
     async def start_ceremony(self, threshold: int) -> dict[str, Any]:
