@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from tally import messages as m
     from voting.app import create_app
     from voting.config import ServerConfig, read_tokens
+    from voting.db import DatabaseSettingError
     from voting.service import ActionError, SessionService
 
     config = config_from(args)
@@ -84,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(config)
     except ActionError as exc:
         print(f"renda serve: {exc.message}", file=sys.stderr)
+        return 1
+    except DatabaseSettingError as exc:
+        print(f"renda serve: {exc}", file=sys.stderr)
         return 1
     print(f"renda serve: http://{args.host}:{args.port}/ (tokens in {config.data_dir}/tokens.json)")
     uvicorn.run(

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from voting.config import ServerConfig
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+class DatabaseSettingError(ValueError):
+    """A database setting (URL, schema) the server cannot use, in plain words."""
 
 
 def make_engine(config: ServerConfig) -> Engine:
@@ -34,8 +40,17 @@ def make_engine(config: ServerConfig) -> Engine:
         return engine
     connect_args: dict[str, Any] = {}
     if config.schema:
+        if not SCHEMA_NAME.fullmatch(config.schema):
+            raise DatabaseSettingError(
+                f"schema {config.schema!r}: use lower-case letters, digits and _ "
+                "(at most 63, not starting with a digit)"
+            )
         connect_args["options"] = f"-csearch_path={config.schema}"
-    return create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20)
+    engine = create_engine(url, connect_args=connect_args, pool_size=10, max_overflow=20)
+    if config.schema:  # created if new, like the session folder
+        with engine.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{config.schema}"'))
+    return engine
 
 
 def migrate(engine: Engine) -> None:

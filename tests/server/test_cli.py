@@ -50,3 +50,35 @@ def test_init_and_export_record(
     folder = record / "polls" / pid
     assert [p.name for p in folder.glob("*.bel")] == [f"{poll['uuid']}.bel"]
     assert verify_archive(folder, workers=1, allow_test_group=True).ok
+
+
+def test_bad_schema_name_is_refused_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = "postgresql+psycopg://postgres@127.0.0.1/test"  # not reached: refused before
+    args = ["serve", "--data", str(tmp_path / "s"), "--init", "--test-group"]
+    assert main([*args, "--database-url", url, "--schema", 'x"; drop table y; --']) == 1
+    assert "schema" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_a_new_postgres_schema_is_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    import secrets
+
+    import sqlalchemy
+
+    schema = "renda_test_new_" + secrets.token_hex(6)
+    args = ["serve", "--data", str(tmp_path / "s"), "--init", "--test-group"]
+    engine = sqlalchemy.create_engine(postgres_url)
+    try:
+        assert main([*args, "--database-url", postgres_url, "--schema", schema]) == 0
+        assert "secretariat token:" in capsys.readouterr().out
+        with engine.connect() as conn:
+            tables = sqlalchemy.inspect(conn).get_table_names(schema=schema)
+        assert {"deputies", "polls", "ballots"} <= set(tables)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sqlalchemy.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
