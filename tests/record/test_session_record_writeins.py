@@ -12,7 +12,7 @@ from typing import Any
 
 from tally import messages as m
 from tally.session_record import verify_session
-from tests.server.helpers import Kiosk, session, wait_state
+from tests.server.helpers import connect_kiosks, open_poll, session, wait_state
 from tests.server.test_writeins import BALLOTS, RULES, TEMPLATE
 from voting.record import export_record
 
@@ -21,19 +21,9 @@ def test_a_write_in_election_record_verifies_and_a_changed_write_in_is_refused(
     tmp_path: Path,
 ) -> None:
     with session(tmp_path / "s", n=6) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
-        poll = s.post(
-            "/api/polls",
-            {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES},
-        )
-        pid = poll["poll_id"]
-        s.post(f"/api/polls/{pid}/open")
-        for k in kiosks:
-            k.answer_request(k.recv_until(m.CredentialRequest))
-        for k in kiosks:
-            k.ready(pid)
+        kiosks = connect_kiosks(s, stack)
+        body = {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES}
+        pid = open_poll(s, kiosks, body)
         for k, v in zip(kiosks, BALLOTS, strict=True):
             assert isinstance(k.cast(pid, k.ballot(pid, [v])), m.Ack)
         s.post(f"/api/polls/{pid}/close")

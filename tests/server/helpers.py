@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -79,16 +81,71 @@ def config_for(
     )
 
 
+def checked_in(client: TestClient, data: Path, n: int, present: int | None = None) -> Session:
+    """A session with a roster of ``n`` deputies, the first ``present`` (all) checked in."""
+    s = Session(client, data, read_tokens(data))
+    s.deputies = s.post("/api/roster", {"csv": roster_csv(n)})["deputies"]
+    for d in s.deputies[: n if present is None else present]:
+        s.post(f"/api/deputies/{d['deputy_id']}/checkin")
+    return s
+
+
 @contextmanager
 def session(data: Path, n: int = 4, present: int | None = None, **kw: Any) -> Iterator[Session]:
     app = create_app(config_for(data, **kw))
     with TestClient(app) as client:
-        s = Session(client, data, read_tokens(data))
-        s.deputies = s.post("/api/roster", {"csv": roster_csv(n)})["deputies"]
-        for d in s.deputies[: n if present is None else present]:
-            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
+        s = checked_in(client, data, n, present)
         s.post("/api/ceremony", {"threshold": 0})
         yield s
+
+
+def scrutineer_config(
+    data: Path, group: str = "RENDA-TEST-256", workers: int = 0, **db: Any
+) -> ServerConfig:
+    """The configuration of the sessions with scrutineers (no archive_sync, unlike config_for)."""
+    return ServerConfig(
+        data_dir=data,
+        group=group,
+        allow_test_group=True,
+        workers=workers,
+        collect_timeout=0,
+        **db,
+    )
+
+
+class ScrutineerLike(Protocol):
+    ready: threading.Event
+
+    def close(self) -> None: ...
+
+
+ScrutineerT = TypeVar("ScrutineerT", bound=ScrutineerLike)
+
+
+def add_scrutineers(
+    s: Session, n: int, make: Callable[[int, str], ScrutineerT], stack: ExitStack | None = None
+) -> tuple[list[str], list[ScrutineerT]]:
+    """Adds ``n`` scrutineers, connects ``make(i, token)`` for each and waits until they are
+    ready; with ``stack``, each is closed when the stack is."""
+    tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(n)]
+    scrs = [make(i, t) for i, t in enumerate(tokens)]
+    for sc in scrs:
+        assert sc.ready.wait(30)
+        if stack is not None:
+            stack.callback(sc.close)
+    return tokens, scrs
+
+
+def run_ceremony(s: Session, threshold: int) -> dict[str, Any]:
+    """Starts the key ceremony and waits (up to 30 s) until it is done or failed; its state."""
+    s.post("/api/ceremony", {"threshold": threshold})
+    state: dict[str, Any] = {}
+    for _ in range(600):
+        state = s.get("/api/ceremony")
+        if state["state"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    return state
 
 
 class Kiosk:
@@ -174,11 +231,23 @@ class Kiosk:
                 return reply
 
 
+def connect_kiosks(s: Session, stack: ExitStack) -> list[Kiosk]:
+    """A connected kiosk for every deputy on the roster, disconnected when ``stack`` closes."""
+    kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
+    for k in kiosks:
+        stack.enter_context(k.connect())
+    return kiosks
+
+
 def open_motion(s: Session, kiosks: list[Kiosk], **poll_kw: Any) -> str:
-    poll = s.post(
-        "/api/polls", {"title": "议案一", "kind": "motion", "template": MOTION, **poll_kw}
+    return open_poll(
+        s, kiosks, {"title": "议案一", "kind": "motion", "template": MOTION, **poll_kw}
     )
-    pid = poll["poll_id"]
+
+
+def open_poll(s: Session, kiosks: list[Kiosk], body: dict[str, Any]) -> str:
+    """Creates the poll ``body`` and opens it; the kiosks make their credentials and are ready."""
+    pid = s.post("/api/polls", body)["poll_id"]
     s.post(f"/api/polls/{pid}/open")
     for k in kiosks:
         k.answer_request(k.recv_until(m.CredentialRequest))
@@ -219,8 +288,6 @@ def table_dump(data: Path, db: dict[str, Any] | None = None) -> str:
 
 
 def wait_state(s: Session, pid: str, state: str, tries: int = 400) -> dict[str, Any]:
-    import time
-
     poll: dict[str, Any] = {}
     for _ in range(tries):
         poll = s.get(f"/api/polls/{pid}")

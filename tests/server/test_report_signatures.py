@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,17 @@ from tally.report_signatures import (
     report_text,
     sign_report,
 )
-from tests.server.helpers import Kiosk, mid, open_motion, roster_csv, wait_state
 from tests.server.helpers import Session as TSession
+from tests.server.helpers import (
+    add_scrutineers,
+    checked_in,
+    connect_kiosks,
+    mid,
+    open_motion,
+    run_ceremony,
+    scrutineer_config,
+    wait_state,
+)
 from tests.server.test_scrutineers import Scrutineer as FakeScrutineer
 from voting.cli_trustee import KeyFile, TrusteeError
 from voting.cli_trustee import Scrutineer as TrusteeClient
@@ -71,33 +79,16 @@ def test_scrutineers_sign_the_count_report(tmp_path: Path, db: dict[str, Any]) -
     from fastapi.testclient import TestClient
 
     from voting.app import create_app
-    from voting.config import ServerConfig, read_tokens
 
     data = tmp_path / "s"
-    config = ServerConfig(
-        data_dir=data, group=GROUP, allow_test_group=True, workers=0, collect_timeout=0, **db
-    )
+    config = scrutineer_config(data, GROUP, **db)
     group = group_by_name(GROUP, allow_test=True)
     with TestClient(create_app(config)) as client, ExitStack() as stack:
-        s = TSession(client, data, read_tokens(data))
-        s.deputies = s.post("/api/roster", {"csv": roster_csv(3)})["deputies"]
-        for d in s.deputies:
-            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
-        tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(3)]
-        scrs = [FakeScrutineer(client, t) for t in tokens]
-        for sc in scrs:
-            assert sc.ready.wait(30)
-            stack.callback(sc.close)
-        s.post("/api/ceremony", {"threshold": 2})
-        for _ in range(600):
-            state = s.get("/api/ceremony")
-            if state["state"] in ("done", "failed"):
-                break
-            time.sleep(0.05)
+        s = checked_in(client, data, 3)
+        tokens, scrs = add_scrutineers(s, 3, lambda _, t: FakeScrutineer(client, t), stack)
+        state = run_ceremony(s, 2)
         assert state["state"] == "done", state
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         for k, v in zip(kiosks, [[[0, 1, 0, 0]], [[0, 0, 1, 0]], [[0, 1, 0, 0]]], strict=True):
             assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)

@@ -19,8 +19,19 @@ from tally import messages as m
 from tally.decryption import compute_partial_decryption
 from tally.election import parse_election
 from tally.encrypted_tally import parse_encrypted_tally
-from tests.server.helpers import Kiosk, config_for, mid, open_motion, roster_csv, wait_state
 from tests.server.helpers import Session as TSession
+from tests.server.helpers import (
+    add_scrutineers,
+    checked_in,
+    config_for,
+    connect_kiosks,
+    mid,
+    open_motion,
+    open_poll,
+    run_ceremony,
+    scrutineer_config,
+    wait_state,
+)
 
 
 class Scrutineer:
@@ -143,46 +154,22 @@ def run_session(
     from fastapi.testclient import TestClient
 
     from voting.app import create_app
-    from voting.config import ServerConfig, read_tokens
 
     data = tmp_path / "s"
-    config = ServerConfig(
-        data_dir=data,
-        group=group_name,
-        allow_test_group=True,
-        workers=0,
-        collect_timeout=0,
-        **(db or {}),
-    )
+    config = scrutineer_config(data, group_name, **(db or {}))
     with TestClient(create_app(config)) as client, ExitStack() as stack:
-        s = TSession(client, data, read_tokens(data))
-        s.deputies = s.post("/api/roster", {"csv": roster_csv(n)})["deputies"]
-        for d in s.deputies:
-            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
-        tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(3)]
+        s = checked_in(client, data, n)
         # the second scrutineer sends a wrong decryption: refused; 1 and 3 suffice (k = 2)
-        scrs = [Scrutineer(client, t, bad=i == 1) for i, t in enumerate(tokens)]
-        for sc in scrs:
-            assert sc.ready.wait(30)
-            stack.callback(sc.close)
+        _, scrs = add_scrutineers(s, 3, lambda i, t: Scrutineer(client, t, bad=i == 1), stack)
         r = client.post(
             "/api/polls", json={"title": "x", "kind": "motion", "template": {}}, headers=s.h()
         )
         assert r.status_code == 422
-        s.post("/api/ceremony", {"threshold": 2})
-        for _ in range(600):
-            state = s.get("/api/ceremony")
-            if state["state"] in ("done", "failed"):
-                break
-            import time
-
-            time.sleep(0.05)
+        state = run_ceremony(s, 2)
         assert state["state"] == "done", state
         trustees = json.loads(state["trustees"])
         assert [t[0] for t in trustees] == ["Single", "Pedersen"]
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         for k, v in zip(kiosks, [[[0, 1, 0, 0]], [[0, 0, 1, 0]], [[0, 1, 0, 0]]], strict=True):
             assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)
@@ -217,42 +204,21 @@ def test_belenios_tool_verifies_a_session_archive(tmp_path: Path, belenios_tool:
 
 def test_tally_resumes_after_a_restart(tmp_path: Path, db: dict[str, Any]) -> None:
     """Closed while the scrutineers are away, restarted: they reconnect and the tally ends."""
-    import time
-
     from fastapi.testclient import TestClient
 
     from voting.app import create_app
-    from voting.config import ServerConfig, read_tokens
+    from voting.config import read_tokens
 
     data = tmp_path / "s"
-    config = ServerConfig(
-        data_dir=data,
-        group="RENDA-TEST-256",
-        allow_test_group=True,
-        workers=0,
-        collect_timeout=0,
-        **db,
-    )
+    config = scrutineer_config(data, **db)
     with TestClient(create_app(config)) as client, ExitStack() as stack:
-        s = TSession(client, data, read_tokens(data))
-        s.deputies = s.post("/api/roster", {"csv": roster_csv(2)})["deputies"]
-        for d in s.deputies:
-            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
-        tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(2)]
-        scrs = [Scrutineer(client, t) for t in tokens]
-        for sc in scrs:
-            assert sc.ready.wait(30)
-        s.post("/api/ceremony", {"threshold": 2})
-        for _ in range(600):
-            if s.get("/api/ceremony")["state"] == "done":
-                break
-            time.sleep(0.05)
+        s = checked_in(client, data, 2)
+        tokens, scrs = add_scrutineers(s, 2, lambda _, t: Scrutineer(client, t))
+        run_ceremony(s, 2)
         keys = [(sc.seed, sc.dkey) for sc in scrs]
         for sc in scrs:
             sc.close()
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         for k in kiosks:
             assert isinstance(k.cast(pid, k.ballot(pid, [[0, 0, 0, 1]])), m.Ack)
@@ -277,26 +243,14 @@ def test_collection_restarts_after_a_restart(tmp_path: Path, db: dict[str, Any])
 
     from tests.server.helpers import MOTION
     from voting.app import create_app
-    from voting.config import ServerConfig, read_tokens
+    from voting.config import read_tokens
 
     data = tmp_path / "s"
-    config = ServerConfig(
-        data_dir=data,
-        group="RENDA-TEST-256",
-        allow_test_group=True,
-        workers=0,
-        collect_timeout=0,
-        **db,
-    )
+    config = scrutineer_config(data, **db)
     with TestClient(create_app(config)) as client, ExitStack() as stack:
-        s = TSession(client, data, read_tokens(data))
-        s.deputies = s.post("/api/roster", {"csv": roster_csv(2)})["deputies"]
-        for d in s.deputies:
-            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
+        s = checked_in(client, data, 2)
         s.post("/api/ceremony", {"threshold": 0})
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = s.post("/api/polls", {"title": "t", "kind": "motion", "template": MOTION})["poll_id"]
         s.post(f"/api/polls/{pid}/open")
         kiosks[0].answer_request(kiosks[0].recv_until(m.CredentialRequest))
@@ -356,48 +310,18 @@ def test_belenios_tool_verifies_a_shuffled_poll(tmp_path: Path, belenios_tool: s
 
 
 def run_nh(tmp_path: Path, group_name: str, db: dict[str, Any] | None = None) -> tuple[Path, str]:
-    import time
-
     from fastapi.testclient import TestClient
 
     from voting.app import create_app
-    from voting.config import ServerConfig, read_tokens
 
     data = tmp_path / "s"
-    config = ServerConfig(
-        data_dir=data,
-        group=group_name,
-        allow_test_group=True,
-        workers=0,
-        collect_timeout=0,
-        **(db or {}),
-    )
+    config = scrutineer_config(data, group_name, **(db or {}))
     with TestClient(create_app(config)) as client, ExitStack() as stack:
-        s = TSession(client, data, read_tokens(data))
-        s.deputies = s.post("/api/roster", {"csv": roster_csv(3)})["deputies"]
-        for d in s.deputies:
-            s.post(f"/api/deputies/{d['deputy_id']}/checkin")
-        tokens = [s.post("/api/scrutineers", {"name": f"监票人{i}"})["token"] for i in range(3)]
-        scrs = [Scrutineer(client, t) for t in tokens]
-        for sc in scrs:
-            assert sc.ready.wait(30)
-            stack.callback(sc.close)
-        s.post("/api/ceremony", {"threshold": 2})
-        for _ in range(600):
-            if s.get("/api/ceremony")["state"] == "done":
-                break
-            time.sleep(0.05)
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
-        pid = s.post("/api/polls", {"title": "nh", "kind": "election", "template": NH_TEMPLATE})[
-            "poll_id"
-        ]
-        s.post(f"/api/polls/{pid}/open")
-        for k in kiosks:
-            k.answer_request(k.recv_until(m.CredentialRequest))
-        for k in kiosks:
-            k.ready(pid)
+        s = checked_in(client, data, 3)
+        _, scrs = add_scrutineers(s, 3, lambda _, t: Scrutineer(client, t), stack)
+        run_ceremony(s, 2)
+        kiosks = connect_kiosks(s, stack)
+        pid = open_poll(s, kiosks, {"title": "nh", "kind": "election", "template": NH_TEMPLATE})
         votes = [[[1, 0, 2]], [[0, 1, 0]], [[1, 0, 2]]]
         for k, v in zip(kiosks, votes, strict=True):
             assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)

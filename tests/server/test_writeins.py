@@ -9,7 +9,7 @@ from typing import Any
 
 from tally import messages as m
 from tally.election_ballot import ElectionBallot, ElectionLayout, Mark, encode_ballot, question_json
-from tests.server.helpers import Kiosk, session, wait_state
+from tests.server.helpers import connect_kiosks, open_poll, session, wait_state
 
 Y, N = Mark.FOR, Mark.AGAINST
 LAYOUT = ElectionLayout(("甲", "乙", "丙"), seats=2, roster_max=255)
@@ -49,19 +49,9 @@ def test_write_in_election_gets_an_outcome_and_a_count_report(
     tmp_path: Path, db: dict[str, Any]
 ) -> None:
     with session(tmp_path / "s", n=6, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
-        poll = s.post(
-            "/api/polls",
-            {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES},
-        )
-        pid = poll["poll_id"]
-        s.post(f"/api/polls/{pid}/open")
-        for k in kiosks:
-            k.answer_request(k.recv_until(m.CredentialRequest))
-        for k in kiosks:
-            k.ready(pid)
+        kiosks = connect_kiosks(s, stack)
+        body = {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES}
+        pid = open_poll(s, kiosks, body)
         for k, v in zip(kiosks, BALLOTS, strict=True):
             assert isinstance(k.cast(pid, k.ballot(pid, [v])), m.Ack)
         s.post(f"/api/polls/{pid}/close")
