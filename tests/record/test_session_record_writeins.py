@@ -10,10 +10,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from tally import messages as m
 from tally.session_record import verify_session
-from tests.server.helpers import connect_kiosks, open_poll, session, wait_state
-from tests.server.test_writeins import BALLOTS, RULES, TEMPLATE
+from tests.server.helpers import session
+from tests.server.test_writeins import tally_write_in_election
 from voting.record import export_record
 
 
@@ -21,13 +20,7 @@ def test_a_write_in_election_record_verifies_and_a_changed_write_in_is_refused(
     tmp_path: Path,
 ) -> None:
     with session(tmp_path / "s", n=6) as s, ExitStack() as stack:
-        kiosks = connect_kiosks(s, stack)
-        body = {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES}
-        pid = open_poll(s, kiosks, body)
-        for k, v in zip(kiosks, BALLOTS, strict=True):
-            assert isinstance(k.cast(pid, k.ballot(pid, [v])), m.Ack)
-        s.post(f"/api/polls/{pid}/close")
-        wait_state(s, pid, "tallied", tries=2000)
+        pid, _ = tally_write_in_election(s, stack)
         s.post(f"/api/polls/{pid}/publish")
         service = s.client.app.state.service  # type: ignore[attr-defined]
         record = asyncio.run(export_record(service, tmp_path / "record"))

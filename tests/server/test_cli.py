@@ -12,7 +12,7 @@ import pytest
 
 from tally import messages as m
 from tally.verify import verify_archive
-from tests.server.helpers import Kiosk, open_motion, session, wait_state
+from tests.server.helpers import connect_kiosks, open_motion, session, wait_state
 from voting.cli import main
 
 
@@ -28,9 +28,7 @@ def test_init_and_export_record(
         assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
     assert (data / "session.db").exists() == (not db)
     with session(data, n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks, rules={"id": "m1", "kind": "motion", "title": "议案一"})
         for k in kiosks:
             assert isinstance(k.cast(pid, k.ballot(pid, [[0, 1, 0, 0]])), m.Ack)

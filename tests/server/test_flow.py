@@ -6,14 +6,12 @@ from typing import Any
 
 from tally import messages as m
 from tally import statements as st
-from tests.server.helpers import Kiosk, open_motion, session, wait_state
+from tests.server.helpers import connect_kiosks, open_motion, session, wait_state
 
 
 def test_motion_session_end_to_end(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=3, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         choices = [[[0, 1, 0, 0]], [[0, 1, 0, 0]], [[0, 0, 1, 0]]]
         for k, c in zip(kiosks, choices, strict=True):
@@ -56,9 +54,7 @@ ELECTION_RULES = {
 def test_rules_outcome_and_tie_revote(tmp_path: Path, db: dict[str, Any]) -> None:
     # 4 deputies all vote 甲 yes; 乙 and 丙 get 3 yes each: tie across the last seat
     with session(tmp_path / "s", n=4, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         poll = s.post(
             "/api/polls",
             {

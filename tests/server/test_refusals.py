@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tally import messages as m
-from tests.server.helpers import Kiosk, mid, open_motion, session, wait_state
+from tests.server.helpers import Kiosk, connect_kiosks, mid, open_motion, session, wait_state
 
 YES = [[0, 1, 0, 0]]
 NO = [[0, 0, 1, 0]]
@@ -97,9 +97,7 @@ def test_bad_messages_get_a_code_and_change_nothing(
     tmp_path: Path, db: dict[str, Any], frame: str, code: str
 ) -> None:
     with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         assert pid == "p1"
         k = kiosks[0]
@@ -117,9 +115,7 @@ def test_bad_messages_get_a_code_and_change_nothing(
 
 def test_invalid_proof_and_element_outside_group(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         k = kiosks[0]
         good = json.loads(k.ballot(pid, YES))
@@ -136,9 +132,7 @@ def test_invalid_proof_and_element_outside_group(tmp_path: Path, db: dict[str, A
 
 def test_resend_counted_once_and_first_press_valid(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         k = kiosks[0]
         raw = k.ballot(pid, YES)
@@ -157,9 +151,7 @@ def test_resend_counted_once_and_first_press_valid(tmp_path: Path, db: dict[str,
 
 def test_last_press_valid_replaces(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks, last_press_valid=True)
         k = kiosks[0]
         assert isinstance(k.cast(pid, k.ballot(pid, YES)), m.Ack)
@@ -175,9 +167,7 @@ def test_absent_deputy_gets_no_ballot_and_foreign_credential_refused(
 ) -> None:
     # 3 deputies, 2 present (quorum 2*3 >= 3*2); the third is enrolled but absent
     with session(tmp_path / "s", n=3, present=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks[:2])
         absent = kiosks[2]
         from keys.credentials import generate_private_credential, public_credential
@@ -205,9 +195,7 @@ def test_absent_deputy_gets_no_ballot_and_foreign_credential_refused(
 
 def test_not_eligible_during_collection(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=3, present=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         from keys.credentials import generate_private_credential, public_credential
         from keys.group import TEST_256, to_str
         from tally import statements as st
@@ -237,9 +225,7 @@ def test_not_eligible_during_collection(tmp_path: Path, db: dict[str, Any]) -> N
 
 def test_closed_poll_takes_no_ballot(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         raw = kiosks[1].ballot(pid, NO)
         assert isinstance(kiosks[0].cast(pid, kiosks[0].ballot(pid, YES)), m.Ack)
@@ -257,9 +243,7 @@ def test_closed_poll_takes_no_ballot(tmp_path: Path, db: dict[str, Any]) -> None
 
 def test_wrong_poll(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         p1 = open_motion(s, kiosks)
         p2 = open_motion(s, kiosks)
         err = kiosks[0].cast(p2, kiosks[0].ballot(p1, YES))
@@ -268,9 +252,7 @@ def test_wrong_poll(tmp_path: Path, db: dict[str, Any]) -> None:
 
 def test_withdraw_void_and_rerun(tmp_path: Path, db: dict[str, Any]) -> None:
     with session(tmp_path / "s", n=2, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         s.post(f"/api/polls/{pid}/withdraw")
         closed = kiosks[0].recv_until(m.PollClosed)

@@ -182,20 +182,27 @@ def run_session(
         return data / "archives" / f"{pid}.bel", poll["uuid"]
 
 
-@pytest.mark.belenios
-@pytest.mark.slow
-def test_belenios_tool_verifies_a_session_archive(tmp_path: Path, belenios_tool: str) -> None:
-    archive, uuid = run_session(tmp_path, "BELENIOS-2048")
-    folder = tmp_path / "verify"
-    folder.mkdir()
-    shutil.copyfile(archive, folder / f"{uuid}.bel")
-    out = subprocess.run(
-        [belenios_tool, "election", "verify", "--dir", str(folder)],
+def belenios_verify(
+    belenios_tool: str, archive: Path, copy: Path
+) -> subprocess.CompletedProcess[str]:
+    """``belenios-tool election verify`` on a copy of ``archive`` alone in a new folder."""
+    copy.parent.mkdir()
+    shutil.copyfile(archive, copy)
+    return subprocess.run(
+        [belenios_tool, "election", "verify", "--dir", str(copy.parent)],
         capture_output=True,
         text=True,
         env={"BELENIOS_USE_URANDOM": "1", "PATH": "/usr/bin:/bin"},
         timeout=300,
     )
+
+
+@pytest.mark.belenios
+@pytest.mark.slow
+def test_belenios_tool_verifies_a_session_archive(tmp_path: Path, belenios_tool: str) -> None:
+    archive, uuid = run_session(tmp_path, "BELENIOS-2048")
+    folder = tmp_path / "verify"
+    out = belenios_verify(belenios_tool, archive, folder / f"{uuid}.bel")
     assert out.returncode == 0, out.stderr + out.stdout
     from tally.verify import verify_archive
 
@@ -297,15 +304,7 @@ def test_non_homomorphic_poll_is_shuffled_then_decrypted(
 def test_belenios_tool_verifies_a_shuffled_poll(tmp_path: Path, belenios_tool: str) -> None:
     archive, uuid = run_nh(tmp_path, "RFC-3526-2048")
     folder = tmp_path / "verify"
-    folder.mkdir()
-    shutil.copyfile(archive, folder / f"{uuid}.bel")
-    out = subprocess.run(
-        [belenios_tool, "election", "verify", "--dir", str(folder)],
-        capture_output=True,
-        text=True,
-        env={"BELENIOS_USE_URANDOM": "1", "PATH": "/usr/bin:/bin"},
-        timeout=300,
-    )
+    out = belenios_verify(belenios_tool, archive, folder / f"{uuid}.bel")
     assert out.returncode == 0, out.stderr + out.stdout
 
 

@@ -15,14 +15,11 @@ from tally.verify import verify_archive
 from tests.server.helpers import (
     add_scrutineers,
     checked_in,
-    connect_kiosks,
-    open_poll,
     run_ceremony,
     scrutineer_config,
-    wait_state,
 )
 from tests.server.test_scrutineers import Scrutineer
-from tests.server.test_writeins import BALLOTS, RULES, TEMPLATE
+from tests.server.test_writeins import BALLOTS, tally_write_in_election
 from voting.app import create_app
 
 
@@ -34,13 +31,7 @@ def test_tally_checks_run_in_the_process_pool(tmp_path: Path, db: dict[str, Any]
         _, scrs = add_scrutineers(s, 3, lambda i, t: Scrutineer(client, t, bad=i == 1), stack)
         run_ceremony(s, 2)
         assert client.app.state.service.pool is not None  # type: ignore[attr-defined]
-        kiosks = connect_kiosks(s, stack)
-        body = {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES}
-        pid = open_poll(s, kiosks, body)
-        for k, v in zip(kiosks, BALLOTS, strict=True):
-            assert isinstance(k.cast(pid, k.ballot(pid, [v])), m.Ack)
-        s.post(f"/api/polls/{pid}/close")
-        poll = wait_state(s, pid, "tallied", tries=2000)
+        pid, poll = tally_write_in_election(s, stack)
         # the wrong partial decryption was checked in a worker process and refused
         assert [e.code for e in scrs[1].errors] == [m.ErrorCode.INVALID_DECRYPTION]
         assert not scrs[0].errors and not scrs[2].errors

@@ -13,7 +13,7 @@ import pytest
 from keys.credentials import public_credential
 from keys.group import TEST_256, to_str
 from tally import messages as m
-from tests.server.helpers import Kiosk, db_tables, open_motion, session, wait_state
+from tests.server.helpers import connect_kiosks, db_tables, open_motion, session, wait_state
 from voting.record import export_record
 
 
@@ -23,9 +23,7 @@ def test_no_link_between_deputy_and_credential_or_choice(
     caplog.set_level(logging.DEBUG)
     data = tmp_path / "s"
     with session(data, n=4, **db) as s, ExitStack() as stack:
-        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies]
-        for k in kiosks:
-            stack.enter_context(k.connect())
+        kiosks = connect_kiosks(s, stack)
         pid = open_motion(s, kiosks)
         votes = [[[0, 1, 0, 0]], [[0, 0, 1, 0]], [[0, 0, 0, 1]], [[0, 1, 0, 0]]]
         trackers = []

@@ -9,7 +9,7 @@ from typing import Any
 
 from tally import messages as m
 from tally.election_ballot import ElectionBallot, ElectionLayout, Mark, encode_ballot, question_json
-from tests.server.helpers import connect_kiosks, open_poll, session, wait_state
+from tests.server.helpers import Session, connect_kiosks, open_poll, session, wait_state
 
 Y, N = Mark.FOR, Mark.AGAINST
 LAYOUT = ElectionLayout(("甲", "乙", "丙"), seats=2, roster_max=255)
@@ -45,17 +45,23 @@ BALLOTS = [
 ]
 
 
+def tally_write_in_election(s: Session, stack: ExitStack) -> tuple[str, dict[str, Any]]:
+    """Connects a kiosk per deputy, casts BALLOTS in the write-in election, closes it and waits
+    for its tally; the poll id and the tallied poll."""
+    kiosks = connect_kiosks(s, stack)
+    body = {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES}
+    pid = open_poll(s, kiosks, body)
+    for k, v in zip(kiosks, BALLOTS, strict=True):
+        assert isinstance(k.cast(pid, k.ballot(pid, [v])), m.Ack)
+    s.post(f"/api/polls/{pid}/close")
+    return pid, wait_state(s, pid, "tallied", tries=2000)
+
+
 def test_write_in_election_gets_an_outcome_and_a_count_report(
     tmp_path: Path, db: dict[str, Any]
 ) -> None:
     with session(tmp_path / "s", n=6, **db) as s, ExitStack() as stack:
-        kiosks = connect_kiosks(s, stack)
-        body = {"title": "选举", "kind": "election", "template": TEMPLATE, "rules": RULES}
-        pid = open_poll(s, kiosks, body)
-        for k, v in zip(kiosks, BALLOTS, strict=True):
-            assert isinstance(k.cast(pid, k.ballot(pid, [v])), m.Ack)
-        s.post(f"/api/polls/{pid}/close")
-        done = wait_state(s, pid, "tallied", tries=2000)
+        _pid, done = tally_write_in_election(s, stack)
     outcome: dict[str, Any] = done["outcome"]
     assert "error" not in outcome, outcome
     assert sorted(map(tuple, done["result"]["result"][0])) == sorted(map(tuple, BALLOTS))
