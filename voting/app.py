@@ -283,6 +283,25 @@ def create_app(config: ServerConfig) -> FastAPI:
             m.Error(id=server_id(), reply_to=reply_to, code=code_enum, message=message[:2000])
         )
 
+    async def messages(
+        ws: WebSocket, conn: Connection, endpoint: str, limit: int
+    ) -> AsyncIterator[Any]:
+        """The peer's messages until it leaves. A frame that does not parse is answered with an
+        error and skipped; a ping is answered with a pong and not passed on."""
+        while True:
+            frame = await receive(ws, limit)
+            if frame is None:
+                return
+            try:
+                msg = parse_frame(endpoint, frame)
+            except m.MessageError as exc:
+                await send_error(conn, exc.code, exc.message, m.message_id(frame))
+                continue
+            if isinstance(msg, m.Ping):
+                await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
+                continue
+            yield msg
+
     async def guarded(conn: Connection, frame_id: str | None, coro: Awaitable[Any]) -> None:
         try:
             await coro
@@ -308,11 +327,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             if not isinstance(hello, m.Hello):
                 raise m.MessageError(m.ErrorCode.UNAUTHENTICATED, "send hello first")
             deputy_id, device_key = await service.kiosk_hello(hello, nonce)
-        except m.MessageError as exc:
-            await send_error(conn, exc.code, exc.message, m.message_id(frame))
-            await ws.close(4401)
-            return
-        except ActionError as exc:
+        except (m.MessageError, ActionError) as exc:
             await send_error(conn, exc.code, exc.message, m.message_id(frame))
             await ws.close(4401)
             return
@@ -321,18 +336,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         tasks: set[asyncio.Task[Any]] = set()
         try:
             await service._welcome(conn, hello.id)
-            while True:
-                frame = await receive(ws, m.MAX_KIOSK_FRAME)
-                if frame is None:
-                    break
-                try:
-                    msg = parse_frame("kiosk", frame)
-                except m.MessageError as exc:
-                    await send_error(conn, exc.code, exc.message, m.message_id(frame))
-                    continue
-                if isinstance(msg, m.Ping):
-                    await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
-                elif isinstance(msg, m.Hello):
+            async for msg in messages(ws, conn, "kiosk", m.MAX_KIOSK_FRAME):
+                if isinstance(msg, m.Hello):
                     await send_error(conn, "bad_type", "already authenticated", msg.id)
                 elif isinstance(msg, m.CredentialMsg):
                     await guarded(conn, msg.id, service.receive_credential(conn, msg, device_key))
@@ -372,13 +377,8 @@ def create_app(config: ServerConfig) -> FastAPI:
                 raise ActionError(m.ErrorCode.UNAUTHENTICATED, "send auth first")
             p = service.authenticate(msg.token)
             service.require(p, *roles)
-        except m.MessageError as exc:
+        except (m.MessageError, ActionError) as exc:
             await send_error(conn, exc.code, exc.message, m.message_id(frame))
-            await ws.close(4401)
-            return None
-        except ActionError as exc:
-            code = exc.code if exc.code != "unauthenticated" else "unauthenticated"
-            await send_error(conn, code, exc.message, m.message_id(frame))
             await ws.close(4401)
             return None
         conn.role = p.role
@@ -411,18 +411,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             await ceremony.resend(service, p.trustee_index)
             await pending_for_trustee(service, p.trustee_index)
             await request_signatures(service, index=p.trustee_index)
-            while True:
-                frame = await receive(ws, m.MAX_TRUSTEE_FRAME)
-                if frame is None:
-                    break
-                try:
-                    msg = parse_frame("trustee", frame)
-                except m.MessageError as exc:
-                    await send_error(conn, exc.code, exc.message, m.message_id(frame))
-                    continue
-                if isinstance(msg, m.Ping):
-                    await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
-                elif isinstance(msg, m.CeremonyReply):
+            async for msg in messages(ws, conn, "trustee", m.MAX_TRUSTEE_FRAME):
+                if isinstance(msg, m.CeremonyReply):
                     await guarded(conn, msg.id, ceremony.receive(service, p, msg))
                 elif isinstance(msg, m.ShuffleMsg):
                     await guarded(conn, msg.id, receive_shuffle(service, p, msg))
@@ -450,17 +440,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         try:
             att = await service.attendance()
             await conn.send(m.Attendance(id=server_id(), **att))  # type: ignore[arg-type]
-            while True:
-                frame = await receive(ws, m.MAX_DISPLAY_FRAME)
-                if frame is None:
-                    break
-                try:
-                    msg = parse_frame("display", frame)
-                except m.MessageError as exc:
-                    await send_error(conn, exc.code, exc.message, m.message_id(frame))
-                    continue
-                if isinstance(msg, m.Ping):
-                    await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
+            async for _msg in messages(ws, conn, "display", m.MAX_DISPLAY_FRAME):
+                pass  # the display only listens; its pings are answered by messages()
         except WebSocketDisconnect:
             pass
         finally:
