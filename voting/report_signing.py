@@ -28,6 +28,7 @@ from tally.report_signatures import (
 from tally.trustees import parse_trustees
 from voting.hub import server_id
 from voting.models import Poll, ReportSignatureRow, Staff
+from voting.tallying import check_trustee
 
 if TYPE_CHECKING:
     from voting.service import Principal, SessionService
@@ -126,10 +127,7 @@ async def receive_signature(
     from voting.service import ActionError, now
     from voting.upsert import insert_ignore
 
-    if principal.trustee_index is None or msg.trustee_id != principal.trustee_index + 1:
-        raise ActionError(
-            m.ErrorCode.FORBIDDEN, "this scrutineer is not trustee " + str(msg.trustee_id)
-        )
+    check_trustee(principal, msg.trustee_id)
     poll = await service.db(lambda s: s.get(Poll, msg.poll_id))
     if poll is None:
         raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")

@@ -261,15 +261,22 @@ async def pending_for_trustee(service: SessionService, index: int) -> None:
         await request_decryptions(service, poll_id, index)
 
 
+def check_trustee(principal: Principal, trustee_id: int) -> None:
+    """Refuses (ActionError, forbidden) a message naming a trustee other than its sender."""
+    from voting.service import ActionError
+
+    if principal.trustee_index is None or trustee_id != principal.trustee_index + 1:
+        raise ActionError(
+            m.ErrorCode.FORBIDDEN, "this scrutineer is not trustee " + str(trustee_id)
+        )
+
+
 async def receive_partial(
     service: SessionService, principal: Principal, msg: m.PartialDecryptionMsg
 ) -> None:
     from voting.service import ActionError
 
-    if principal.trustee_index is None or msg.trustee_id != principal.trustee_index + 1:
-        raise ActionError(
-            m.ErrorCode.FORBIDDEN, "this scrutineer is not trustee " + str(msg.trustee_id)
-        )
+    check_trustee(principal, msg.trustee_id)
     rt = service.runtimes.get(msg.poll_id)
     poll = await service.db(lambda s: s.get(Poll, msg.poll_id))
     if poll is None:
@@ -573,10 +580,7 @@ async def receive_shuffle(service: SessionService, principal: Principal, msg: m.
     from voting.service import ActionError
     from voting.upsert import insert_ignore
 
-    if principal.trustee_index is None or msg.trustee_id != principal.trustee_index + 1:
-        raise ActionError(
-            m.ErrorCode.FORBIDDEN, "this scrutineer is not trustee " + str(msg.trustee_id)
-        )
+    check_trustee(principal, msg.trustee_id)
     rt = service.runtimes.get(msg.poll_id)
     poll = await service.db(lambda s: s.get(Poll, msg.poll_id))
     if poll is None:
