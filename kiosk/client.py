@@ -306,13 +306,16 @@ class Kiosk:
         )
         await self._emit("credential_sent", poll_id=msg.poll.poll_id)
 
+    def _server_statement(self, signed: statements.SignedStatement, kind: str) -> dict[str, Any]:
+        """The payload of a statement of ``kind`` signed by the pinned server key
+        (statements.StatementError otherwise)."""
+        return statements.verify_statement(
+            signed, expected_signer=self.identity.server_public_key, kind=kind
+        )
+
     def _on_ballot_issued(self, msg: m.BallotIssued) -> None:
         try:
-            payload = statements.verify_statement(
-                msg.issuance,
-                expected_signer=self.identity.server_public_key,
-                kind=statements.BALLOT_ISSUED,
-            )
+            payload = self._server_statement(msg.issuance, statements.BALLOT_ISSUED)
         except statements.StatementError as exc:
             self.deputy.notify(
                 f"发出选票的签名无效 — ballot issuance not signed by the server: {exc}"
@@ -411,11 +414,7 @@ class Kiosk:
         if pending is None:
             raise KioskError(f"a receipt for poll {msg.poll_id}, where no ballot is waiting")
         try:
-            payload = statements.verify_statement(
-                msg.receipt,
-                expected_signer=self.identity.server_public_key,
-                kind=statements.RECEIPT,
-            )
+            payload = self._server_statement(msg.receipt, statements.RECEIPT)
         except statements.StatementError as exc:
             raise KioskError(
                 f"回执签名无效 — the receipt is not signed by the server: {exc}"
@@ -445,11 +444,7 @@ class Kiosk:
 
     async def _on_result(self, msg: m.ResultMsg) -> None:
         try:
-            payload = statements.verify_statement(
-                msg.statement,
-                expected_signer=self.identity.server_public_key,
-                kind=statements.RESULT,
-            )
+            payload = self._server_statement(msg.statement, statements.RESULT)
         except statements.StatementError as exc:
             self.deputy.notify(f"结果签名无效 — result not signed by the server: {exc}")
             return
