@@ -434,12 +434,30 @@ class Demo:
 
     # -- record ------------------------------------------------------------------------------------
 
+    async def record_when_signed(self, api: Api, timeout: float = 60.0) -> Any:
+        """The record once every tallied poll's count report carries the k scrutineers'
+        signatures it needs (they arrive after publication, which never waits for them)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            data = await api.get("/api/record")
+            waiting = [
+                str(p.get("poll_id"))
+                for p in data.get("polls", [])
+                if isinstance(p.get("report"), dict) and not p["report"].get("complete")
+            ]
+            if not waiting:
+                return data
+            if time.monotonic() > deadline:
+                self.say(f"监票人签名未齐 (report signatures missing) for {', '.join(waiting)}")
+                return data
+            await asyncio.sleep(0.2)
+
     async def export_record(self, url: str, api: Api) -> list[Path]:
         """The server's record layout (voting.record): its JSON parts from ``/api/record``,
         each poll's archive from the public ``/record/polls/<poll_id>/<uuid>.bel``."""
         from voting.record import write_record
 
-        data = await api.get("/api/record")
+        data = await self.record_when_signed(api)
         folders: list[Path] = []
         async with httpx.AsyncClient(base_url=url, timeout=120) as public:
             for poll, folder in write_record(data, self.out):
