@@ -39,21 +39,9 @@ def encrypt_element(group: Group, y: mpz, element: mpz, r: mpz) -> Ciphertext:
     return Ciphertext(group.g_pow(r), group.mul(group.pow(y, r), element))
 
 
-def multiply(group: Group, a: Ciphertext, b: Ciphertext) -> Ciphertext:
-    return Ciphertext(group.mul(a.alpha, b.alpha), group.mul(a.beta, b.beta))
-
-
 def product(group: Group, items: Iterable[Ciphertext]) -> Ciphertext:
     alpha, beta = mpz(1), mpz(1)
     for c in items:
         alpha = group.mul(alpha, c.alpha)
         beta = group.mul(beta, c.beta)
     return Ciphertext(alpha, beta)
-
-
-def power(group: Group, c: Ciphertext, k: int | mpz) -> Ciphertext:
-    return Ciphertext(group.pow(c.alpha, k), group.pow(c.beta, k))
-
-
-def reencrypt(group: Group, y: mpz, c: Ciphertext, r: mpz) -> Ciphertext:
-    return Ciphertext(group.mul(c.alpha, group.g_pow(r)), group.mul(c.beta, group.pow(y, r)))

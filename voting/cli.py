@@ -34,13 +34,8 @@ SUBCOMMANDS: dict[str, str] = {
 SERVER_BENCHMARKS: dict[str, str] = {"session": "voting.bench_session"}
 
 
-def _load(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(SUBCOMMANDS[name])
-    except ModuleNotFoundError as exc:
-        if exc.name and SUBCOMMANDS[name].startswith(exc.name):
-            return None  # not built yet
-        raise
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(SUBCOMMANDS[name])
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -53,8 +48,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is not None and only != name:
             continue
         module = _load(name)
-        if module is None:
-            continue
         p = sub.add_parser(name, help=getattr(module, "HELP", None))
         module.add_arguments(p)
         p.set_defaults(_module=module)
