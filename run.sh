@@ -16,10 +16,13 @@ ensure_venv() {
     fi
 }
 
-# Debian packages: belenios-tool (the independent verifier and reference client).
+# Debian packages: belenios-tool (the independent verifier and reference client), chromium and
+# the Chinese fonts (the browser tests of every screen).
 ensure_system() {
     local missing=()
     command -v belenios-tool >/dev/null 2>&1 || missing+=(belenios-tool)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    fc-list :lang=zh 2>/dev/null | grep -q "Noto Sans CJK" || missing+=(fonts-noto-cjk)
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
             apt-get update -qq
