@@ -23,7 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "tally.bench.cli",
     "keys": "keys.cli",
     "serve": "voting.cli_serve",
-    "demo": "voting.demo",
+    "demo": "voting.demo.town",
     "trustee": "voting.cli_trustee",
     "kiosk": "kiosk.cli",
 }
@@ -31,7 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
 
 # ``renda bench NAME`` benchmarks that need the server or the kiosk: they live in voting/
 # (tally/ must not import voting/), so the dispatcher routes them here.
-SERVER_BENCHMARKS: dict[str, str] = {"session": "voting.bench_session"}
+SERVER_BENCHMARKS: dict[str, str] = {"session": "voting.demo.bench"}
 
 
 def _load(name: str) -> ModuleType:

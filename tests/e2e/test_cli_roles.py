@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from voting.demo import free_port
+from voting.demo.harness import free_port
 
 pytestmark = pytest.mark.slow
 

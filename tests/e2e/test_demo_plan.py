@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from voting import demo_plan as p
+from voting.demo import plan as p
 
 
 @given(st.integers(9, 700))
@@ -55,7 +55,7 @@ def test_too_few_deputies_are_refused() -> None:
 
 
 def test_record_folder_is_never_someone_elses(tmp_path: Path) -> None:
-    from voting.demo import DemoError, prepare_out
+    from voting.demo.town import DemoError, prepare_out
 
     mine = tmp_path / "mine"
     mine.mkdir()

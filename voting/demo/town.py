@@ -16,22 +16,31 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from voting import demo_plan as plan
+from kiosk.choices import PollRule, Script, is_skip
+from kiosk.client import HeadlessDeputy, Kiosk
+from kiosk.enrol import enrol
+from voting.cli_trustee import KeyFile, Scrutineer
+from voting.demo import plan
+from voting.demo.harness import Api, DemoError, ServerProcess, wait_until
+from voting.demo.results import (
+    STATUS,
+    PollReport,
+    outcome_items,
+    render_result,
+    table,
+    verify_record,
+)
+from voting.record import write_record
 
 HELP = "run a scripted town session end to end (server, kiosks, scrutineers) and verify it"
 
@@ -40,161 +49,6 @@ SCRUTINEERS = ("总监票人 郑国强", "监票人 孙丽萍", "监票人 马�
 THRESHOLD = 2
 KIOSK_PASSPHRASE = "demo-kiosk-passphrase"
 KIOSK_SCRYPT_N = 2**14
-
-
-class DemoError(Exception):
-    """The demo could not go on; the message says where and why."""
-
-
-# -- small utilities --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> str:
-    """A plain-text table that lines up Chinese (double-width) characters."""
-    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(headers))]
-    numeric = [
-        all(r[i].lstrip("-").isdigit() for r in cells[1:]) and len(cells) > 1
-        for i in range(len(headers))
-    ]
-    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
-    out = [title] if title else []
-    out.append(line)
-    for k, row in enumerate(cells):
-        out.append(
-            "| "
-            + " | ".join(_pad(c, widths[i], numeric[i] and k > 0) for i, c in enumerate(row))
-            + " |"
-        )
-        if k == 0:
-            out.append(line)
-    out.append(line)
-    return "\n".join(out)
-
-
-async def wait_until(
-    what: str, check: Callable[[], Awaitable[bool]], timeout: float, interval: float = 0.1
-) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not await check():
-        if loop.time() > end:
-            raise DemoError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(interval)
-
-
-# -- the server process ---------------------------------------------------------------------------
-
-
-@dataclass
-class ServerProcess:
-    data_dir: Path
-    port: int
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        log = open(self.log_path, "wb")  # noqa: SIM115 - closed by the child's exit
-        cmd = [
-            sys.executable,
-            "-m",
-            "voting.cli",
-            "serve",
-            "--data",
-            str(self.data_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--session-name",
-            SESSION_TITLE,
-        ]
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        log.close()
-
-    async def ready(self, timeout: float = 60) -> dict[str, Any]:
-        """Wait for the server to answer; return the staff tokens it wrote."""
-        tokens_path = self.data_dir / "tokens.json"
-
-        async def up() -> bool:
-            if self.proc is not None and self.proc.poll() is not None:
-                tail = self.log_path.read_text("utf-8", "replace")[-2000:]
-                raise DemoError(f"renda serve exited with code {self.proc.returncode}:\n{tail}")
-            if not tokens_path.exists():
-                return False
-            try:
-                tokens = json.loads(tokens_path.read_text("utf-8"))
-                async with httpx.AsyncClient(timeout=2) as c:
-                    r = await c.get(
-                        self.url + "/api/session",
-                        headers={"Authorization": f"Bearer {tokens['secretariat']}"},
-                    )
-                return r.status_code == 200
-            except (httpx.HTTPError, ValueError, KeyError):
-                return False
-
-        await wait_until("the server to start", up, timeout, 0.2)
-        tokens: dict[str, Any] = json.loads(tokens_path.read_text("utf-8"))
-        return tokens
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-class Api:
-    """The secretariat's HTTP calls (docs/protocol.md §4)."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url = url
-        self.client = httpx.AsyncClient(
-            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120
-        )
-
-    async def close(self) -> None:
-        await self.client.aclose()
-
-    async def call(self, method: str, path: str, body: Any = None) -> Any:
-        r = await self.client.request(method, path, json=body)
-        if r.status_code >= 400:
-            try:
-                detail = r.json().get("detail")
-            except ValueError:
-                detail = r.text[:300]
-            raise DemoError(f"{method} {path}: HTTP {r.status_code}: {detail}")
-        return r.json() if r.content else None
-
-    async def get(self, path: str) -> Any:
-        return await self.call("GET", path)
-
-    async def post(self, path: str, body: Any = None) -> Any:
-        return await self.call("POST", path, body if body is not None else {})
 
 
 # -- the session ----------------------------------------------------------------------------------
@@ -208,16 +62,6 @@ class Seat:
     kiosk: Any = None  # kiosk.client.Kiosk
     script: Any = None  # kiosk.choices.Script
     task: asyncio.Task[None] | None = None
-
-
-@dataclass
-class PollReport:
-    poll_id: str
-    title: str
-    kind: str
-    data: dict[str, Any]
-    seconds: float
-    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -249,10 +93,6 @@ class Demo:
         self.say(f"名册导入 (roster imported): {len(self.seats)} 名代表")
 
     async def enrol_kiosks(self, url: str) -> None:
-        from kiosk.choices import Script
-        from kiosk.client import HeadlessDeputy, Kiosk
-        from kiosk.enrol import enrol
-
         gate = asyncio.Semaphore(8)
 
         async def one(seat: Seat, client: httpx.AsyncClient) -> None:
@@ -285,8 +125,6 @@ class Demo:
         self.say(f"平板联网 (kiosks connected): {len(self.seats)} 台")
 
     async def ceremony(self, api: Api, url: str) -> None:
-        from voting.cli_trustee import KeyFile, Scrutineer
-
         folder = self.work / "scrutineers"
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for name in SCRUTINEERS:
@@ -362,8 +200,6 @@ class Demo:
         *,
         poll_id: str | None = None,
     ) -> PollReport:
-        from kiosk.choices import PollRule, is_skip
-
         t0 = time.monotonic()
         if poll_id is None:
             poll = await api.post(
@@ -424,7 +260,7 @@ class Demo:
 
     def expect(self, report: PollReport, statuses: dict[str, int]) -> None:
         """Record a problem if the rules engine's outcome is not the staged one."""
-        items = _items(report.data.get("outcome"))
+        items = outcome_items(report.data.get("outcome"))
         for status, n in statuses.items():
             got = sum(1 for i in items if i.get("status") == status)
             if got != n:
@@ -455,8 +291,6 @@ class Demo:
     async def export_record(self, url: str, api: Api) -> list[Path]:
         """The server's record layout (voting.record): its JSON parts from ``/api/record``,
         each poll's archive from the public ``/record/polls/<poll_id>/<uuid>.bel``."""
-        from voting.record import write_record
-
         data = await self.record_when_signed(api)
         folders: list[Path] = []
         async with httpx.AsyncClient(base_url=url, timeout=120) as public:
@@ -469,166 +303,13 @@ class Demo:
         return folders
 
 
-# -- result tables ------------------------------------------------------------------------------
-
-STATUS = {
-    "passed": "通过",
-    "not_passed": "未通过",
-    "elected": "当选",
-    "not_elected": "未当选",
-    "tied": "票数相等，再次投票",
-    "selected": "入选",
-    "not_selected": "未入选",
-    "none": "—",
-}
-
-
-def _items(outcome: Any) -> list[dict[str, Any]]:
-    if isinstance(outcome, dict) and isinstance(outcome.get("items"), list):
-        return [i for i in outcome["items"] if isinstance(i, dict)]
-    return []
-
-
-def _counts(report: PollReport, template: dict[str, Any]) -> list[list[int]]:
-    """Per question, the decrypted Belenios counts (blank flag removed)."""
-    result = report.data.get("result")
-    rows = result.get("result") if isinstance(result, dict) else result
-    if not isinstance(rows, list):
-        return []
-    out = []
-    for q, row in zip(template["questions"], rows, strict=False):
-        values = [int(x) for x in row]
-        out.append(values[1:] if q.get("blank") else values)
-    return out
-
-
-def render_result(report: PollReport, template: dict[str, Any], expected: int | None = None) -> str:
-    """The poll's result as the hall's screen shows it, with the rules engine's verdicts."""
-    d = report.data
-    outcome = d.get("outcome") or {}
-    items = _items(outcome)
-    counts = _counts(report, template)
-    raw_figures = d.get("counts")
-    figures: dict[str, Any] = raw_figures if isinstance(raw_figures, dict) else {}
-    total = expected if expected is not None else figures.get("total", "")
-    present = outcome.get("present", figures.get("present", ""))
-    issued = outcome.get("issued", figures.get("issued", d.get("issued", "")))
-    returned = outcome.get("returned", figures.get("received", d.get("received", "")))
-    unpressed = (
-        int(issued) - int(returned) if str(issued).isdigit() and str(returned).isdigit() else ""
-    )
-    head = ["应到", "实到", "发出", "收回", "未按"]
-    base = [total, present, issued, returned, unpressed]
-    verdict = outcome.get("verdict")
-    lines = []
-    title = f"【{report.title}】 结果 (result)"
-    if verdict and verdict != "valid":
-        title += f" — 本次表决无效 ({verdict})"
-    if isinstance(outcome, dict) and outcome.get("error"):
-        title += f" — 规则引擎未给出结论 (rules engine: {outcome['error']})"
-    if report.kind == "motion":
-        my, mn, ma = ([*counts[0], 0, 0, 0] if counts else ["", "", ""])[:3]
-        verdict_label = STATUS.get(str(items[0].get("status")), "") if items else ""
-        lines.append(
-            table(
-                [*head, "赞成", "反对", "弃权", "结果"],
-                [[*base, my, mn, ma, verdict_label]],
-                title=title,
-            )
-        )
-    elif report.kind == "projects":
-        lines.append(table(head, [base], title=title))
-        names = template["questions"][0]["answers"]
-        chosen: list[Any] = list(counts[0]) if counts else [""] * len(names)
-        labels = {str(i.get("name")): STATUS.get(str(i.get("status")), "") for i in items}
-        rows = sorted(
-            ([n, y, labels.get(n, "")] for n, y in zip(names, chosen, strict=False)),
-            key=lambda r: -int(r[1]) if str(r[1]).isdigit() else 0,
-        )
-        lines.append(
-            table(["名次", "候选项目", "赞成", "结果"], [[k, *r] for k, r in enumerate(rows, 1)])
-        )
-    else:
-        lines.append(table(head, [base], title=title))
-        labels = {str(i.get("name")): STATUS.get(str(i.get("status")), "") for i in items}
-        rows = []
-        for q, c in zip(template["questions"], counts or [[]] * 99, strict=False):
-            cy, cn, ca = ([*c, "", "", ""])[:3]
-            rows.append([q["question"], cy, cn, ca, labels.get(q["question"], "")])
-        lines.append(table(["候选人", "赞成", "反对", "弃权", "结果"], rows))
-    nxt = outcome.get("next_polls") if isinstance(outcome, dict) else None
-    if nxt:
-        for n in nxt:
-            if isinstance(n, dict):
-                lines.append(f"   下一步 (next): {n.get('kind')} — {n.get('reason', '')}")
-    steps = ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items())
-    lines.append(f"   ({report.seconds:.1f} s from opening to the published result: {steps})")
-    return "\n".join(lines)
-
-
-# -- verification ---------------------------------------------------------------------------------
-
-
-def verify_record(
-    folders: Sequence[Path], say: Callable[[str], None], record: Path | None = None
-) -> bool:
-    """``renda verify`` on every poll's archive, and ``belenios-tool election verify``; with
-    ``record``, ``renda verify`` on the whole session record too (its last row).
-
-    All are single-process here and run two at a time (one per core)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    tool = shutil.which("belenios-tool")
-    env = dict(os.environ, BELENIOS_USE_URANDOM="1")
-    jobs: list[tuple[Path, str, list[str]]] = []
-    for folder in folders:
-        jobs.append(
-            (
-                folder,
-                "renda verify",
-                [sys.executable, "-m", "voting.cli", "verify", "--quiet", "--workers", "1",
-                 str(folder)],
-            )
-        )  # fmt: skip
-        if tool:
-            jobs.append(
-                (folder, "belenios-tool", [tool, "election", "verify", "--dir", str(folder)])
-            )
-    if record is not None:
-        cmd = [sys.executable, "-m", "voting.cli", "verify", "--quiet", "--workers", "1"]
-        jobs.append((record, "renda verify", [*cmd, str(record)]))
-
-    def one(job: tuple[Path, str, list[str]]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(job[2], capture_output=True, text=True, check=False, env=env)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        done = list(pool.map(one, jobs))
-    verdicts: dict[tuple[str, str], bool] = {}
-    for (folder, name, _cmd), r in zip(jobs, done, strict=True):
-        verdicts[(folder.name, name)] = r.returncode == 0
-        if r.returncode != 0:
-            say(f"{name} {folder.name}: {(r.stdout + r.stderr).strip()[-800:]}")
-    rows = []
-    for folder in [*folders, *([record] if record is not None else [])]:
-        cells = [folder.name if folder is not record else f"{folder.name} (会议记录 session)"]
-        for name in ("renda verify", "belenios-tool"):
-            v = verdicts.get((folder.name, name))
-            if folder is record and name == "belenios-tool":
-                cells.append("—")
-                continue
-            cells.append(
-                "未安装 (not installed)" if v is None else "通过 (ok)" if v else "失败 (FAILED)"
-            )
-        rows.append(cells)
-    say(table(["记录 (record)", "renda verify", "belenios-tool"], rows, title="记录核验"))
-    return all(verdicts.values()) and any(k[1] == "renda verify" for k in verdicts)
-
-
 # -- main ---------------------------------------------------------------------------------------
 
 
 async def _session(demo: Demo) -> int:
-    server = ServerProcess(demo.work / "server", free_port(), demo.work / "server.log")
+    server = ServerProcess(
+        demo.work / "server", demo.work / "server.log", ("--session-name", SESSION_TITLE)
+    )
     server.data_dir.mkdir(mode=0o700, parents=True)
     t_start = time.monotonic()
     server.start()
@@ -698,7 +379,7 @@ async def _session(demo: Demo) -> int:
             elected = [
                 str(i.get("name"))
                 for r in (election, second)
-                for i in _items(r.data.get("outcome"))
+                for i in outcome_items(r.data.get("outcome"))
                 if i.get("status") == "elected"
             ]
             demo.say()
