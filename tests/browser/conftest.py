@@ -10,9 +10,13 @@ import pytest
 from tests.browser.support import CHROMIUM_ARGS, chromium_path, cjk_fonts_installed, missing
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian chromium driven by Playwright (its own browser download is never used)."""
+    """Headless Debian chromium driven by Playwright (its own browser download is never used).
+
+    One per test module, not per session: Playwright's sync API runs an event loop in this
+    thread while it is started, so a later test's ``asyncio.run()`` in the same process would
+    fail with "cannot be called from a running event loop"."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
