@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.websockets import WebSocketDisconnect
 
 from tally import messages as m
+from voting import web
 from voting.config import ServerConfig
 from voting.hub import Connection, server_id
 from voting.qr import qr_png
@@ -108,6 +109,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     app = FastAPI(title="Renda session server", lifespan=lifespan)
     app.state.service = service
+    web.install(app)
 
     @app.middleware("http")
     async def _limit_body(request: Request, call_next: Any) -> Any:
