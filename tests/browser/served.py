@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from voting.config import read_tokens
-from voting.demo import free_port
+from voting.demo.harness import free_port
 
 RENDA = [sys.executable, "-m", "voting.cli"]
 
