@@ -1,13 +1,16 @@
 """A tallied poll's COUNTS document (tally/rules/counts.py) from its Belenios result.
 
-Pure functions shared by the server (voting.outcome, when it evaluates a poll's rules) and the
-auditor (tally.session_record, when it re-evaluates them from the public record), so that
-both run exactly the same mapping. The conventions are described in voting/outcome.py.
+Pure functions of the outcome pipeline :func:`tally.poll_outcome.evaluate_poll`, which the
+server runs after a close and the auditor reruns from the public record; the conventions are
+described there.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from tally.election_ballot import ElectionLayout, decode_ballot, layout_from_question
+from tally.rules.ballots import ElectionBallot, from_vector
 
 DEFAULT_LEVEL = "乡镇"
 
@@ -33,10 +36,8 @@ def roster_numbers(seats: dict[str, str]) -> dict[str, str]:
     }
 
 
-def election_layout(template: dict[str, Any]) -> Any:
+def election_layout(template: dict[str, Any]) -> ElectionLayout | None:
     """The 人大 election layout of a one-question non-homomorphic template, or None."""
-    from tally.election_ballot import layout_from_question
-
     questions = template.get("questions", [])
     if len(questions) != 1 or not isinstance(questions[0], dict):
         return None
@@ -49,11 +50,8 @@ def election_layout(template: dict[str, Any]) -> Any:
 
 def _nh_ballots(
     entry: dict[str, Any], template: dict[str, Any], counts: dict[str, Any]
-) -> list[Any]:
+) -> list[ElectionBallot]:
     """The decoded ballots of a write-in election, as tally.rules ElectionBallots."""
-    from tally.election_ballot import decode_ballot
-    from tally.rules.ballots import from_vector
-
     layout = election_layout(template)
     if layout is None:
         raise ValueError(
@@ -74,7 +72,7 @@ def _nh_ballots(
     return out
 
 
-def _ballot_json(ballot: Any) -> dict[str, Any]:
+def _ballot_json(ballot: ElectionBallot) -> dict[str, Any]:
     return {
         "marks": [str(mark) for mark in ballot.marks],
         "write_ins": [str(w) for w in ballot.write_ins],

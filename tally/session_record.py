@@ -1,14 +1,9 @@
 """The auditor of a whole session record (DESIGN §4 "Record"), with no trust in the server.
 
 A session record is the folder ``renda serve --export-record`` (voting/record.py) and
-``renda demo --out`` write::
-
-    session.json                      session name, group, server public key, roster counts
-    issuance.json                     per poll: the seats issued a ballot, signed statements
-    outcomes.json                     per poll: state, counts, rules outcome, result statement
-    polls/<poll_id>/<uuid>.bel        the poll's Belenios archive
-    polls/<poll_id>/rules.json        the poll's rules, when it has any
-    polls/<poll_id>/report.json       the count report and the scrutineers' signatures
+``renda demo --out`` write; its files are named in :mod:`tally.record_files` (session.json,
+issuance.json, outcomes.json, and per poll polls/<poll_id>/<uuid>.bel, rules.json,
+report.json).
 
 :func:`verify_session` runs these checks in order and stops at the first failure (later checks
 rely on the earlier ones), like :func:`tally.verify.verify_archive`:
@@ -20,8 +15,9 @@ rely on the earlier ones), like :func:`tally.verify.verify_archive`:
    uuid and seat, and their number per poll equals the public credentials of the archive;
 4. each poll's published counts are those the archive and the issuance log imply (issued,
    returned = the archive's ``num_tallied``, result = the archive's Result);
-5. the rules outcome, re-evaluated with :func:`tally.rules.outcome.evaluate` on the poll's
-   rules and the counts from the archive and the issuance log, is the published outcome;
+5. the rules outcome, re-evaluated with :func:`tally.poll_outcome.evaluate_poll` (the
+   pipeline the server ran) on the poll's rules and the counts from the archive and the
+   issuance log, is the published outcome;
 6. the server's signed result statements verify and name the published counts and outcome
    and the hash of the archive's result;
 7. the scrutineers' signatures of each count report verify
@@ -46,6 +42,17 @@ from keys.group import Group, GroupError, group_by_name
 from keys.hashing import sha256_hex
 from tally.archive import ArchiveError, read_archive
 from tally.errors import RecordError
+from tally.poll_outcome import FOLLOWUPS, evaluate_poll
+from tally.record_files import (
+    ISSUANCE_FILE,
+    OUTCOMES_FILE,
+    REPORT_FILE,
+    RULES_FILE,
+    SESSION_FILE,
+    archive_entry,
+    archive_name,
+    poll_folder,
+)
 from tally.report_signatures import (
     check_report_against_result,
     check_report_signatures,
@@ -61,7 +68,6 @@ from tally.statements import (
 )
 from tally.verify import Check, VerificationReport, verify_archive
 
-SESSION_FILE = "session.json"
 RELATIONS = {"tie_revote": "tie_revote", "supplementary": "supplementary", "rerun": "rerun"}
 
 
@@ -93,7 +99,7 @@ class _Poll:
     def __init__(self, entry: dict[str, Any], folder: Path) -> None:
         self.entry = entry
         self.folder = folder
-        self.archive_path = folder / f"{entry['uuid']}.bel"
+        self.archive_path = folder / archive_name(entry["uuid"])
         self.credentials: int = 0
         self.num_tallied: int | None = None
         self.result_raw: str | None = None
@@ -178,8 +184,8 @@ class SessionVerifier:
 
     def _files(self) -> str:
         session = _load(self.root / SESSION_FILE, "session description")
-        issuance = _load(self.root / "issuance.json", "issuance log")
-        polls = _load(self.root / "outcomes.json", "list of outcomes")
+        issuance = _load(self.root / ISSUANCE_FILE, "issuance log")
+        polls = _load(self.root / OUTCOMES_FILE, "list of outcomes")
         if not isinstance(session, dict) or not isinstance(session.get("session"), str):
             raise RecordError("session.json must be an object with the session's name")
         if not isinstance(issuance, dict) or not isinstance(polls, list):
@@ -198,9 +204,9 @@ class SessionVerifier:
             ids.add(entry["poll_id"])
             if entry.get("archive") is None:
                 continue
-            folder = self.root / "polls" / entry["poll_id"]
+            folder = poll_folder(self.root, entry["poll_id"])
             poll = _Poll(entry, folder)
-            if entry["archive"] != f"polls/{poll.id}/{entry['uuid']}.bel":
+            if entry["archive"] != archive_entry(poll.id, entry["uuid"]):
                 raise RecordError(
                     f"{poll.name}: outcomes.json names the archive {entry['archive']}"
                 )
@@ -353,14 +359,6 @@ class SessionVerifier:
         return template
 
     def _evaluate(self, poll: _Poll, rules: Any, counts: dict[str, Any]) -> dict[str, Any]:
-        from tally.poll_counts import counts_document, rules_document
-        from tally.rules.config import load_rules
-        from tally.rules.counts import parse_counts
-        from tally.rules.outcome import evaluate
-        from tally.rules.serialize import to_data
-
-        template = self._template(poll)
-        doc, entry = rules_document(rules, counts)
         roster = None
         published = poll.entry.get("outcome") or {}
         if "roster" in self.session:
@@ -371,17 +369,15 @@ class SessionVerifier:
                 if isinstance(i, dict) and i.get("write_in")
             }
             roster = {str(n): names.get(str(n), str(n)) for n in self.session["roster"]}
-        outcome = evaluate(
-            load_rules(doc), parse_counts(counts_document(entry, template, counts, roster))
-        )
-        data: dict[str, Any] = json.loads(json.dumps(to_data(outcome), ensure_ascii=False))
+        data = evaluate_poll(rules, self._template(poll), counts, roster)
+        data.pop(FOLLOWUPS, None)
         return data
 
     def _outcomes(self) -> str:
         checked = 0
         for poll in self.recorded:
             published = poll.entry.get("outcome")
-            rules_file = poll.folder / "rules.json"
+            rules_file = poll.folder / RULES_FILE
             if poll.entry.get("rules") is None and not rules_file.exists():
                 if published is not None:
                     raise RecordError(f"{poll.name}: an outcome is published but no rules")
@@ -406,7 +402,7 @@ class SessionVerifier:
                     f"{poll.name}: the rules engine refuses the record's rules and counts "
                     f"({exc}), yet an outcome is published"
                 ) from None
-            theirs = {k: v for k, v in published.items() if k != "followups"}
+            theirs = {k: v for k, v in published.items() if k != FOLLOWUPS}
             if mine != theirs:
                 raise RecordError(f"{poll.name}: {_difference(mine, theirs)}")
             checked += 1
@@ -462,7 +458,7 @@ class SessionVerifier:
         for poll in self.recorded:
             if poll.result_raw is None:
                 continue
-            path = poll.folder / "report.json"
+            path = poll.folder / REPORT_FILE
             if not path.exists():
                 raise RecordError(f"{poll.name}: the record has no count report (report.json)")
             report = _load(path, f"count report of {poll.name}")

@@ -27,7 +27,6 @@ Checks, in order (those marked + are not done by belenios-tool 2.0):
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import time
@@ -35,10 +34,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from keys.elgamal import Ciphertext
+from keys.embedding import group_decode
 from keys.group import GroupError, parse_natural, to_str
 from keys.hashing import hjson
 from tally.archive import (
@@ -49,6 +48,15 @@ from tally.archive import (
     find_archive,
     parse_archive,
 )
+from tally.ballot import check_ballot_raw
+from tally.credentials import parse_public_credentials
+from tally.decryption import (
+    PartialDecryption,
+    combine_factors,
+    parse_partial_decryption,
+    partial_decryption_error,
+)
+from tally.election import parse_election
 from tally.encrypted_tally import (
     EncryptedTally,
     TallyInput,
@@ -63,6 +71,15 @@ from tally.events import (
     check_sequence,
     load_json,
     parse_setup_data,
+)
+from tally.result import decrypt_with_factors, parse_result
+from tally.shuffle import check_shuffle, merge_nh, nh_ciphertexts, parse_shuffle
+from tally.trustees import (
+    SingleTrustee,
+    check_trustees,
+    combined_public_key,
+    parse_trustees,
+    trustee_slots,
 )
 
 # -- the report -------------------------------------------------------------------------------
@@ -102,44 +119,17 @@ class _Skip(Exception):
     """A check that does not apply (yet) to this archive; the message says why."""
 
 
-class _Unsupported(RecordError):
-    pass
-
-
 # -- ballot checking in worker processes --------------------------------------------------------
-
-
-_WORKER_ELECTIONS: dict[tuple[str, bool], Any] = {}
 
 
 def _check_ballots_chunk(
     election_raw: str, allow_test_group: bool, ballots: Sequence[str]
 ) -> list[str | None]:
     """Check ballots' proofs and signatures; one error message (or None) per ballot."""
-    ballot_mod = importlib.import_module("tally.ballot")
     out: list[str | None] = []
-    raw_checker = getattr(ballot_mod, "check_ballot_raw", None)
-    if raw_checker is not None and not allow_test_group:
-        for raw in ballots:
-            try:
-                out.append(raw_checker(election_raw, raw))
-            except Exception as exc:  # a checker bug must refuse the ballot, not crash
-                out.append(f"could not be checked ({type(exc).__name__}: {exc})")
-        return out
-    key = (election_raw, allow_test_group)
-    election = _WORKER_ELECTIONS.get(key)
-    if election is None:
-        election_mod = importlib.import_module("tally.election")
-        election = election_mod.parse_election(election_raw, allow_test_group=allow_test_group)
-        _WORKER_ELECTIONS.clear()
-        _WORKER_ELECTIONS[key] = election
     for raw in ballots:
         try:
-            ballot = ballot_mod.parse_ballot(election, raw)
-            ballot_mod.check_ballot(election, ballot)
-            out.append(None)
-        except (RecordError, GroupError, ValueError) as exc:
-            out.append(str(exc) or type(exc).__name__)
+            out.append(check_ballot_raw(election_raw, raw, allow_test_group))
         except Exception as exc:  # a checker bug must refuse the ballot, not crash
             out.append(f"could not be checked ({type(exc).__name__}: {exc})")
     return out
@@ -153,29 +143,20 @@ def _chunks(items: Sequence[str], parts: int) -> list[list[str]]:
 # -- the verifier ----------------------------------------------------------------------------
 
 
-def _optional(name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-
-
 @dataclass
 class _State:
     blob: bytes = b""
     archive: Archive | None = None
     election_raw: str = ""
-    election: Any = None
-    trustees: Any = None
+    election: Any = None  # the parsed Election, after check 5
+    trustees: Any = None  # the parsed Trustees, after check 6
     credentials: dict[str, int] = field(default_factory=dict)
     ballots: list[tuple[int, Any, str, dict[str, Any]]] = field(default_factory=list)
     tallied: list[tuple[int, Any, str, dict[str, Any]]] = field(default_factory=list)
     total_weight: int = 0
     tally: EncryptedTally = ()
     decrypted_tally: EncryptedTally = ()  # after shuffles are merged in
-    partials: dict[int, Any] = field(default_factory=dict)
+    partials: dict[int, PartialDecryption] = field(default_factory=dict)
 
 
 class Verifier:
@@ -320,10 +301,7 @@ class Verifier:
         setup_event = self.a.events[0]
         setup = parse_setup_data(self.a.payload(setup_event))
         self.s.election_raw = self.a.get(setup.election, "the election")
-        election_mod = importlib.import_module("tally.election")
-        election = election_mod.parse_election(
-            self.s.election_raw, allow_test_group=self.allow_test_group
-        )
+        election = parse_election(self.s.election_raw, allow_test_group=self.allow_test_group)
         self.s.election = election
         if hjson(self.s.election_raw) != election.fingerprint:
             raise RecordError("the election fingerprint does not match the election text")
@@ -339,22 +317,20 @@ class Verifier:
     def _trustees(self) -> str:
         setup = parse_setup_data(self.a.payload(self.a.events[0]))
         raw = self.a.get(setup.trustees, "the trustees")
-        mod = importlib.import_module("tally.trustees")
         group = self.s.election.group
-        trustees = mod.parse_trustees(group, raw)
-        mod.check_trustees(group, trustees)
+        trustees = parse_trustees(group, raw)
+        check_trustees(group, trustees)
         self.s.trustees = trustees
         kinds = []
         for item in trustees:
-            if type(item).__name__ == "SingleTrustee":
+            if isinstance(item, SingleTrustee):
                 kinds.append("single")
             else:
                 kinds.append(f"{item.threshold}-of-{item.size} threshold")
-        return f"{len(mod.trustee_slots(trustees))} trustee key(s): " + ", ".join(kinds)
+        return f"{len(trustee_slots(trustees))} trustee key(s): " + ", ".join(kinds)
 
     def _public_key(self) -> str:
-        mod = importlib.import_module("tally.trustees")
-        y = mod.combined_public_key(self.s.election.group, self.s.trustees)
+        y = combined_public_key(self.s.election.group, self.s.trustees)
         if y != self.s.election.public_key:
             raise RecordError(
                 "the election's public key is not the product of the trustees' public keys"
@@ -364,8 +340,7 @@ class Verifier:
     def _credentials(self) -> str:
         setup = parse_setup_data(self.a.payload(self.a.events[0]))
         raw = self.a.get(setup.credentials, "the public credentials")
-        mod = importlib.import_module("tally.credentials")
-        creds = mod.parse_public_credentials(self.s.election.group, raw)
+        creds = parse_public_credentials(self.s.election.group, raw)
         table: dict[str, int] = {}
         for cred in creds:
             key = to_str(cred.key)
@@ -389,8 +364,6 @@ class Verifier:
         executor: Executor | None = None
         inline = self.workers <= 1 or len(raws) < 8
         if not inline:
-            # Import the checker before forking so that the workers inherit it.
-            importlib.import_module("tally.ballot")
             executor = ProcessPoolExecutor(max_workers=self.workers)
             for chunk in _chunks(raws, self.workers * 4):
                 futures.append(
@@ -513,15 +486,9 @@ class Verifier:
             )
         if not self._has_nh():
             raise RecordError("the archive has Shuffle events but no non-homomorphic question")
-        mod = _optional("tally.shuffle")
-        if mod is None:
-            raise _Unsupported(
-                "not supported yet: this archive has shuffles (non-homomorphic questions) and "
-                "this version of renda cannot check them"
-            )
         election = self.s.election
         group = election.group
-        current = mod.nh_ciphertexts(election, self.s.tally)
+        current = nh_ciphertexts(election, self.s.tally)
         seen: set[int] = set()
         # Shuffle proofs split their multi-exponentiations over a pool (tally.shuffle, by E).
         pool: Executor | None = None
@@ -535,8 +502,8 @@ class Verifier:
                     )
                 seen.add(owned.owner)
                 try:
-                    shuffle = mod.parse_shuffle(group, raw)
-                    mod.check_shuffle(election, current, shuffle, executor=pool)
+                    shuffle = parse_shuffle(group, raw)
+                    check_shuffle(election, current, shuffle, executor=pool)
                 except (RecordError, GroupError, ValueError) as exc:
                     raise RecordError(
                         f"shuffle #{k} by trustee {owned.owner}, {event.describe()}, "
@@ -546,7 +513,7 @@ class Verifier:
         finally:
             if pool is not None:
                 pool.shutdown()
-        self.s.decrypted_tally = mod.merge_nh(election, self.s.tally, current)
+        self.s.decrypted_tally = merge_nh(election, self.s.tally, current)
         return f"{len(shuffles)} shuffle(s), all valid"
 
     def _partials(self) -> str:
@@ -555,9 +522,7 @@ class Verifier:
             raise _Skip("no partial decryptions yet")
         if self.a.sized_encrypted_tally() is None:
             raise RecordError("partial decryptions without an encrypted tally")
-        trustees_mod = importlib.import_module("tally.trustees")
-        dec = importlib.import_module("tally.decryption")
-        slots = {slot.owner: slot for slot in trustees_mod.trustee_slots(self.s.trustees)}
+        slots = {slot.owner: slot for slot in trustee_slots(self.s.trustees)}
         election = self.s.election
         for event, owned, raw in items:
             who = f"the partial decryption of trustee {owned.owner}, {event.describe()},"
@@ -569,8 +534,8 @@ class Verifier:
             if owned.owner in self.s.partials:
                 raise RecordError(f"{who}: trustee {owned.owner} already gave one")
             try:
-                pd = dec.parse_partial_decryption(election.group, raw)
-                problem = dec.partial_decryption_error(
+                pd = parse_partial_decryption(election.group, raw)
+                problem = partial_decryption_error(
                     election.group,
                     election.fingerprint,
                     slot.key.public_key,
@@ -593,18 +558,15 @@ class Verifier:
         _event, raw = found
         if not self.s.partials:
             raise RecordError("the result has no partial decryptions to rest on")
-        dec = importlib.import_module("tally.decryption")
-        res = importlib.import_module("tally.result")
-        emb = importlib.import_module("keys.embedding")
         election = self.s.election
         group = election.group
         try:
-            factors = dec.combine_factors(group, self.s.trustees, self.s.partials)
+            factors = combine_factors(group, self.s.trustees, self.s.partials)
         except (RecordError, ValueError) as exc:
             raise RecordError(f"the partial decryptions cannot be combined: {exc}") from None
-        stored = res.parse_result(election, raw)
+        stored = parse_result(election, raw)
         tally = self.s.decrypted_tally
-        plain = res.decrypt_with_factors(group, tally, factors)
+        plain = decrypt_with_factors(group, tally, factors)
         kinds, _ = question_sizes(election)
         for i, (is_h, row, values) in enumerate(zip(kinds, plain, stored.result, strict=True)):
             if len(values) != len(row):
@@ -612,9 +574,10 @@ class Verifier:
                     f"the result of question {i + 1} has {len(values)} entries, the encrypted "
                     f"tally {len(row)}"
                 )
-            for j, (m, v) in enumerate(zip(row, values, strict=True)):
+            entries: tuple[Any, ...] = values  # counts (homomorphic) or ballots
+            for j, (m, v) in enumerate(zip(row, entries, strict=True)):
                 if is_h:
-                    if not 0 <= v <= self.s.total_weight:
+                    if not isinstance(v, int) or not 0 <= v <= self.s.total_weight:
                         raise RecordError(
                             f"the result of question {i + 1}, answer {j + 1} is {v}, outside "
                             f"0..{self.s.total_weight} (the total weight)"
@@ -627,15 +590,16 @@ class Verifier:
                 else:
                     n_answers = len(election.questions[i].answers)
                     try:
-                        decoded = tuple(emb.group_decode(group, m, n_answers))
+                        decoded = tuple(group_decode(group, m, n_answers))
                     except (ValueError, GroupError) as exc:
                         raise RecordError(
                             f"ballot {j + 1} of question {i + 1} does not decrypt to a valid "
                             f"vote: {exc}"
                         ) from None
-                    if tuple(v) != decoded:
+                    if isinstance(v, int) or tuple(v) != decoded:
+                        shown = v if isinstance(v, int) else list(v)
                         raise RecordError(
-                            f"the result of question {i + 1}, ballot {j + 1} is {list(v)}, but "
+                            f"the result of question {i + 1}, ballot {j + 1} is {shown}, but "
                             f"the decryption gives {list(decoded)}"
                         )
         if stored.serialize() != raw:

@@ -1,14 +1,9 @@
 """The session's public record: a folder with one Belenios archive per poll (DESIGN §4).
 
-OUT/session.json            session name, group, server public key, roster counts and numbers
-OUT/issuance.json           per poll: the seats issued a ballot (发出选票) with signed statements
-OUT/outcomes.json           per poll: state, counts, rules outcome, signed result statement
-OUT/polls/<poll_id>/<uuid>.bel   the Belenios archive (belenios-tool election verify --dir)
-OUT/polls/<poll_id>/rules.json   the poll's rules, when it has any
-OUT/polls/<poll_id>/report.json  the count report text and the scrutineers' signatures of it
-                                 (tally.report_signatures.check_report_signatures)
-
-Nothing here links a deputy to a credential or a choice.
+The files and their names are those of :mod:`tally.record_files` (session.json, issuance.json,
+outcomes.json, polls/<poll_id>/<uuid>.bel, rules.json, report.json), which the auditor's
+verifier (tally/session_record.py) reads. Nothing here links a deputy to a credential or a
+choice.
 """
 
 from __future__ import annotations
@@ -21,6 +16,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tally.record_files import (
+    ISSUANCE_FILE,
+    OUTCOMES_FILE,
+    REPORT_FILE,
+    RULES_FILE,
+    SESSION_FILE,
+    archive_entry,
+    archive_name,
+    poll_folder,
+)
 from voting.models import Deputy, Issuance, Poll
 from voting.report_signing import report_json
 
@@ -60,7 +65,9 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
                 "statement": json.loads(poll.statement) if poll.statement else None,
                 "report": report_json(service, s, poll),
                 "rules": json.loads(poll.rules) if poll.rules else None,
-                "archive": f"polls/{poll.id}/{poll.uuid}.bel" if poll.state in RECORDED else None,
+                "archive": archive_entry(poll.id, str(poll.uuid))
+                if poll.state in RECORDED
+                else None,
             }
         )
     seats = s.scalars(select(Deputy.seat)).all()
@@ -97,19 +104,19 @@ def write_record(data: dict[str, Any], out: Path) -> list[tuple[dict[str, Any], 
     """Write the JSON files of the record (:func:`record_data`) under ``out``; return each
     recorded poll with its folder, where the caller puts the archive ``<uuid>.bel``."""
     out.mkdir(parents=True, exist_ok=True)
-    _dump(out / "session.json", data["session"])
-    _dump(out / "issuance.json", data["issuance"])
-    _dump(out / "outcomes.json", data["polls"])
+    _dump(out / SESSION_FILE, data["session"])
+    _dump(out / ISSUANCE_FILE, data["issuance"])
+    _dump(out / OUTCOMES_FILE, data["polls"])
     folders: list[tuple[dict[str, Any], Path]] = []
     for poll in data["polls"]:
         if poll["archive"] is None:
             continue
-        folder = out / "polls" / poll["poll_id"]
+        folder = poll_folder(out, poll["poll_id"])
         folder.mkdir(parents=True, exist_ok=True)
         if poll["report"] is not None:
-            _dump(folder / "report.json", poll["report"])
+            _dump(folder / REPORT_FILE, poll["report"])
         if poll["rules"] is not None:
-            _dump(folder / "rules.json", poll["rules"])
+            _dump(folder / RULES_FILE, poll["rules"])
         folders.append((poll, folder))
     return folders
 
@@ -118,5 +125,5 @@ async def export_record(service: SessionService, out: Path) -> Path:
     """Write the record folder; archives of closed polls are copied as they stand."""
     data = await record_data(service)
     for poll, folder in write_record(data, out):
-        shutil.copyfile(service._archive_path(poll["poll_id"]), folder / f"{poll['uuid']}.bel")
+        shutil.copyfile(service._archive_path(poll["poll_id"]), folder / archive_name(poll["uuid"]))
     return out

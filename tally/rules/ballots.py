@@ -35,8 +35,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tally.rules.config import ElectionPoll, IneligibleWriteIn, Unmarked
 from tally.rules.errors import RulesError
+from tally.rules.model import ElectionPoll, IneligibleWriteIn, Unmarked, person_key
 from tally.rules.nominations import write_in_eligible
 
 
@@ -66,11 +66,6 @@ class ElectionBallot:
             else WriteIn(person_key(w))
             for w in self.write_ins
         )
-
-
-def person_key(identifier: str) -> str:
-    """Canonical form of a person identifier: roster numbers without leading zeros."""
-    return str(int(identifier)) if identifier.isascii() and identifier.isdigit() else identifier
 
 
 MARK_CODES = {0: Mark.UNMARKED, 1: Mark.YES, 2: Mark.NO, 3: Mark.ABSTAIN}

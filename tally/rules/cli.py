@@ -13,9 +13,9 @@ import sys
 from dataclasses import replace
 from typing import Any
 
-from tally.rules.config import load_rules_file, schema
 from tally.rules.counts import load_counts_file
 from tally.rules.errors import RulesError
+from tally.rules.loader import load_rules_file, schema
 from tally.rules.outcome import evaluate
 from tally.rules.report import report_to_data, report_to_text
 from tally.rules.result import Outcome

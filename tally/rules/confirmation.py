@@ -3,9 +3,9 @@ each person passes with 赞成 from more than half of all deputies (reference §
 
 from __future__ import annotations
 
-from tally.rules.config import ConfirmationPoll, Person, RemovalPoll
 from tally.rules.counts import Counts
 from tally.rules.errors import RulesError
+from tally.rules.model import ConfirmationPoll, Person, RemovalPoll
 from tally.rules.quorum import is_majority
 from tally.rules.result import ItemResult, ItemStatus
 

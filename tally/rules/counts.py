@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tally.rules.ballots import MARK_CODES, ElectionBallot, Mark, WriteIn, person_key
+from tally.rules.ballots import MARK_CODES, ElectionBallot, Mark, WriteIn
+from tally.rules.documents import read_document
 from tally.rules.errors import RulesError
+from tally.rules.model import person_key
 
 MAX_ITEMS = 1_000_000
 
@@ -215,6 +217,4 @@ def parse_counts(data: object) -> Counts:
 
 
 def load_counts_file(path: str | Path) -> Counts:
-    from tally.rules.config import read_document
-
     return parse_counts(read_document(path, "COUNTS"))

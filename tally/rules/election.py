@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tally.rules.allocation import Allocation, allocate, rank
-from tally.rules.ballots import ElectionBallot, Mark, person_key, read_ballot
-from tally.rules.config import ElectionPoll, Person, Round, TieThreshold
+from tally.rules.ballots import ElectionBallot, Mark, read_ballot
 from tally.rules.counts import Counts, OptionTotals
 from tally.rules.errors import RulesError
+from tally.rules.model import ElectionPoll, Person, Round, TieThreshold, person_key
 from tally.rules.nominations import ART_30, UNBOUNDED, ExtraRange, rate_range
 from tally.rules.quorum import is_majority
 from tally.rules.result import (

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tally.rules.config import MotionPoll
 from tally.rules.counts import Counts, OptionTotals
 from tally.rules.errors import RulesError
+from tally.rules.model import MotionPoll
 from tally.rules.quorum import is_majority
 from tally.rules.result import ItemResult, ItemStatus
 

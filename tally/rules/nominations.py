@@ -23,18 +23,17 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from tally.rules.config import (
+from tally.rules.errors import LawError, RulesError
+from tally.rules.model import (
     ElectionPoll,
     Level,
     Organ,
-    Poll,
     PostType,
-    ProjectPoll,
     Round,
     SmallCommitteeExtra,
     WriteInPolicy,
+    person_key,
 )
-from tally.rules.errors import LawError, RulesError
 
 ART_27 = "地方组织法 第二十七条第一款"
 ART_26_2 = "地方组织法 第二十六条第二款"
@@ -190,16 +189,6 @@ def check_election(poll: ElectionPoll, level: Level) -> None:
         )
 
 
-def check_poll(poll: Poll, level: Level) -> None:
-    """Law checks of one poll of a rules document (elections and project lists)."""
-    if isinstance(poll, ElectionPoll):
-        check_election(poll, level)
-    elif isinstance(poll, ProjectPoll):
-        from tally.rules.projects import check_project_poll  # late: projects imports counts
-
-        check_project_poll(poll)
-
-
 # --- write-ins ------------------------------------------------------------------------------
 
 
@@ -226,15 +215,11 @@ def write_in_eligible(poll: ElectionPoll, person: str, roster: Collection[str] |
             f"write-ins cannot be checked: only deputies may be written in "
             f"({write_in_article(poll)})"
         )
-    from tally.rules.ballots import person_key  # late: ballots imports this module
-
     keys = _roster_keys(roster) if isinstance(roster, frozenset) else _keys(roster)
     return person_key(person) in keys
 
 
 def _keys(roster: Collection[str]) -> frozenset[str]:
-    from tally.rules.ballots import person_key
-
     return frozenset(person_key(r) for r in roster)
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tally.rules.config import (
+from tally.rules.confirmation import decide_confirmation
+from tally.rules.counts import Counts
+from tally.rules.election import ElectionResult, decide_election
+from tally.rules.errors import RulesError
+from tally.rules.model import (
     ConfirmationPoll,
     ElectionPoll,
     MotionPoll,
@@ -17,10 +21,6 @@ from tally.rules.config import (
     RemovalPoll,
     SessionRules,
 )
-from tally.rules.confirmation import decide_confirmation
-from tally.rules.counts import Counts
-from tally.rules.election import ElectionResult, decide_election
-from tally.rules.errors import RulesError
 from tally.rules.motion import decide_motion, motion_totals
 from tally.rules.projects import ProjectResult, decide_projects
 from tally.rules.removal import decide_removal

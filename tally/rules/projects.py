@@ -20,7 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tally.rules.allocation import allocate
-from tally.rules.config import (
+from tally.rules.counts import Counts, OptionTotals
+from tally.rules.errors import RulesError
+from tally.rules.model import (
     ProjectForm,
     ProjectPoll,
     ProjectTie,
@@ -28,8 +30,6 @@ from tally.rules.config import (
     Round,
     TieThreshold,
 )
-from tally.rules.counts import Counts, OptionTotals
-from tally.rules.errors import RulesError
 from tally.rules.quorum import is_majority
 from tally.rules.result import (
     ItemResult,

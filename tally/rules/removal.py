@@ -6,10 +6,10 @@ a secret ballot (上海议事规则 第四十九条), counted like a confirmatio
 
 from __future__ import annotations
 
-from tally.rules.config import Level, RemovalPoll
 from tally.rules.confirmation import per_person
 from tally.rules.counts import Counts
 from tally.rules.errors import LawError
+from tally.rules.model import Level, RemovalPoll
 from tally.rules.result import ItemResult
 
 ART_31 = "地方组织法 第三十一条"

@@ -12,25 +12,27 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tally.rules.ballots import VOID_LABELS, VoidReason
-from tally.rules.config import ElectionPoll, Poll, PollKind, SessionRules, Unmarked
 from tally.rules.counts import Counts
+from tally.rules.model import ElectionPoll, Poll, PollKind, SessionRules, Unmarked
 from tally.rules.nominations import POST_LABELS
 from tally.rules.quorum import majority_minimum, quorum_minimum
 from tally.rules.result import (
     NEXT_LABELS,
     STATUS_LABELS,
     VERDICT_LABELS,
+    CountReport,
+    FollowUp,
     ItemStatus,
+    Outcome,
+    ReportRow,
+    Signature,
     Verdict,
+    VoidLine,
 )
 from tally.rules.serialize import to_data
-
-if TYPE_CHECKING:
-    from tally.rules.result import Outcome
 
 KIND_LABELS = {
     PollKind.MOTION: "表决议案",
@@ -47,83 +49,6 @@ SOURCE_LABELS = {
     "presidium": "按得票顺序确定时遇票数相等，由主席团决定",
 }
 PROJECT_VOID = {"duplicate": "同一项目重复选择", "overvote": "所选项目多于应选数"}
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    id: str
-    name: str
-    write_in: bool
-    yes: int
-    no: int
-    abstain: int
-    unmarked: int
-    points: int | None
-    qualified: bool
-    status: ItemStatus
-    result: str  # Chinese label of the status
-
-
-@dataclass(frozen=True)
-class VoidLine:
-    reason: str
-    label: str
-    count: int
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    kind: str
-    label: str
-    reason: str
-    seats: int
-    candidates: tuple[str, ...]  # names, in first-round order
-    candidate_source: str
-    min_candidates: int
-    max_candidates: int  # 0: no upper limit
-
-
-@dataclass(frozen=True)
-class Signature:
-    role: str  # 总监票人 / 监票人 / 计票人
-    name: str
-    signature: str = ""  # left blank for a hand signature, or an electronic signature
-
-
-@dataclass(frozen=True)
-class CountReport:
-    session: str
-    poll: str
-    kind: PollKind
-    kind_label: str
-    title: str
-    post: str
-    post_type: str
-    seats: int | None
-    candidates: tuple[str, ...]
-    total: int  # 应到 (实有代表数)
-    present: int  # 实到
-    quorum_minimum: int
-    majority_minimum: int
-    issued: int
-    returned: int
-    not_returned: int  # 未投 / 未按
-    valid: int
-    void: int
-    void_reasons: tuple[VoidLine, ...]
-    blank: int
-    unmarked_read_as: str | None
-    election_method: str | None
-    verdict: Verdict
-    verdict_label: str
-    rows: tuple[ReportRow, ...]
-    qualified: tuple[str, ...]
-    decided: tuple[str, ...]  # elected / passed / selected
-    tied: tuple[str, ...]
-    follow_ups: tuple[FollowUp, ...]
-    summary: str
-    notes: tuple[str, ...]
-    signatures: tuple[Signature, ...]
 
 
 def _void_lines(reasons: tuple[tuple[str, int], ...]) -> tuple[VoidLine, ...]:

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
-from tally.rules.config import Poll, PollKind
-
-if TYPE_CHECKING:
-    from tally.rules.report import CountReport
+from tally.rules.model import Poll, PollKind
 
 
 class Verdict(StrEnum):
@@ -118,6 +114,86 @@ def tie_revote(reason: str, tied: tuple[str, ...], seats: int, spec: Poll) -> Ne
         candidates=tied,
         timing="this_session",
     )
+
+
+# -- the count report (计票结果报告单, reference §8.3), built by tally.rules.report ----------
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    id: str
+    name: str
+    write_in: bool
+    yes: int
+    no: int
+    abstain: int
+    unmarked: int
+    points: int | None
+    qualified: bool
+    status: ItemStatus
+    result: str  # Chinese label of the status
+
+
+@dataclass(frozen=True)
+class VoidLine:
+    reason: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    kind: str
+    label: str
+    reason: str
+    seats: int
+    candidates: tuple[str, ...]  # names, in first-round order
+    candidate_source: str
+    min_candidates: int
+    max_candidates: int  # 0: no upper limit
+
+
+@dataclass(frozen=True)
+class Signature:
+    role: str  # 总监票人 / 监票人 / 计票人
+    name: str
+    signature: str = ""  # left blank for a hand signature, or an electronic signature
+
+
+@dataclass(frozen=True)
+class CountReport:
+    session: str
+    poll: str
+    kind: PollKind
+    kind_label: str
+    title: str
+    post: str
+    post_type: str
+    seats: int | None
+    candidates: tuple[str, ...]
+    total: int  # 应到 (实有代表数)
+    present: int  # 实到
+    quorum_minimum: int
+    majority_minimum: int
+    issued: int
+    returned: int
+    not_returned: int  # 未投 / 未按
+    valid: int
+    void: int
+    void_reasons: tuple[VoidLine, ...]
+    blank: int
+    unmarked_read_as: str | None
+    election_method: str | None
+    verdict: Verdict
+    verdict_label: str
+    rows: tuple[ReportRow, ...]
+    qualified: tuple[str, ...]
+    decided: tuple[str, ...]  # elected / passed / selected
+    tied: tuple[str, ...]
+    follow_ups: tuple[FollowUp, ...]
+    summary: str
+    notes: tuple[str, ...]
+    signatures: tuple[Signature, ...]
 
 
 @dataclass(frozen=True)

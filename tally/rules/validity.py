@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tally.rules.config import ElectionQuorum, PollKind, Settings
 from tally.rules.errors import RulesError
+from tally.rules.model import ElectionQuorum, PollKind, Settings
 from tally.rules.quorum import has_quorum, is_majority, more_than_two_thirds
 from tally.rules.result import Verdict
 

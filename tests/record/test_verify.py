@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import tally.verify as verify_mod
 from tally.verify import verify_archive
 from tests.record.builder import build, write_steps
 from voting.cli import main
@@ -66,24 +65,6 @@ def test_test_group_is_refused_without_the_option(tmp_path: Path) -> None:
     report = verify_archive(built.path, workers=1)
     assert not report.ok
     assert "unknown group" in (report.first_failure.detail if report.first_failure else "")
-
-
-def test_shuffles_without_the_shuffle_module_are_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    nh = {
-        "description": "d",
-        "name": "n",
-        "questions": [{"type": "NonHomomorphic", "value": {"answers": ["a"], "question": "q"}}],
-    }
-    from tally.simulate import simulate
-
-    sim = simulate(tmp_path, nh, 2, test_group=True, workers=1)
-    assert verify_archive(sim.path, workers=1, allow_test_group=True).ok
-    monkeypatch.setattr(verify_mod, "_optional", lambda name: None)
-    report = verify_archive(sim.path, workers=1, allow_test_group=True)
-    failure = report.first_failure
-    assert failure is not None and "not supported yet" in failure.detail
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tally.rules.config import SessionRules, load_rules
 from tally.rules.counts import Counts, parse_counts
+from tally.rules.loader import load_rules
+from tally.rules.model import SessionRules
 from tally.rules.outcome import evaluate
 from tally.rules.result import Outcome
 

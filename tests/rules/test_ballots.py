@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from tally.rules.ballots import ElectionBallot, Mark, VoidReason, WriteIn, read_ballot
-from tally.rules.config import ElectionPoll
 from tally.rules.errors import RulesError
+from tally.rules.model import ElectionPoll
 
 from .helpers import election, rules
 

@@ -7,18 +7,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tally.rules.config import (
-    Level,
-    Organ,
-    Settings,
-    Unmarked,
-    WriteInPolicy,
-    load_rules,
-    load_rules_file,
-    parse_document,
-    schema,
-)
+from tally.rules.documents import parse_document
 from tally.rules.errors import LawError, RulesError
+from tally.rules.loader import load_rules, load_rules_file, schema
+from tally.rules.model import Level, Organ, Settings, Unmarked, WriteInPolicy
 from tally.rules.serialize import to_data
 
 from .helpers import election, rules

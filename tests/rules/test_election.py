@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tally.rules.config import ElectionPoll, Round
 from tally.rules.election import supplementary_poll, tally_totals
+from tally.rules.model import ElectionPoll, Round
 from tally.rules.result import CandidateSource, ItemStatus, NextKind, Verdict
 from tally.rules.serialize import to_data
 

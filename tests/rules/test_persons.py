@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tally.rules.config import ElectionPoll, Level, PostType
 from tally.rules.errors import LawError, RulesError
+from tally.rules.model import ElectionPoll, Level, PostType
 from tally.rules.nominations import Nomination, check_nominations, rate_range
 from tally.rules.removal import check_removal_motion, removal_movers_minimum
 from tally.rules.result import ItemStatus

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from tally.rules.config import ProjectPoll
 from tally.rules.errors import RulesError
+from tally.rules.model import ProjectPoll
 from tally.rules.result import ItemStatus, NextKind
 from tally.rules.serialize import to_data
 

@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tally.rules.allocation import allocate
-from tally.rules.config import load_rules
 from tally.rules.errors import LawError
+from tally.rules.loader import load_rules
 from tally.rules.outcome import evaluate
 from tally.rules.quorum import is_majority
 from tally.rules.result import ItemStatus
