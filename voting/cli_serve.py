@@ -38,6 +38,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--export-record", type=Path, default=None, help="write the session's record and exit"
     )
     parser.add_argument("--init", action="store_true", help="create the folder, print tokens, exit")
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=4000,
+        help="open sockets at most, HTTP and websockets together (4000)",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a client has to send request headers or a websocket's first message (10)",
+    )
 
 
 def config_from(args: argparse.Namespace) -> object:
@@ -56,12 +68,11 @@ def config_from(args: argparse.Namespace) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from tally import messages as m
-    from voting.app import create_app
+    from voting.app import MAX_HTTP_BODY, create_app
     from voting.config import ServerConfig, read_tokens
     from voting.db import DatabaseSettingError
+    from voting.http_guard import guarded_app
+    from voting.limits import ServerLimits, serve
     from voting.service import ActionError, SessionService
 
     config = config_from(args)
@@ -82,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                 for role in ("secretariat", "chair", "display"):
                     print(f"{role} token: {tokens[role]}")
             return 0
-        app = create_app(config)
+        app = guarded_app(create_app(config), MAX_HTTP_BODY)
     except ActionError as exc:
         print(f"renda serve: {exc.message}", file=sys.stderr)
         return 1
@@ -90,11 +101,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"renda serve: {exc}", file=sys.stderr)
         return 1
     print(f"renda serve: http://{args.host}:{args.port}/ (tokens in {config.data_dir}/tokens.json)")
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        ws_max_size=m.MAX_TRUSTEE_FRAME + 1024,
-        log_level="warning",
+    limits = ServerLimits(
+        max_connections=args.max_connections,
+        header_timeout=args.header_timeout,
+        ws_first_frame_timeout=args.header_timeout,
+        max_http_body=MAX_HTTP_BODY,
     )
+    serve(app, args.host, args.port, limits)
     return 0
