@@ -56,6 +56,7 @@ from tally.errors import RecordError
 from tally.events import load_json
 from tally.result import compute_result
 from tally.trustees import PedersenTrustees, SingleTrustee, Trustees, serialize_trustees
+from tally.workers import die_with_parent
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ def make_ballots(
         return _make_ballots(election.raw, allow_test_group, jobs)
     size = max(1, -(-len(jobs) // (workers * 4)))
     chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
         futures = [pool.submit(_make_ballots, election.raw, allow_test_group, c) for c in chunks]
         return [b for f in futures for b in f.result()]
 

@@ -81,6 +81,7 @@ from tally.trustees import (
     parse_trustees,
     trustee_slots,
 )
+from tally.workers import die_with_parent
 
 # -- the report -------------------------------------------------------------------------------
 
@@ -364,7 +365,7 @@ class Verifier:
         executor: Executor | None = None
         inline = self.workers <= 1 or len(raws) < 8
         if not inline:
-            executor = ProcessPoolExecutor(max_workers=self.workers)
+            executor = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent)
             for chunk in _chunks(raws, self.workers * 4):
                 futures.append(
                     executor.submit(
@@ -493,7 +494,7 @@ class Verifier:
         # Shuffle proofs split their multi-exponentiations over a pool (tally.shuffle, by E).
         pool: Executor | None = None
         if self.workers > 1 and sum(len(row) for row in current) >= 32:
-            pool = ProcessPoolExecutor(max_workers=self.workers)
+            pool = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent)
         try:
             for k, (event, owned, raw) in enumerate(shuffles, start=1):
                 if owned.owner in seen:

@@ -14,7 +14,11 @@ from tally.errors import RecordError
 
 
 def warm_up() -> None:
-    """Import the modules the tally needs (a pool initializer: no delay at the first close)."""
+    """The pool initializer: the worker dies with the server (tally.workers), and imports the
+    modules the tally needs (no delay at the first close)."""
+    from tally.workers import die_with_parent
+
+    die_with_parent()
     import tally.ballot
     import tally.decryption
     import tally.encrypted_tally
