@@ -501,7 +501,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", choices=["ceremony", "decrypt"], default="decrypt")
     parser.add_argument("--server", help="server URL (stored in the key file by the ceremony)")
     parser.add_argument("--key", type=Path, required=True, help="this scrutineer's key file")
-    parser.add_argument("--token", help=f"scrutineer token (or ${TOKEN_ENV})")
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="scrutineer token; write --token=TOKEN (a token may start with '-'), "
+        f"or use --token-file or ${TOKEN_ENV}",
+    )
+    parser.add_argument(
+        "--token-file", type=Path, help="file holding the scrutineer token (first line)"
+    )
     parser.add_argument(
         "--no-record-check",
         action="store_true",
@@ -510,9 +518,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", "-v", action="store_true")
 
 
+def token_from(args: argparse.Namespace) -> str | None:
+    """The token of ``--token=T``, ``--token-file F`` or $RENDA_TOKEN (TrusteeError if the
+    file cannot be read)."""
+    if args.token_file is not None:
+        try:
+            lines = args.token_file.read_text("utf-8").split()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TrusteeError(f"cannot read the token file: {exc}") from None
+        if not lines:
+            raise TrusteeError(f"the token file {args.token_file} is empty")
+        return str(lines[0])
+    token = args.token or os.environ.get(TOKEN_ENV)
+    return str(token) if token else None
+
+
 async def _main(args: argparse.Namespace) -> int:
     path: Path = args.key
-    token = args.token or os.environ.get(TOKEN_ENV)
+    token = token_from(args)
     if args.action == "ceremony":
         if path.exists():
             kf = KeyFile.load(path)

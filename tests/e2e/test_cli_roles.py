@@ -109,9 +109,14 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
         s = post("/api/scrutineers", {"name": name})
         key = tmp_path / f"scrutineer-{s['index']}.json"
         keys.append(key)
+        if s["index"] == 1:  # both forms that cannot be taken for an option
+            token_args = [f"--token={s['token']}"]
+        else:
+            (tmp_path / "token-2").write_text(s["token"] + "\n")
+            token_args = ["--token-file", str(tmp_path / "token-2")]
         procs.start(
             f"ceremony-{s['index']}",
-            ["trustee", "ceremony", "--server", url, "--key", str(key), "--token", s["token"]],
+            ["trustee", "ceremony", "--server", url, "--key", str(key), *token_args],
         )
     logs = [tmp_path / f"ceremony-{i}.log" for i in (1, 2)]
     _wait("the scrutineers to connect", lambda: all("已连接" in f.read_text() for f in logs))

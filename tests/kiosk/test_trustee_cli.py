@@ -256,3 +256,22 @@ def test_forged_tally_is_not_decrypted(tmp_path: Path) -> None:
     )
     with pytest.raises(TrusteeError, match="not the product of the ballots"):
         s.decrypt(req)
+
+
+def test_tokens_starting_with_a_dash_are_read(tmp_path: Path) -> None:
+    """About 1 in 64 url-safe tokens starts with '-': --token=T and --token-file read them."""
+    import argparse
+
+    from voting.cli_trustee import add_arguments, token_from
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["ceremony", "--key", "k.json", "--token=-Abc_12"])
+    assert token_from(args) == "-Abc_12"
+    (tmp_path / "t").write_text("--dash-token\n")
+    args = parser.parse_args(["--key", "k.json", "--token-file", str(tmp_path / "t")])
+    assert token_from(args) == "--dash-token"
+    (tmp_path / "empty").write_text("")
+    args = parser.parse_args(["--key", "k.json", "--token-file", str(tmp_path / "empty")])
+    with pytest.raises(TrusteeError, match="empty"):
+        token_from(args)
