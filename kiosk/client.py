@@ -146,9 +146,7 @@ class Kiosk:
     def stop(self) -> None:
         self._stop.set()
         if self._ws is not None:
-            task = asyncio.ensure_future(self._ws.close())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background(self._ws.close())
 
     async def run(self) -> None:
         """Connect, serve, reconnect with backoff; return when :meth:`stop` is called."""
@@ -175,6 +173,30 @@ class Kiosk:
                 break
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.backoff.next())
+
+    def _background(self, coro: Awaitable[None]) -> None:
+        """Run ``coro`` beside the message loop; its failure is logged, never left unretrieved
+        (a connection closed during a send is expected: the outbox resends on reconnect)."""
+
+        async def guarded() -> None:
+            from websockets.exceptions import ConnectionClosed
+
+            try:
+                await coro
+            except (ConnectionError, OSError, ConnectionClosed) as exc:
+                log.info("kiosk %s: connection closed during a send (%s)", self._device, exc)
+            except KioskError as exc:
+                self.deputy.notify(str(exc))
+            except Exception:
+                log.exception("kiosk %s: background task failed", self._device)
+
+        task = asyncio.ensure_future(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def _device(self) -> str:
+        return self.identity.device_id
 
     def _next_id(self) -> str:
         return f"k{self._prefix}-{next(self._ids)}"
@@ -260,9 +282,7 @@ class Kiosk:
         elif isinstance(msg, m.BallotIssued):
             self._on_ballot_issued(msg)
         elif isinstance(msg, m.PollReady):
-            task = asyncio.create_task(self._on_poll_ready(msg))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._background(self._on_poll_ready(msg))
         elif isinstance(msg, m.Ack):
             await self._on_ack(msg)
         elif isinstance(msg, m.PollClosed):
@@ -403,7 +423,10 @@ class Kiosk:
         item = PendingBallot(poll_id, self._next_id(), ballot.raw, ballot.tracker)
         self.outbox.put(item)  # durable before it leaves the tablet
         state.tracker = ballot.tracker
-        with contextlib.suppress(ConnectionError, OSError):
+        from websockets.exceptions import ConnectionClosed
+
+        # a connection closed meanwhile: the ballot is in the outbox, resent on reconnect
+        with contextlib.suppress(ConnectionError, OSError, ConnectionClosed):
             await self._send(m.Cast(id=item.message_id, poll_id=poll_id, ballot=item.ballot))
             self.events.casts_sent += 1
         await self._emit("cast", poll_id=poll_id, tracker=ballot.tracker)

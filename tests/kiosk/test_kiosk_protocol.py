@@ -175,3 +175,40 @@ def test_kiosk_restarted_between_credential_and_ballot_still_votes(tmp_path: Pat
         assert len(server.stored) == 1 and len(server.credentials) == 1
 
     asyncio.run(main())
+
+
+def test_connection_closed_during_a_send_leaves_no_stray_exception(tmp_path: Path) -> None:
+    """The ballot stays in the outbox (resent on reconnect) and no task exception is left
+    unretrieved ("Task exception was never retrieved" in the kiosk's log)."""
+    import gc
+
+    from websockets.exceptions import ConnectionClosedError
+
+    from keys.credentials import generate_private_credential
+    from kiosk.client import PollState
+    from tally import messages as m
+
+    class ClosedWs:
+        async def send(self, _frame: str) -> None:
+            raise ConnectionClosedError(None, None)
+
+    async def main() -> list[dict[str, object]]:
+        problems: list[dict[str, object]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _l, ctx: problems.append(ctx))
+        server = FakeServer()
+        await server.start()
+        kiosk = _kiosk(tmp_path, server)
+        kiosk._ws = ClosedWs()
+        info = m.PollInfo(poll_id=server.poll_id, title="t", kind="motion", state="open")
+        state = PollState(info)
+        kiosk.polls[server.poll_id] = state
+        kiosk._background(kiosk._vote(state, server.election, generate_private_credential()))
+        kiosk._background(kiosk._send(m.Ping(id="k-1")))  # any send, closed meanwhile
+        await wait_for(lambda: not kiosk._tasks)
+        await server.stop()
+        assert kiosk.outbox.get(server.poll_id) is not None  # kept for the resend
+        gc.collect()
+        await asyncio.sleep(0)
+        return problems
+
+    assert asyncio.run(main()) == []
