@@ -134,6 +134,7 @@ def h11_reason(status: int) -> str:
 
 class GuardedWebSocket(WebSocketsSansIOProtocol):
     limits: ClassVar[ServerLimits] = ServerLimits()
+    app_authenticates: ClassVar[bool] = False  # the app calls authenticated(scope)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,6 +160,10 @@ class GuardedWebSocket(WebSocketsSansIOProtocol):
         if self._first_frame is not None:
             self._first_frame.cancel()
             self._first_frame = None
+            if not self.app_authenticates:
+                # the app does not say when the peer is authenticated: the small limit holds
+                # for the first message (hello / auth), the endpoint's from the next one
+                self.conn.max_message_size = self._endpoint_limit
 
     def handle_text(self, event: Any) -> None:
         self._got_frame()
