@@ -168,7 +168,9 @@ async def trustee_ceremony(
         key = server.data_dir / f"scrutineer-{i}.json"
         keys.append(key)
         ceremony.append(
-            server.trustee("ceremony", "--server", server.url, f"--token={token}", "--key", str(key))
+            server.trustee(
+                "ceremony", "--server", server.url, f"--token={token}", "--key", str(key)
+            )
         )
     state: dict[str, Any] = {}
     for _ in range(120):  # (re)started until every scrutineer is connected
