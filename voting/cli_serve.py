@@ -68,12 +68,14 @@ def config_from(args: argparse.Namespace) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voting.app import MAX_HTTP_BODY, create_app
+    from voting.api.bodies import MAX_HTTP_BODY
+    from voting.api.app import create_app
     from voting.config import ServerConfig, read_tokens
     from voting.db import DatabaseSettingError
     from voting.http_guard import guarded_app
     from voting.limits import ServerLimits, serve
-    from voting.service import ActionError, SessionService
+    from voting.session.errors import ActionError
+    from voting.session.service import SessionService
 
     config = config_from(args)
     assert isinstance(config, ServerConfig)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,13 +27,28 @@ from tally.record_files import (
     archive_name,
     poll_folder,
 )
+from keys.group import Group
 from voting.models import Deputy, Issuance, Poll
-from voting.report_signing import report_json
-
-if TYPE_CHECKING:
-    from voting.service import SessionService
+from voting.session.views import report_json
 
 RECORDED = ("closed", "tallied", "published")
+T = TypeVar("T")
+
+
+class SessionService(Protocol):
+    """What the record reads of the session (voting.session.service.SessionService)."""
+
+    @property
+    def session_name(self) -> str: ...
+
+    @property
+    def group(self) -> Group: ...
+
+    def session_info(self) -> dict[str, Any]: ...
+
+    def archive_path(self, poll_id: str) -> Path: ...
+
+    async def db(self, fn: Callable[[Session], T]) -> T: ...
 
 
 def _collect(service: SessionService, s: Session) -> dict[str, Any]:
@@ -125,5 +141,5 @@ async def export_record(service: SessionService, out: Path) -> Path:
     """Write the record folder; archives of closed polls are copied as they stand."""
     data = await record_data(service)
     for poll, folder in write_record(data, out):
-        shutil.copyfile(service._archive_path(poll["poll_id"]), folder / archive_name(poll["uuid"]))
+        shutil.copyfile(service.archive_path(poll["poll_id"]), folder / archive_name(poll["uuid"]))
     return out

@@ -15,7 +15,7 @@ import pytest
 PARENT = r"""
 import multiprocessing, os, sys, time
 from concurrent.futures import ProcessPoolExecutor
-from voting.tally_jobs import warm_up
+from voting.session.tally_jobs import warm_up
 from tally.workers import die_with_parent
 
 def pid() -> int:

@@ -21,7 +21,7 @@ from tally import messages as m
 from tally import statements as st
 from tally.ballot import create_ballot
 from tally.election import parse_election
-from voting.app import create_app
+from voting.api.app import create_app
 from voting.config import ServerConfig, read_tokens
 
 MOTION = {

@@ -36,7 +36,7 @@ def test_scrutineers_added_at_once_get_distinct_indexes(tmp_path: Path, db: dict
     from fastapi.testclient import TestClient
 
     from tests.server.helpers import Session, config_for
-    from voting.app import create_app
+    from voting.api.app import create_app
     from voting.config import read_tokens
 
     data = tmp_path / "s"

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from tally import messages as m
 from tests.server.helpers import MOTION, Kiosk, open_motion, session
-from voting.app import has_nul
+from voting.api.bodies import has_nul
 
 NUL = "\x00"
 

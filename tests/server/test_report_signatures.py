@@ -78,7 +78,7 @@ def _reply(ws: Any, msg_id: str) -> Any:
 def test_scrutineers_sign_the_count_report(tmp_path: Path, db: dict[str, Any]) -> None:
     from fastapi.testclient import TestClient
 
-    from voting.app import create_app
+    from voting.api.app import create_app
 
     data = tmp_path / "s"
     config = scrutineer_config(data, GROUP, **db)

@@ -131,7 +131,7 @@ class Scrutineer:
 def _session(data: Path, n: int, bad: bool = False, **cfg: Any) -> tuple[Any, Any]:
     from fastapi.testclient import TestClient
 
-    from voting.app import create_app
+    from voting.api.app import create_app
     from voting.config import ServerConfig, read_tokens
 
     config = config_for(data, **cfg)
@@ -153,7 +153,7 @@ def run_session(
 ) -> tuple[Path, str]:
     from fastapi.testclient import TestClient
 
-    from voting.app import create_app
+    from voting.api.app import create_app
 
     data = tmp_path / "s"
     config = scrutineer_config(data, group_name, **(db or {}))
@@ -213,7 +213,7 @@ def test_tally_resumes_after_a_restart(tmp_path: Path, db: dict[str, Any]) -> No
     """Closed while the scrutineers are away, restarted: they reconnect and the tally ends."""
     from fastapi.testclient import TestClient
 
-    from voting.app import create_app
+    from voting.api.app import create_app
     from voting.config import read_tokens
 
     data = tmp_path / "s"
@@ -249,7 +249,7 @@ def test_collection_restarts_after_a_restart(tmp_path: Path, db: dict[str, Any])
     from fastapi.testclient import TestClient
 
     from tests.server.helpers import MOTION
-    from voting.app import create_app
+    from voting.api.app import create_app
     from voting.config import read_tokens
 
     data = tmp_path / "s"
@@ -311,7 +311,7 @@ def test_belenios_tool_verifies_a_shuffled_poll(tmp_path: Path, belenios_tool: s
 def run_nh(tmp_path: Path, group_name: str, db: dict[str, Any] | None = None) -> tuple[Path, str]:
     from fastapi.testclient import TestClient
 
-    from voting.app import create_app
+    from voting.api.app import create_app
 
     data = tmp_path / "s"
     config = scrutineer_config(data, group_name, **(db or {}))

@@ -20,7 +20,7 @@ from tests.server.helpers import (
 )
 from tests.server.test_scrutineers import Scrutineer
 from tests.server.test_writeins import BALLOTS, tally_write_in_election
-from voting.app import create_app
+from voting.api.app import create_app
 
 
 def test_tally_checks_run_in_the_process_pool(tmp_path: Path, db: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from tests.server.helpers import config_for, session
-from voting.app import create_app
+from voting.api.app import create_app
 from voting.web.base import STATIC_DIR, static_url
 
 HTML = {"accept": "text/html,application/xhtml+xml"}

@@ -1,0 +1,79 @@
+"""The FastAPI application: HTTP API and the websockets /ws/kiosk, /ws/trustee, /ws/display.
+
+See docs/protocol.md. Every route checks its role; every refused action answers
+``{"detail": {"code": ..., "message": ...}}`` and changes nothing.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from voting.api import (
+    routes_ceremony,
+    routes_deputies,
+    routes_polls,
+    routes_record,
+    ws_display,
+    ws_kiosk,
+    ws_trustee,
+)
+from voting import web
+from voting.api.bodies import MAX_HTTP_BODY, NUL_REFUSED, has_nul
+from voting.config import ServerConfig
+from voting.session.errors import ActionError
+from voting.session.service import SessionService
+
+ROUTERS = (
+    routes_deputies,
+    routes_ceremony,
+    routes_polls,
+    routes_record,
+    ws_kiosk,
+    ws_trustee,
+    ws_display,
+)
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    service = SessionService(config)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await service.startup()
+        try:
+            yield
+        finally:
+            await service.shutdown()
+
+    app = FastAPI(title="Renda session server", lifespan=lifespan)
+    app.state.service = service
+    web.install(app)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next: Any) -> Any:
+        if has_nul(request.scope.get("path", "")) or has_nul(
+            list(request.query_params.multi_items())
+        ):
+            return JSONResponse(
+                {"detail": {"code": "bad_message", "message": NUL_REFUSED}}, status_code=422
+            )
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_HTTP_BODY):
+            return JSONResponse(
+                {"detail": {"code": "too_large", "message": f"body above {MAX_HTTP_BODY} bytes"}},
+                status_code=413,
+            )
+        return await call_next(request)
+
+    @app.exception_handler(ActionError)
+    async def _action_error(_request: Request, exc: ActionError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": {"code": exc.code, "message": exc.message}}, status_code=exc.status
+        )
+
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app

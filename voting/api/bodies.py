@@ -1,0 +1,63 @@
+"""Request bodies of the HTTP API, and the refusal of NUL characters at the edge."""
+
+from typing import Annotated, Any
+
+from fastapi import Path as PathParam
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_HTTP_BODY = 4 * 1024 * 1024
+NUL_REFUSED = "text must not contain NUL characters (U+0000)"
+# Row ids are 32-bit INTEGER columns on PostgreSQL (64-bit on SQLite): a larger id in a path
+# is refused here rather than failing in the database.
+DeputyId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
+
+def has_nul(value: Any) -> bool:
+    """True if a NUL character is in any string of ``value`` (nested lists, dicts, models).
+
+    PostgreSQL text cannot hold NUL while SQLite can: such input is refused at the edge, the
+    same way on both databases, before it reaches a query."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, BaseModel):
+        return has_nul(value.model_dump())
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> "_Body":
+        if has_nul(self):
+            raise ValueError(NUL_REFUSED)
+        return self
+
+
+class RosterBody(_Body):
+    csv: str = Field(max_length=2 * 1024 * 1024)
+
+
+class EnrolBody(_Body):
+    code: str = Field(max_length=64)
+    device_public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class ScrutineerBody(_Body):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CeremonyBody(_Body):
+    threshold: int = Field(ge=0, le=100)
+
+
+class PollBody(_Body):
+    title: str = Field(min_length=1, max_length=500)
+    kind: str = Field(pattern=r"^(motion|projects|election|confirmation|other)$")
+    template: dict[str, Any]
+    rules: dict[str, Any] | None = None
+    last_press_valid: bool = False

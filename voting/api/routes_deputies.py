@@ -1,0 +1,60 @@
+"""The session, the roster, enrolment and attendance (docs/protocol.md §4)."""
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+
+from voting.api.bodies import DeputyId, EnrolBody, RosterBody
+from voting.api.deps import Secretariat, Service, Viewer
+from voting.session.states import Presence
+
+router = APIRouter()
+
+ATTENDANCE_ACTIONS = {
+    "checkin": Presence.PRESENT,
+    "leave": Presence.LEAVE,
+    "absent": Presence.ABSENT,
+}
+
+
+@router.get("/api/session")
+async def session_info(service: Service, p: Viewer) -> dict[str, Any]:
+    return {**service.session_info(), "total": await service.attendance.deputies_count()}
+
+
+@router.post("/api/roster")
+async def roster(body: RosterBody, service: Service, p: Secretariat) -> dict[str, Any]:
+    return {"deputies": await service.attendance.import_roster(body.csv)}
+
+
+@router.get("/api/deputies")
+async def deputies(service: Service, p: Secretariat) -> list[dict[str, Any]]:
+    return await service.attendance.list_deputies()
+
+
+@router.get("/api/deputies/{deputy_id}/card.png")
+async def card(deputy_id: DeputyId, service: Service, p: Secretariat) -> Response:
+    png = await service.attendance.enrolment_card(deputy_id)
+    return Response(png, media_type="image/png")
+
+
+@router.post("/api/enrol")
+async def enrol(body: EnrolBody, service: Service) -> dict[str, Any]:
+    return await service.attendance.enrol(body.code.strip().upper(), body.device_public_key)
+
+
+@router.post("/api/deputies/{deputy_id}/{action}")
+async def attendance_action(
+    deputy_id: DeputyId, action: str, service: Service, p: Secretariat
+) -> dict[str, Any]:
+    if action == "new_code":
+        return await service.attendance.new_enrolment_code(deputy_id, p.role)
+    status = ATTENDANCE_ACTIONS.get(action)
+    if status is None:
+        raise HTTPException(404, {"code": "not_found", "message": f"no action {action!r}"})
+    return await service.attendance.set_attendance(deputy_id, status, p.role)
+
+
+@router.get("/api/attendance")
+async def attendance(service: Service, p: Viewer) -> dict[str, Any]:
+    return await service.attendance.attendance()

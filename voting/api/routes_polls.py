@@ -1,0 +1,52 @@
+"""Polls: create, list, read, and the actions that move them (docs/protocol.md §4)."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+
+from voting.api.bodies import PollBody
+from voting.api.deps import Secretariat, Service, Viewer, Who
+from voting.session.service import SessionService
+from voting.session.states import Role
+
+router = APIRouter()
+
+PollAction = Callable[[SessionService, str, str], Awaitable[dict[str, Any]]]
+
+# action -> (roles that may do it, what it calls)
+ACTIONS: dict[str, tuple[tuple[Role, ...], PollAction]] = {
+    "open": ((Role.SECRETARIAT,), lambda s, pid, role: s.issuance.open_poll(pid, role)),
+    "start": ((Role.SECRETARIAT,), lambda s, pid, role: s.issuance.finish_collection(pid, role)),
+    "close": ((Role.SECRETARIAT, Role.CHAIR), lambda s, pid, role: s.closing.close_poll(pid, role)),
+    "publish": ((Role.SECRETARIAT, Role.CHAIR), lambda s, pid, role: s.closing.publish(pid, role)),
+    "withdraw": ((Role.SECRETARIAT,), lambda s, pid, role: s.closing.withdraw(pid, role)),
+    "void": ((Role.SECRETARIAT,), lambda s, pid, role: s.closing.void(pid, role)),
+    "rerun": ((Role.SECRETARIAT,), lambda s, pid, role: s.closing.rerun(pid, role)),
+}
+
+
+@router.post("/api/polls")
+async def create_poll(body: PollBody, service: Service, p: Secretariat) -> dict[str, Any]:
+    return await service.polls.create(
+        body.title, body.kind, body.template, body.rules, body.last_press_valid
+    )
+
+
+@router.get("/api/polls")
+async def polls(service: Service, p: Viewer) -> list[dict[str, Any]]:
+    return await service.polls.all()
+
+
+@router.get("/api/polls/{poll_id}")
+async def poll(poll_id: str, service: Service, p: Viewer) -> dict[str, Any]:
+    return await service.polls.get(poll_id)
+
+
+@router.post("/api/polls/{poll_id}/{action}")
+async def poll_action(poll_id: str, action: str, service: Service, p: Who) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise HTTPException(404, {"code": "not_found", "message": f"no action {action!r}"})
+    roles, fn = ACTIONS[action]
+    service.require(p, *roles)
+    return await fn(service, poll_id, p.role)

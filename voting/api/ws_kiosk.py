@@ -1,0 +1,98 @@
+"""/ws/kiosk: challenge, the tablet's signed hello, then credentials and ballots."""
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from tally import messages as m
+from voting.api.sockets import guarded, messages, parse_frame, receive, send_error
+from voting.session.errors import ActionError
+from voting.session.hub import Connection, server_id
+from voting.session.service import SessionService
+
+router = APIRouter()
+
+MAX_CASTS_IN_FLIGHT = 8  # per kiosk connection
+
+
+@dataclass
+class Kiosk:
+    """One authenticated kiosk connection."""
+
+    service: SessionService
+    conn: Connection
+    device_key: str
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+
+async def _hello_again(k: Kiosk, msg: m.Hello) -> None:
+    await send_error(k.conn, "bad_type", "already authenticated", msg.id)
+
+
+async def _credential(k: Kiosk, msg: m.CredentialMsg) -> None:
+    await guarded(k.conn, msg.id, k.service.issuance.receive_credential(k.conn, msg, k.device_key))
+
+
+async def _cast(k: Kiosk, msg: m.Cast) -> None:
+    if len(k.tasks) >= MAX_CASTS_IN_FLIGHT:
+        await send_error(k.conn, "busy", "too many ballots in flight; resend later", msg.id)
+        return
+
+    async def do_cast() -> None:
+        ack = await k.service.ballot_box.cast(msg)
+        await k.conn.send(ack)
+
+    task = asyncio.create_task(guarded(k.conn, msg.id, do_cast()))
+    k.tasks.add(task)
+    task.add_done_callback(k.tasks.discard)
+
+
+# message type -> its handler (other kiosk messages are not passed on)
+HANDLERS: dict[type[Any], Callable[[Kiosk, Any], Awaitable[None]]] = {
+    m.Hello: _hello_again,
+    m.CredentialMsg: _credential,
+    m.Cast: _cast,
+}
+
+
+@router.websocket("/ws/kiosk")
+async def ws_kiosk(ws: WebSocket) -> None:
+    service: SessionService = ws.app.state.service
+    await ws.accept()
+    conn = Connection(ws.send_text, "kiosk")
+    nonce = secrets.token_hex(32)
+    await conn.send(
+        m.Challenge(id=server_id(), nonce=nonce, server_public_key=service.server_public_key)
+    )
+    frame = await receive(ws, m.MAX_KIOSK_FRAME)
+    if frame is None:
+        return
+    try:
+        hello = parse_frame("kiosk", frame)
+        if not isinstance(hello, m.Hello):
+            raise m.MessageError(m.ErrorCode.UNAUTHENTICATED, "send hello first")
+        deputy_id, device_key = await service.attendance.kiosk_hello(hello, nonce)
+    except (m.MessageError, ActionError) as exc:
+        await send_error(conn, exc.code, exc.message, m.message_id(frame))
+        await ws.close(4401)
+        return
+    conn.deputy_id = deputy_id
+    kiosk = Kiosk(service, conn, device_key)
+    try:
+        await service.kiosk_connected(conn, hello.id)
+        async for msg in messages(ws, conn, "kiosk", m.MAX_KIOSK_FRAME):
+            handler = HANDLERS.get(type(msg))
+            if handler is not None:
+                await handler(kiosk, msg)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        service.disconnected(conn)
+        # let in-flight casts finish storing (their acks may not arrive; the kiosk resends)
+        if kiosk.tasks:
+            await asyncio.gather(*kiosk.tasks, return_exceptions=True)

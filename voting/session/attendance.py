@@ -1,0 +1,189 @@
+"""Roster, enrolment and attendance: the deputies, their tablets' device keys, check-in, and
+the kiosk's challenge answer when it connects."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tally import messages as m
+from tally import statements as st
+from voting.models import Deputy, Device, Poll
+from voting.session import queries as q
+from voting.session import views
+from voting.session.context import SessionContext, now
+from voting.session.errors import ActionError, Code
+from voting.session.live import Live
+from voting.session.qr import qr_png
+from voting.session.roster import RosterError, new_enrolment_code, parse_roster
+from voting.session.states import Actor, PollState, Presence, Role
+
+
+class Attendance:
+    def __init__(self, ctx: SessionContext, live: Live) -> None:
+        self.ctx = ctx
+        self.live = live
+
+    # -- roster -------------------------------------------------------------------------------
+
+    async def import_roster(self, text: str) -> list[dict[str, Any]]:
+        try:
+            entries = parse_roster(text)
+        except RosterError as exc:
+            raise ActionError(Code.BAD_ROSTER, str(exc), 422) from None
+
+        def run(s: Session) -> list[dict[str, Any]]:
+            if q.count(s, Poll, Poll.state != PollState.DRAFT.value):
+                raise ActionError(
+                    m.ErrorCode.FORBIDDEN, "the roster cannot change once a poll opened", 409
+                )
+            existing = set(s.scalars(select(Deputy.seat)))
+            clash = [e.seat for e in entries if e.seat in existing]
+            if clash:
+                raise ActionError(
+                    Code.BAD_ROSTER, f"seat {clash[0]!r} is already on the roster", 422
+                )
+            rows = [
+                Deputy(
+                    name=e.name,
+                    delegation=e.delegation,
+                    seat=e.seat,
+                    enrolment_code=new_enrolment_code(),
+                    code_used=False,
+                    attendance=Presence.ABSENT.value,
+                )
+                for e in entries
+            ]
+            s.add_all(rows)
+            s.flush()
+            self.ctx.audit(s, Role.SECRETARIAT, "roster_import", f"{len(rows)} deputies")
+            return [views.deputy_json(d, with_code=True) for d in rows]
+
+        return await self.ctx.db(run)
+
+    async def list_deputies(self) -> list[dict[str, Any]]:
+        def run(s: Session) -> list[dict[str, Any]]:
+            return [
+                views.deputy_json(d, with_code=True)
+                for d in s.scalars(select(Deputy).order_by(Deputy.id))
+            ]
+
+        return await self.ctx.db(run)
+
+    async def deputies_count(self) -> int:
+        return await self.ctx.db(q.deputies_total)
+
+    # -- enrolment ----------------------------------------------------------------------------
+
+    async def enrolment_code(self, deputy_id: int) -> str:
+        def run(s: Session) -> str:
+            d = q.deputy(s, deputy_id)
+            if d.code_used:
+                raise ActionError(Code.CODE_USED, "this deputy's code was already used", 409)
+            return d.enrolment_code
+
+        return await self.ctx.db(run)
+
+    async def enrolment_card(self, deputy_id: int) -> bytes:
+        """The deputy's one-time enrolment code as a QR code (PNG) for the printed card."""
+        code = await self.enrolment_code(deputy_id)
+        return await asyncio.to_thread(qr_png, code)
+
+    async def new_enrolment_code(self, deputy_id: int, role: str) -> dict[str, Any]:
+        """A replacement tablet: revoke the deputy's devices and give a fresh one-time code."""
+
+        def run(s: Session) -> dict[str, Any]:
+            d = q.deputy(s, deputy_id)
+            d.enrolment_code = new_enrolment_code()
+            d.code_used = False
+            s.execute(update(Device).where(Device.deputy_id == deputy_id).values(revoked=True))
+            self.ctx.audit(s, role, "new_enrolment_code", f"deputy {deputy_id}")
+            return views.deputy_json(d, with_code=True)
+
+        return await self.ctx.db(run)
+
+    async def enrol(self, code: str, device_public_key: str) -> dict[str, Any]:
+        try:
+            st.parse_public_key(device_public_key)
+        except st.StatementError as exc:
+            raise ActionError(m.ErrorCode.BAD_MESSAGE, str(exc), 422) from None
+
+        def run(s: Session) -> dict[str, Any]:
+            d = s.scalar(select(Deputy).where(Deputy.enrolment_code == code))
+            if d is None:
+                raise ActionError(Code.NOT_FOUND, "unknown enrolment code", 404)
+            # single use, enforced by the database: only one UPDATE can flip the flag
+            res = s.execute(
+                update(Deputy)
+                .where(Deputy.id == d.id, Deputy.code_used.is_(False))
+                .values(code_used=True)
+            )
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                raise ActionError(Code.CODE_USED, "this enrolment code was already used", 409)
+            device_id = secrets.token_urlsafe(12).replace("-", "A").replace("_", "B")
+            s.add(
+                Device(
+                    id=device_id,
+                    deputy_id=d.id,
+                    public_key=device_public_key,
+                    revoked=False,
+                    enrolled_at=now(),
+                )
+            )
+            try:
+                s.flush()
+            except IntegrityError:
+                raise ActionError(
+                    m.ErrorCode.BAD_MESSAGE, "this device key is already enrolled", 409
+                ) from None
+            self.ctx.audit(s, Actor.PUBLIC, "enrol", f"seat {d.seat}")
+            return {
+                "device_id": device_id,
+                "deputy": {
+                    "deputy_id": d.id,
+                    "name": d.name,
+                    "delegation": d.delegation,
+                    "seat": d.seat,
+                },
+                "server_public_key": self.ctx.server_public_key,
+                "session": self.ctx.session_name,
+            }
+
+        return await self.ctx.db(run)
+
+    async def kiosk_hello(self, msg: m.Hello, nonce: str) -> tuple[int, str]:
+        """Check the device's answer to the challenge; (deputy_id, device public key)."""
+        device = await self.ctx.db(lambda s: s.get(Device, msg.device_id))
+        if device is None or device.revoked:
+            raise ActionError(m.ErrorCode.UNKNOWN_DEVICE, "this tablet is not enrolled")
+        try:
+            st.verify(device.public_key, st.hello_payload(msg.device_id, nonce), msg.signature)
+        except st.StatementError as exc:
+            raise ActionError(m.ErrorCode.BAD_SIGNATURE, str(exc)) from None
+        return device.deputy_id, device.public_key
+
+    # -- attendance ---------------------------------------------------------------------------
+
+    async def set_attendance(
+        self, deputy_id: int, status: Presence, role: str
+    ) -> dict[str, int | bool]:
+        def run(s: Session) -> None:
+            res = s.execute(
+                update(Deputy).where(Deputy.id == deputy_id).values(attendance=status.value)
+            )
+            if res.rowcount != 1:  # type: ignore[attr-defined]
+                raise ActionError(Code.NOT_FOUND, f"no deputy {deputy_id}", 404)
+            self.ctx.audit(s, role, f"attendance_{status.value}", f"deputy {deputy_id}")
+
+        await self.ctx.db(run)
+        att = await self.live.attendance_to_displays()
+        await self.live.presence_changed(deputy_id)
+        return att.as_json()
+
+    async def attendance(self) -> dict[str, int | bool]:
+        return (await self.live.attendance()).as_json()

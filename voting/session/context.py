@@ -1,0 +1,177 @@
+"""What every job of the session shares: configuration, database, audit log, keys, live
+connections (the hub), the polls' in-memory runtimes, the process pool, locks and tasks.
+
+Database work runs in threads (:meth:`SessionContext.db`), pure computations (ballot checks,
+the tally) in the process pool (:meth:`SessionContext.compute`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gmpy2 import mpz
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from keys.group import Group, group_by_name
+from keys.hashing import sha256_hex
+from keys.trustee_key import generate_trustee_key
+from tally import statements as st
+from tally.archive import ArchiveWriter
+from voting.config import ServerConfig, write_private
+from voting.db import make_engine, migrate, session_factory
+from voting.models import AuditLog, Meta, Staff
+from voting.session.errors import ActionError, Code
+from voting.session.hub import Hub
+from voting.session.states import Role
+
+T = TypeVar("T")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def token_hash(token: str) -> str:
+    return sha256_hex("renda-token|" + token)
+
+
+@dataclass
+class PollRuntime:
+    """In-memory state of a poll that is collecting, open or being tallied."""
+
+    poll_id: str
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    voters: set[int] = field(default_factory=set)
+    collected: dict[int, str] = field(default_factory=dict)  # memory only, never stored
+    credentials: set[str] = field(default_factory=set)
+    writer: ArchiveWriter | None = None
+    timer: asyncio.TimerHandle | None = None
+    archive_unsure: bool = False  # an archive append may have failed half-way
+
+    def close(self) -> None:
+        """Stop the collection timer and close the archive."""
+        if self.timer:
+            self.timer.cancel()
+        if self.writer:
+            self.writer.close()
+
+
+class SessionContext:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        config.archives.mkdir(exist_ok=True)
+        self.group: Group = group_by_name(config.group, allow_test=config.allow_test_group)
+        self.engine = make_engine(config)
+        migrate(self.engine)
+        self.Session = session_factory(self.engine)
+        self.server_key = st.load_or_create_key(config.data_dir / "server.key")
+        self.server_public_key = st.public_key_hex(self.server_key)
+        self.hub = Hub()
+        self.runtimes: dict[str, PollRuntime] = {}
+        self.pool: ProcessPoolExecutor | None = None
+        self.ceremony_lock = asyncio.Lock()
+        # Poll numbers are max(seq) + 1: one transaction that creates polls at a time, or
+        # concurrent creations collide (unique seq) on SQLite and, more often, on PostgreSQL.
+        self.poll_create_lock = asyncio.Lock()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._init_session()
+
+    def _init_session(self) -> None:
+        """The session's group, name and server trustee key; the staff tokens (first run)."""
+        with self.Session.begin() as s:
+            meta = {row.key: row.value for row in s.scalars(select(Meta))}
+            if "group" in meta and meta["group"] != self.group.name:
+                raise ActionError(
+                    Code.CONFIG,
+                    f"this session uses the group {meta['group']}, not {self.group.name}",
+                )
+            s.merge(Meta(key="group", value=self.group.name))
+            if "session" not in meta:
+                s.merge(Meta(key="session", value=self.config.session_name))
+            tkey = self.config.data_dir / "trustee.key"
+            if "server_trustee" not in meta:
+                priv, tpk = generate_trustee_key(self.group)
+                write_private(tkey, priv.digits(10))
+                s.merge(Meta(key="server_trustee", value=tpk.serialize()))
+            if s.scalar(select(func.count()).select_from(Staff)) == 0:
+                tokens: dict[str, Any] = {}
+                for role in (Role.SECRETARIAT, Role.CHAIR, Role.DISPLAY):
+                    token = secrets.token_urlsafe(32)
+                    s.add(Staff(role=role.value, name=role.value, token_hash=token_hash(token)))
+                    tokens[role.value] = token
+                tokens["scrutineers"] = {}
+                write_private(self.config.data_dir / "tokens.json", json.dumps(tokens, indent=2))
+        self.server_trustee_private = mpz(
+            (self.config.data_dir / "trustee.key").read_text().strip()
+        )
+
+    # -- the session's identity -------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        with self.Session() as s:
+            row = s.get(Meta, key)
+            return row.value if row else None
+
+    @property
+    def session_name(self) -> str:
+        return self.meta("session") or self.config.session_name
+
+    def session_info(self) -> dict[str, Any]:
+        return {
+            "session": self.session_name,
+            "server_public_key": self.server_public_key,
+            "group": self.group.name,
+        }
+
+    def archive_path(self, poll_id: str) -> Path:
+        return self.config.archives / f"{poll_id}.bel"
+
+    # -- running things ---------------------------------------------------------------------
+
+    async def db(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn(session)`` in a thread inside one transaction (committed on success)."""
+
+        def run() -> T:
+            with self.Session.begin() as s:
+                return fn(s)
+
+        return await asyncio.to_thread(run)
+
+    def audit(self, s: Session, role: str, action: str, detail: str = "") -> None:
+        s.add(AuditLog(at=now(), role=str(role), action=action, detail=detail))
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run ``coro`` as a task of the session (cancelled when the session stops)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def compute(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a pure function (a ballot check, a tally step) in one process of the pool, off
+        the event loop (concurrent requests use both cores); in a thread without a pool.
+        Exceptions (RecordError, ValueError) come back as raised."""
+        if self.pool is None:
+            return await asyncio.to_thread(fn, *args)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, fn, *args)
+
+    async def split(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a shuffle or its check in a thread that splits the work over the process pool
+        (tally.shuffle takes an executor: the ciphertexts are cut in slices, one per process)."""
+        return await asyncio.to_thread(fn, *args, self.pool)
+
+    def forget(self, poll_id: str) -> None:
+        """The poll has no runtime any more (stopped or tallied)."""
+        rt = self.runtimes.pop(poll_id, None)
+        if rt is not None:
+            rt.close()

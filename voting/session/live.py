@@ -1,0 +1,101 @@
+"""Live status: what the displays (attendance, 已投 counts) and the kiosks (welcome, the
+polls they may act on) are sent as things change. Only counts, never partial results."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tally import messages as m
+from voting.models import Deputy, Issuance, Poll
+from voting.session import queries as q
+from voting.session import views
+from voting.session.context import SessionContext
+from voting.session.hub import Connection, server_id
+from voting.session.states import PollState, Presence
+
+
+class Live:
+    def __init__(self, ctx: SessionContext) -> None:
+        self.ctx = ctx
+        self._status_pending: set[str] = set()
+
+    # -- displays ---------------------------------------------------------------------------
+
+    async def attendance(self) -> views.Attendance:
+        return views.Attendance.of(await self.ctx.db(q.attendance_counts))
+
+    async def attendance_to_displays(self) -> views.Attendance:
+        att = await self.attendance()
+        await self.ctx.hub.to_displays(att.message)
+        return att
+
+    def status_soon(self, poll_id: str, delay: float = 0.25) -> None:
+        """Coalesce the screens' 已投 updates while many ballots arrive (one per ``delay``)."""
+        if not self.ctx.hub.displays or poll_id in self._status_pending:
+            return
+        self._status_pending.add(poll_id)
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            self._status_pending.discard(poll_id)
+            await self.status_to_displays(poll_id)
+
+        self.ctx.spawn(later())
+
+    async def status_to_displays(self, poll_id: str) -> None:
+        if not self.ctx.hub.displays:
+            return
+        status = await self.ctx.db(lambda s: views.poll_status(s, q.poll(s, poll_id)))
+        await self.ctx.hub.to_displays(lambda: status)
+
+    # -- kiosks -----------------------------------------------------------------------------
+
+    async def welcome(self, conn: Connection, reply_to: str | None = None) -> None:
+        """The kiosk's welcome (deputy, presence, polls), then what it may act on now: a
+        credential request for a collecting poll, its ballot for an open one."""
+        deputy_id = conn.deputy_id
+        assert deputy_id is not None
+
+        def run(s: Session) -> tuple[Deputy, list[Poll], dict[str, str]]:
+            deputy = s.get(Deputy, deputy_id)
+            assert deputy is not None
+            issued = dict(
+                s.execute(
+                    select(Issuance.poll_id, Issuance.statement).where(
+                        Issuance.deputy_id == deputy_id
+                    )
+                ).all()
+            )
+            return deputy, q.polls_in_order(s), issued
+
+        deputy, polls, issued = await self.ctx.db(run)
+        await conn.send(
+            m.Welcome(
+                id=server_id(),
+                reply_to=reply_to,
+                deputy=views.deputy_info(deputy),
+                present=deputy.attendance == Presence.PRESENT,
+                session=self.ctx.session_name[:1000],
+                polls=[views.poll_info(p) for p in polls],
+            )
+        )
+        for poll in polls:
+            rt = self.ctx.runtimes.get(poll.id)
+            if (
+                poll.state == PollState.COLLECTING
+                and rt is not None
+                and deputy_id in rt.voters
+                and deputy_id not in rt.collected
+            ):
+                await conn.send(views.credential_request(poll))
+            elif poll.state == PollState.OPEN and poll.id in issued:
+                await conn.send(views.ballot_issued(poll.id, issued[poll.id]))
+                await conn.send(views.poll_ready(poll))
+
+    async def presence_changed(self, deputy_id: int) -> None:
+        """The deputy's kiosks are welcomed again (present or not, what they may do now)."""
+        for conn in list(self.ctx.hub.kiosks.get(deputy_id, ())):
+            await self.welcome(conn)

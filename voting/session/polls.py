@@ -1,0 +1,128 @@
+"""Poll rows and their guarded transitions: create, list, read; the state machine applied by
+the database (``UPDATE ... WHERE state = <expected>``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tally.election import make_election
+from voting.models import Poll
+from voting.session import queries as q
+from voting.session import views
+from voting.session.context import SessionContext, now
+from voting.session.errors import ActionError, Code
+from voting.session.states import Actor, PollAction, PollState, Role, TransitionError, next_state
+
+
+def transition(s: Session, poll: Poll, action: PollAction, **values: Any) -> PollState:
+    """Guarded transition done by the database: UPDATE ... WHERE state = <expected>."""
+    try:
+        target = next_state(action, poll.state)
+    except TransitionError as exc:
+        raise ActionError(Code.BAD_STATE, str(exc), 409) from None
+    res = s.execute(
+        update(Poll)
+        .where(Poll.id == poll.id, Poll.state == poll.state)
+        .values(state=target.value, **values)
+    )
+    if res.rowcount != 1:  # type: ignore[attr-defined]
+        raise ActionError(Code.BAD_STATE, "the poll changed state meanwhile; try again", 409)
+    poll.state = target.value
+    for k, v in values.items():
+        setattr(poll, k, v)
+    return target
+
+
+def set_message(poll_id: str, message: str) -> Any:
+    """A database job: the poll's ``message`` (why it is stuck) set to ``message``."""
+
+    def run(s: Session) -> None:
+        s.execute(update(Poll).where(Poll.id == poll_id).values(message=message))
+
+    return run
+
+
+class Polls:
+    def __init__(self, ctx: SessionContext) -> None:
+        self.ctx = ctx
+
+    def check_template(self, template: dict[str, Any]) -> None:
+        """The template must make an election: try it with a throw-away key and uuid."""
+        group = self.ctx.group
+        try:
+            make_election(template, uuid="1" * 14, group=group, public_key=group.g)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ActionError(
+                Code.BAD_TEMPLATE, f"the election template is invalid: {exc}", 422
+            ) from None
+
+    def insert(
+        self,
+        s: Session,
+        title: str,
+        kind: str,
+        template: dict[str, Any],
+        rules: dict[str, Any] | None,
+        last_press_valid: bool,
+        parent_id: str | None,
+        relation: str | None,
+    ) -> Poll:
+        """A new draft poll (under ``ctx.poll_create_lock``: its number is max(seq) + 1)."""
+        seq = (s.scalar(select(func.max(Poll.seq))) or 0) + 1
+        poll = Poll(
+            id=f"p{seq}",
+            seq=seq,
+            title=title[:500],
+            kind=kind,
+            state=PollState.DRAFT.value,
+            template=json.dumps(template, ensure_ascii=False),
+            rules=None if rules is None else json.dumps(rules, ensure_ascii=False),
+            last_press_valid=last_press_valid,
+            parent_id=parent_id,
+            relation=relation,
+            created_at=now(),
+            message="",
+        )
+        s.add(poll)
+        s.flush()
+        author = Role.SECRETARIAT if relation is None else Actor.SERVER
+        self.ctx.audit(s, author, "poll_create", poll.id)
+        return poll
+
+    async def create(
+        self,
+        title: str,
+        kind: str,
+        template: dict[str, Any],
+        rules: dict[str, Any] | None,
+        last_press_valid: bool,
+        parent_id: str | None = None,
+        relation: str | None = None,
+    ) -> dict[str, Any]:
+        self.check_template(template)
+
+        def run(s: Session) -> dict[str, Any]:
+            poll = self.insert(
+                s, title, kind, template, rules, last_press_valid, parent_id, relation
+            )
+            return views.poll_json(self.ctx, s, poll)
+
+        async with self.ctx.poll_create_lock:
+            return await self.ctx.db(run)
+
+    async def row(self, poll_id: str) -> Poll:
+        """The poll's row (detached), or ``poll_not_found``."""
+        return await self.ctx.db(lambda s: q.poll(s, poll_id))
+
+    async def get(self, poll_id: str) -> dict[str, Any]:
+        return await self.ctx.db(lambda s: views.poll_json(self.ctx, s, q.poll(s, poll_id)))
+
+    async def all(self) -> list[dict[str, Any]]:
+        def run(s: Session) -> list[dict[str, Any]]:
+            return [views.poll_json(self.ctx, s, p) for p in q.polls_in_order(s)]
+
+        return await self.ctx.db(run)

@@ -1,0 +1,154 @@
+"""The session's repeated database queries, each written once. Functions of a SQLAlchemy
+session (run inside :meth:`SessionContext.db`); they read, they do not write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tally.messages import ErrorCode
+from voting.models import (
+    BallotRow,
+    Deputy,
+    Issuance,
+    Meta,
+    PartialDecryptionRow,
+    Poll,
+    ReportSignatureRow,
+    ShuffleRow,
+    Staff,
+    Vote,
+    Voter,
+)
+from voting.session.errors import ActionError, Code
+from voting.session.states import PollState, Presence, Role
+
+
+def count(s: Session, model: Any, *where: Any) -> int:
+    """How many rows of ``model`` match ``where``."""
+    return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def poll(s: Session, poll_id: str) -> Poll:
+    """The poll, or the refusal ``poll_not_found`` (404)."""
+    row = s.get(Poll, poll_id)
+    if row is None:
+        raise ActionError(ErrorCode.POLL_NOT_FOUND, f"no poll {poll_id!r}", 404)
+    return row
+
+
+def deputy(s: Session, deputy_id: int) -> Deputy:
+    """The deputy, or the refusal ``not_found`` (404)."""
+    row = s.get(Deputy, deputy_id)
+    if row is None:
+        raise ActionError(Code.NOT_FOUND, f"no deputy {deputy_id}", 404)
+    return row
+
+
+def deputies_total(s: Session) -> int:
+    return count(s, Deputy)
+
+
+def present_count(s: Session) -> int:
+    return count(s, Deputy, Deputy.attendance == Presence.PRESENT.value)
+
+
+def attendance_counts(s: Session) -> dict[str, int]:
+    """Deputies by attendance value (``present``, ``leave``, ``absent``)."""
+    rows = s.execute(select(Deputy.attendance, func.count()).group_by(Deputy.attendance)).all()
+    return {str(k): int(v) for k, v in rows}
+
+
+def issued_count(s: Session, poll_id: str) -> int:
+    return count(s, Issuance, Issuance.poll_id == poll_id)
+
+
+def received_count(s: Session, poll_id: str) -> int:
+    """Ballots counted: one vote per credential."""
+    return count(s, Vote, Vote.poll_id == poll_id)
+
+
+def voters_count(s: Session, poll_id: str) -> int:
+    return count(s, Voter, Voter.poll_id == poll_id)
+
+
+def polls_in_order(s: Session) -> list[Poll]:
+    return list(s.scalars(select(Poll).order_by(Poll.seq)))
+
+
+def poll_ids_in(s: Session, state: PollState) -> list[str]:
+    return list(s.scalars(select(Poll.id).where(Poll.state == state.value)))
+
+
+def followup_ids(s: Session, poll_id: str) -> list[str]:
+    return list(s.scalars(select(Poll.id).where(Poll.parent_id == poll_id)))
+
+
+def trustees_raw(s: Session) -> str:
+    """The session's trustees (after the key ceremony), or the refusal ``no_ceremony``."""
+    row = s.get(Meta, "trustees")
+    if row is None:
+        raise ActionError(Code.NO_CEREMONY, "the scrutineers' key ceremony is not done yet", 409)
+    return row.value
+
+
+def scrutineer_indices(s: Session) -> list[int]:
+    """The scrutineers' trustee indices (their trustee id in a poll is index + 1)."""
+    return [
+        row.trustee_index
+        for row in s.scalars(select(Staff).where(Staff.role == Role.SCRUTINEER.value))
+        if row.trustee_index is not None
+    ]
+
+
+def scrutineers_count(s: Session) -> int:
+    return count(s, Staff, Staff.role == Role.SCRUTINEER.value)
+
+
+def ballot(s: Session, poll_id: str, tracker: str) -> BallotRow | None:
+    return s.scalar(
+        select(BallotRow).where(BallotRow.poll_id == poll_id, BallotRow.tracker == tracker)
+    )
+
+
+def counted_ballots(s: Session, poll_id: str) -> list[str]:
+    """The raw ballots that count (the one of each credential's vote)."""
+    return list(
+        s.scalars(
+            select(BallotRow.raw)
+            .join(Vote, Vote.ballot_id == BallotRow.id)
+            .where(Vote.poll_id == poll_id)
+        )
+    )
+
+
+def partials(s: Session, poll_id: str) -> dict[int, str]:
+    """The stored partial decryptions of a poll, by trustee id."""
+    return {
+        r.trustee_id: r.raw
+        for r in s.scalars(
+            select(PartialDecryptionRow).where(PartialDecryptionRow.poll_id == poll_id)
+        )
+    }
+
+
+def shuffles(s: Session, poll_id: str) -> list[tuple[int, str]]:
+    """The stored shuffles of a poll in chain order: (owner trustee id, raw)."""
+    return [
+        (r.owner, r.raw)
+        for r in s.scalars(
+            select(ShuffleRow).where(ShuffleRow.poll_id == poll_id).order_by(ShuffleRow.seq)
+        )
+    ]
+
+
+def report_signatures(s: Session, poll_id: str) -> list[ReportSignatureRow]:
+    return list(
+        s.scalars(
+            select(ReportSignatureRow)
+            .where(ReportSignatureRow.poll_id == poll_id)
+            .order_by(ReportSignatureRow.trustee_id)
+        )
+    )
