@@ -68,8 +68,8 @@ def config_from(args: argparse.Namespace) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voting.api.bodies import MAX_HTTP_BODY
     from voting.api.app import create_app
+    from voting.api.bodies import MAX_HTTP_BODY
     from voting.config import ServerConfig, read_tokens
     from voting.db import DatabaseSettingError
     from voting.http_guard import guarded_app

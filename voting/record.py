@@ -17,6 +17,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from keys.group import Group
 from tally.record_files import (
     ISSUANCE_FILE,
     OUTCOMES_FILE,
@@ -27,7 +28,6 @@ from tally.record_files import (
     archive_name,
     poll_folder,
 )
-from keys.group import Group
 from voting.models import Deputy, Issuance, Poll
 from voting.session.views import report_json
 

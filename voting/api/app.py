@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from voting import web
 from voting.api import (
     routes_ceremony,
     routes_deputies,
@@ -20,7 +21,6 @@ from voting.api import (
     ws_kiosk,
     ws_trustee,
 )
-from voting import web
 from voting.api.bodies import MAX_HTTP_BODY, NUL_REFUSED, has_nul
 from voting.config import ServerConfig
 from voting.session.errors import ActionError
