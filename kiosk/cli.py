@@ -39,11 +39,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="log connection events to stderr"
     )
+    parser.add_argument(
+        "--ui",
+        action="store_true",
+        help="serve the touch page (表决器) on 127.0.0.1 for the tablet's browser (docs/tablet.md)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8760, help="--ui: port of the touch page (8760; 0 = any free)"
+    )
+    parser.add_argument(
+        "--passphrase-file",
+        type=Path,
+        help="--ui: file holding the vault passphrase (0600; made at the first start)",
+    )
     parser.epilog = f"The vault passphrase is read from ${PASSPHRASE_ENV}, else asked for."
 
 
 async def _main(args: argparse.Namespace) -> int:
     folder: Path = args.dir
+    if args.ui:
+        if args.enrol or args.script or args.enrol_only:
+            print(
+                "renda kiosk: --ui enrols on the page; it takes no --enrol or --script",
+                file=sys.stderr,
+            )
+            return 2
+        from kiosk.ui.run import run_tablet
+
+        return await run_tablet(
+            folder, server_url=args.server, port=args.port, passphrase_file=args.passphrase_file
+        )
     if args.enrol:
         if not args.server:
             print("renda kiosk: --enrol needs --server URL", file=sys.stderr)

@@ -171,6 +171,7 @@ class Kiosk:
                 self.connected.clear()
             if self._stop.is_set():
                 break
+            await self._emit("offline", pending=[p.poll_id for p in self.outbox.pending()])
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.backoff.next())
 
@@ -277,7 +278,12 @@ class Kiosk:
     # -- messages --------------------------------------------------------------------------------
 
     async def _handle(self, msg: Any) -> None:
-        if isinstance(msg, m.CredentialRequest):
+        if isinstance(msg, m.Welcome):  # sent again when the deputy checks in or leaves
+            self.welcome = msg
+            for info in msg.polls:
+                self._poll(info)
+            await self._emit("welcome", present=msg.present)
+        elif isinstance(msg, m.CredentialRequest):
             await self._on_credential_request(msg)
         elif isinstance(msg, m.BallotIssued):
             self._on_ballot_issued(msg)

@@ -154,6 +154,9 @@ class PollInfo(BaseModel):
     group: Text | None = None
     last_press_valid: bool = False
     template: Raw | None = None  # Belenios election template (questions), JSON text
+    # the poll's rules entry (tally/rules: seats, project form, write-ins), JSON text: the
+    # tablet says the rule in words ("应选3名") and refuses an overvote with it
+    rules: Raw | None = None
 
 
 class Welcome(_Msg):

@@ -169,6 +169,7 @@ def poll_info(poll: Poll) -> m.PollInfo:
         group=poll.group_name,
         last_press_valid=poll.last_press_valid,
         template=poll.template,
+        rules=poll.rules or None,
     )
 
 
