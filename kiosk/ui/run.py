@@ -58,6 +58,7 @@ async def run_tablet(
 
         kiosk = Kiosk(folder, vault, identity, tablet, on_event=on_event)
         kiosk_box["kiosk"] = kiosk
+        tablet.restore(kiosk.outbox.pending())  # a ballot kept before a restart: "sending"
         task = asyncio.create_task(kiosk.run())
         tasks.add(task)
         tablet.changed()

@@ -259,10 +259,12 @@ class Tablet:
         self.ever_connected = True
         self.message = ""
         for info in welcome.polls:
+            view = self.polls.get(info.poll_id)
+            if view is None:
+                continue
+            view.title = info.title
             if info.state in ("closed", "tallied", "published", "withdrawn", "void"):
-                view = self.polls.get(info.poll_id)
-                if view is not None:
-                    self._close(view)
+                self._close(view)
         self.changed()
 
     def _close(self, view: PollView) -> None:
@@ -314,6 +316,16 @@ class Tablet:
         else:
             return
         self.changed()
+
+    def restore(self, pending: list[Any]) -> None:
+        """Ballots left in the outbox by an earlier run of the kiosk process (kiosk.outbox
+        PendingBallot): shown as being sent until their receipt comes."""
+        for item in pending:
+            view = self._view(item.poll_id)
+            view.tracker = item.tracker
+            view.voted = True
+            self.pending.add(item.poll_id)
+            self.active = item.poll_id
 
     def receipt_of(self, poll_id: str) -> PollView:
         view = self.polls.get(poll_id)

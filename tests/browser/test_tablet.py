@@ -484,8 +484,16 @@ def test_server_down_while_sending_then_back(env: Env, page: Any) -> None:
         shot(page, env, "17-offline-ballot-kept")
         check_contrast_7(page)
         check_axe(page)
+        tracker = page.locator(".tracker").inner_text()
+        # the tablet itself restarts while the ballot waits: it is still kept, still shown
+        env.tablet.stop()
+        env.tablet.start()
+        page.goto(env.url)
+        page.get_by_text("暂时连不上会议服务器").wait_for(timeout=30_000)
+        assert page.locator(".tracker").inner_text() == tracker
         env.server.start()
         page.locator(".done").wait_for(timeout=60_000)
+        assert page.locator(".tracker").inner_text() == tracker
         poll = env.server.get(f"/api/polls/{pid}")
         assert poll["received"] == before + 1  # acknowledged, and counted once
         assert pid in receipts(env)
