@@ -1,5 +1,5 @@
 """The names of a session record's files (DESIGN §4 "Record"), written by the server
-(voting/record.py: ``renda serve --export-record``, ``renda demo --out``) and read by the
+(voting/session/record.py: ``renda serve --export-record``, ``renda demo --out``) and read by the
 auditor (tally/session_record.py: ``renda verify RECORD/``)::
 
     session.json                      session name, group, server public key, roster counts

@@ -1,6 +1,6 @@
 """The auditor of a whole session record (DESIGN §4 "Record"), with no trust in the server.
 
-A session record is the folder ``renda serve --export-record`` (voting/record.py) and
+A session record is the folder ``renda serve --export-record`` (voting/session/record.py) and
 ``renda demo --out`` write; its files are named in :mod:`tally.record_files` (session.json,
 issuance.json, outcomes.json, and per poll polls/<poll_id>/<uuid>.bel, rules.json,
 report.json).

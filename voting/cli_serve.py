@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         if args.init or args.export_record:
             service = SessionService(config)
             if args.export_record:
-                from voting.record import export_record
+                from voting.session.record import export_record
 
                 out = asyncio.run(export_record(service, args.export_record))
                 print(f"record written to {out}")

@@ -57,7 +57,7 @@ def test_demo_small_session(demo_run: DemoRun, belenios_tool: str) -> None:
         assert label in printed, label
     assert "renda verify" in printed and "FAILED" not in printed
 
-    # the server's record layout (voting/record.py)
+    # the server's record layout (voting/session/record.py)
     polls = json.loads((demo_run.out / "outcomes.json").read_text("utf-8"))
     assert [p["kind"] for p in polls] == ["motion", "projects", "election", "election"]
     assert polls[3]["parent_id"] == polls[2]["poll_id"] and polls[3]["relation"] == "tie_revote"

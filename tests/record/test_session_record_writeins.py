@@ -13,7 +13,7 @@ from typing import Any
 from tally.session_record import verify_session
 from tests.server.helpers import session
 from tests.server.test_writeins import tally_write_in_election
-from voting.record import export_record
+from voting.session.record import export_record
 
 
 def test_a_write_in_election_record_verifies_and_a_changed_write_in_is_refused(

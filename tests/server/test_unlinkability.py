@@ -14,7 +14,7 @@ from keys.credentials import public_credential
 from keys.group import TEST_256, to_str
 from tally import messages as m
 from tests.server.helpers import connect_kiosks, db_tables, open_motion, session, wait_state
-from voting.record import export_record
+from voting.session.record import export_record
 
 
 def test_no_link_between_deputy_and_credential_or_choice(

@@ -83,7 +83,7 @@ def test_tie_with_a_written_in_deputy_gives_a_write_in_revote() -> None:
     """甲, 乙 and the written-in 代表4 tie (4 votes each of 6) for 2 seats: the re-vote is a
     write-in ballot listing the three, 代表4 by name, for the 2 seats."""
     from voting.models import Poll
-    from voting.outcome import outcome_for, roster_numbers
+    from voting.session.outcome import outcome_for, roster_numbers
 
     ballots = [vote((Y, Y, N))] * 2 + [vote((Y, N, N), 4)] * 2 + [vote((N, Y, N), 4)] * 2
     counts = {"total": 6, "present": 6, "issued": 6, "received": 6, "result": [ballots]}

@@ -40,7 +40,7 @@ from voting.demo.results import (
     table,
     verify_record,
 )
-from voting.record import write_record
+from voting.session.record import write_record
 
 HELP = "run a scripted town session end to end (server, kiosks, scrutineers) and verify it"
 
@@ -289,7 +289,7 @@ class Demo:
             await asyncio.sleep(0.2)
 
     async def export_record(self, url: str, api: Api) -> list[Path]:
-        """The server's record layout (voting.record): its JSON parts from ``/api/record``,
+        """The server's record layout (voting.session.record): its JSON parts from ``/api/record``,
         each poll's archive from the public ``/record/polls/<poll_id>/<uuid>.bel``."""
         data = await self.record_when_signed(api)
         folders: list[Path] = []

@@ -30,8 +30,8 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from keys.group import Group
-from voting import record
 from voting.config import ServerConfig
+from voting.session import record
 from voting.session.attendance import Attendance
 from voting.session.ballot_box import BallotBox
 from voting.session.ceremony import KeyCeremony
@@ -65,7 +65,7 @@ class SessionService:
         self.tallying = Tallying(ctx, self.polls, self.ballot_box, self.live, self.signing)
         self.closing = Closing(ctx, self.polls, self.live, self.tallying)
 
-    # -- the session's identity (also what voting.record reads) -----------------------------
+    # -- the session's identity (also what voting.session.record reads) -----------------
 
     @property
     def config(self) -> ServerConfig:

@@ -28,7 +28,6 @@ from tally.archive import ArchiveWriter, read_archive
 from tally.errors import RecordError
 from tally.trustees import PedersenTrustees, parse_trustees
 from voting.models import Deputy, PartialDecryptionRow, Poll, ShuffleRow
-from voting.outcome import outcome_for, roster_numbers
 from voting.session import queries as q
 from voting.session import tally_jobs as jobs
 from voting.session.ballot_box import BallotBox
@@ -36,6 +35,7 @@ from voting.session.context import PollRuntime, SessionContext
 from voting.session.errors import ActionError
 from voting.session.hub import server_id
 from voting.session.live import Live
+from voting.session.outcome import outcome_for, roster_numbers
 from voting.session.polls import Polls, set_message, transition
 from voting.session.signing import ReportSigning
 from voting.session.staff import Principal, check_trustee
