@@ -295,7 +295,7 @@ class Kiosk:
             state = self.polls.get(msg.poll_id)
             if state is not None:
                 self._finish(state)
-            await self._emit("poll_closed", poll_id=msg.poll_id)
+            await self._emit("poll_closed", poll_id=msg.poll_id, state=msg.state)
         elif isinstance(msg, m.ResultMsg):
             await self._on_result(msg)
         elif isinstance(msg, m.Error):

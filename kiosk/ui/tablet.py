@@ -67,6 +67,7 @@ class PollView:
     tracker: str | None = None
     receipt: dict[str, Any] | None = None
     closed: bool = False
+    ended: str = ""  # how the poll ended when it did not simply close: withdrawn, void
     result: dict[str, Any] | None = None
     refused: str | None = None
     voted: bool = False
@@ -132,6 +133,7 @@ class Tablet:
                 if view.tracker and view.receipt
                 else None,
                 "closed": view.closed,
+                "ended": view.ended,
                 "voted": view.voted,
                 "result": view.result,
                 "refused": view.refused,
@@ -263,6 +265,8 @@ class Tablet:
             if view is None:
                 continue
             view.title = info.title
+            if info.state in ("withdrawn", "void"):
+                view.ended = info.state
             if info.state in ("closed", "tallied", "published", "withdrawn", "void"):
                 self._close(view)
         self.changed()
@@ -299,6 +303,8 @@ class Tablet:
             if self._choice is None:
                 self.active = poll_id
         elif kind == "poll_closed":
+            state = str(data.get("state", ""))
+            view.ended = state if state in ("withdrawn", "void") else ""
             self._close(view)
             if self._choice is None and self.active is None:
                 self.active = poll_id

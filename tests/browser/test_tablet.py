@@ -189,7 +189,8 @@ def vault_secrets(env: Env) -> list[str]:
 
 
 def receipts(env: Env) -> dict[str, Any]:
-    return dict(json.loads((env.tablet.folder / "receipts.json").read_text("utf-8")))
+    path = env.tablet.folder / "receipts.json"
+    return dict(json.loads(path.read_text("utf-8"))) if path.exists() else {}
 
 
 # -- the tests ------------------------------------------------------------------------------------
@@ -511,8 +512,19 @@ def test_larger_text_and_portrait(env: Env, page: Any, browser: Any) -> None:
     page.get_by_role("button", name="标准字").wait_for()
     large = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
     assert large >= normal * 1.25
-    measures = check_figures(page)
-    assert measures["bodyCap"] * 25.4 / 96 >= 6
+    title = "表决青石镇人民政府组成人员名单"
+    pid = open_poll(env, page, title, "confirmation", per_item_template(title, CANDIDATES))
+    try:
+        assert page.get_by_role("button", name="标准字").is_visible()  # kept across polls
+        measures = check_figures(page)
+        assert measures["bodyCap"] * 25.4 / 96 >= 6
+        check_axe(page)
+        shot(page, env, "19-large-text")
+        for k in range(4):
+            page.locator(".item").nth(k).get_by_role("button", name="赞成", exact=True).tap()
+        review_and_cast(page)
+    finally:
+        close(env, pid)
     page.get_by_role("button", name="标准字").tap()
     page.get_by_role("button", name="大字").wait_for()
     context = browser.new_context(
@@ -534,3 +546,39 @@ def test_larger_text_and_portrait(env: Env, page: Any, browser: Any) -> None:
             close(env, pid)
     finally:
         context.close()
+
+
+def test_withdrawn_while_on_screen(env: Env, page: Any) -> None:
+    """The secretariat withdraws the poll while the deputy is choosing: the ballot leaves the
+    screen and the tablet says why; nothing is sent."""
+    title = "关于调整会议议程的决定"
+    pid = open_poll(env, page, title, "motion", motion_template(title))
+    try:
+        page.get_by_role("button", name="赞成", exact=True).tap()
+        env.server.post(f"/api/polls/{pid}/withdraw")
+        page.get_by_role("heading", name="本次表决已撤回").wait_for(timeout=30_000)
+        assert page.get_by_role("button", name="赞成", exact=True).count() == 0
+        assert pid not in receipts(env)
+    finally:
+        close(env, pid)
+
+
+def test_the_page_answers_only_its_own_loopback_origin(env: Env) -> None:
+    r = httpx.get(env.url, headers={"Host": "renda.example:80"}, timeout=10)
+    assert r.status_code == 403 and r.json()["error"]["message"] == "只接受本机的请求"
+    r = httpx.post(
+        env.url + "api/text",
+        json={"large": True},
+        timeout=10,
+        headers={"Origin": "http://evil.example"},
+    )
+    assert r.status_code == 403
+    r = httpx.post(
+        env.url + "api/text",
+        content=b'{"large": true}',
+        timeout=10,
+        headers={"Content-Type": "text/plain"},
+    )
+    assert r.status_code == 400  # a form post from elsewhere cannot reach it either
+    page = httpx.get(env.url, timeout=10)
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")

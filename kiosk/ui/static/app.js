@@ -294,10 +294,10 @@ function renderReview(poll) {
   return out + "</div></div>";
 }
 
-function trackerHtml(groups) {
+function trackerHtml(groups, centered) {
   const lead = groups.slice(0, 2).join(" ");
   const rest = groups.slice(2).join(" ");
-  return `<p class="tracker" aria-label="跟踪号 ${esc(groups.join(" "))}">` +
+  return `<p class="tracker${centered ? " center" : ""}" aria-label="跟踪号 ${esc(groups.join(" "))}">` +
     `<span class="lead">${esc(lead)}</span> ${esc(rest)}</p>`;
 }
 
@@ -325,8 +325,13 @@ function renderReceipt(poll) {
 }
 
 function renderClosed(poll) {
+  if (poll.ended) {
+    const word = poll.ended === "void" ? "本次表决已宣布无效" : "本次表决已撤回";
+    return `<p class="kind">${esc(poll.title)}</p><h1 class="center">${word}</h1>` +
+      '<p class="center">这次表决不计结果。请听会议主持人的安排。</p>';
+  }
   let out = `<p class="kind">${esc(poll.title)}</p><h1 class="center">投票已结束</h1>`;
-  if (poll.receipt) out += '<p class="center">您的选票已被收到。跟踪号：</p>' + trackerHtml(poll.tracker_groups);
+  if (poll.receipt) out += '<p class="center">您的选票已被收到。跟踪号：</p>' + trackerHtml(poll.tracker_groups, true);
   else if (poll.voted) out += '<p class="center">投票结束前，您的选票没有送达会议服务器。请联系秘书处。</p>';
   else out += '<p class="center">您没有在这次表决中投票。</p>';
   return out + '<p class="center hint">结果公布后会在这里显示。</p>';
