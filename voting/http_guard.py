@@ -23,7 +23,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("renda.http")
@@ -217,7 +217,14 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # A person's browser gets a page instead (voting.web sets the renderer; programs and
+        # every /api, /ws and /record path keep the JSON shape).
+        page = getattr(request.app.state, "html_error_page", None)
+        if page is not None:
+            answer: Response | None = page(request, exc)
+            if answer is not None:
+                return answer
         detail = exc.detail
         if isinstance(detail, dict) and set(detail) == {"code", "message"}:
             body = {"detail": detail}

@@ -104,14 +104,18 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(_index_router())
 
+    app.state.html_error_page = error_page
+
     @app.exception_handler(StarletteHTTPException)
     async def _html_errors(request: Request, exc: StarletteHTTPException) -> Response:
-        if not wants_html(request):
-            return await http_exception_handler(request, exc)
-        title = _ERROR_TITLES.get(exc.status_code, "出错了")
-        return render(
-            request,
-            "error.html",
-            {"title": title, "status": exc.status_code},
-            status=exc.status_code,
-        )
+        return error_page(request, exc) or await http_exception_handler(request, exc)
+
+
+def error_page(request: Request, exc: StarletteHTTPException) -> Response | None:
+    """A Chinese error page for a person's browser, or None for a program (JSON shape)."""
+    if not wants_html(request):
+        return None
+    title = _ERROR_TITLES.get(exc.status_code, "出错了")
+    return render(
+        request, "error.html", {"title": title, "status": exc.status_code}, status=exc.status_code
+    )
