@@ -105,13 +105,13 @@ async def staff_auth(
         await send_error(conn, exc.code, exc.message, m.message_id(frame))
         await ws.close(4401)
         return None
-    conn.role = p.role
+    conn.role = p.role.value
     conn.trustee_index = p.trustee_index
     await conn.send(
         m.Authenticated(
             id=server_id(),
             reply_to=msg.id,
-            role=p.role,  # type: ignore[arg-type]
+            role=p.role.value,  # type: ignore[arg-type]
             name=p.name[:1000],
             session=service.session_name[:1000],
             trustee_index=p.trustee_index,

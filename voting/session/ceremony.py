@@ -78,11 +78,11 @@ class KeyCeremony:
 
         return await self.ctx.db(run)
 
-    def _set(self, cid: str, **values: Any) -> Any:
+    async def _set(self, cid: str, **values: Any) -> None:
         def run(s: Session) -> None:
             s.execute(update(Ceremony).where(Ceremony.id == cid).values(**values))
 
-        return self.ctx.db(run)
+        await self.ctx.db(run)
 
     async def start(self, threshold: int) -> dict[str, Any]:
         ctx = self.ctx

@@ -124,9 +124,7 @@ class Issuing:
     ) -> None:
         ctx = self.ctx
         rt = ctx.runtimes.get(msg.poll_id)
-        poll = await ctx.db(lambda s: s.get(Poll, msg.poll_id))
-        if poll is None:
-            raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
+        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id))
         if poll.state not in ACCEPTS_CREDENTIALS or rt is None:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is {poll.state}")
         if msg.uuid != poll.uuid:

@@ -4,6 +4,7 @@ the database (``UPDATE ... WHERE state = <expected>``)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -37,7 +38,7 @@ def transition(s: Session, poll: Poll, action: PollAction, **values: Any) -> Pol
     return target
 
 
-def set_message(poll_id: str, message: str) -> Any:
+def set_message(poll_id: str, message: str) -> Callable[[Session], None]:
     """A database job: the poll's ``message`` (why it is stuck) set to ``message``."""
 
     def run(s: Session) -> None:

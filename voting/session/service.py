@@ -27,6 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from keys.group import Group
@@ -84,7 +85,7 @@ class SessionService:
         return self.ctx.pool
 
     @property
-    def engine(self) -> Any:
+    def engine(self) -> Engine:
         return self.ctx.engine
 
     @property

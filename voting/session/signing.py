@@ -75,9 +75,7 @@ class ReportSigning:
     async def receive_signature(self, principal: Principal, msg: m.ReportSignature) -> None:
         ctx = self.ctx
         check_trustee(principal, msg.trustee_id)
-        poll = await ctx.db(lambda s: s.get(Poll, msg.poll_id))
-        if poll is None:
-            raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
+        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id))
         text = poll_report_text(ctx.session_name, poll)
         if text is None or not poll.trustees:
             raise ActionError(

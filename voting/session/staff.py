@@ -20,7 +20,7 @@ from voting.session.states import CeremonyState, Role
 
 @dataclass(frozen=True)
 class Principal:
-    role: str
+    role: Role
     name: str
     trustee_index: int | None = None
 
@@ -52,7 +52,7 @@ class StaffJob:
             staff = s.scalar(select(Staff).where(Staff.token_hash == token_hash(token)))
         if staff is None:
             raise ActionError(ErrorCode.UNAUTHENTICATED, "unknown token", 401)
-        return Principal(staff.role, staff.name, staff.trustee_index)
+        return Principal(Role(staff.role), staff.name, staff.trustee_index)
 
     async def add_scrutineer(self, name: str) -> dict[str, Any]:
         token = secrets.token_urlsafe(32)

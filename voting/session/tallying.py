@@ -41,6 +41,7 @@ from voting.session.signing import ReportSigning
 from voting.session.staff import Principal, check_trustee
 from voting.session.states import COUNTED, Actor, PollAction, PollState
 from voting.session.upsert import insert_ignore
+from voting.session.views import PollCounts
 
 log = logging.getLogger("renda.tally")
 
@@ -280,9 +281,7 @@ class Tallying:
         ctx = self.ctx
         check_trustee(principal, msg.trustee_id)
         rt = ctx.runtimes.get(msg.poll_id)
-        poll = await ctx.db(lambda s: s.get(Poll, msg.poll_id))
-        if poll is None:
-            raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
+        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id))
         to_decrypt = tally_to_decrypt(poll)
         if not to_decrypt:
             raise ActionError(
@@ -365,16 +364,16 @@ class Tallying:
             if archive.result() is None:
                 await asyncio.to_thread(writer.add_result, result_raw)
 
-            def counts(s: Session) -> dict[str, Any]:
-                return {
-                    "total": q.deputies_total(s),
-                    "present": q.voters_count(s, poll_id),
-                    "issued": q.issued_count(s, poll_id),
-                    "received": counts_n,
-                    "result": json.loads(result_raw)["result"],
-                }
+            def counts(s: Session) -> PollCounts:
+                return PollCounts(
+                    total=q.deputies_total(s),
+                    present=q.voters_count(s, poll_id),
+                    issued=q.issued_count(s, poll_id),
+                    received=counts_n,
+                    result=json.loads(result_raw)["result"],
+                )
 
-            count_data = await ctx.db(counts)
+            count_data = (await ctx.db(counts)).as_json()
             roster: dict[str, str] | None = None
             if is_nh(poll):
 
@@ -507,9 +506,7 @@ class Tallying:
         ctx = self.ctx
         check_trustee(principal, msg.trustee_id)
         rt = ctx.runtimes.get(msg.poll_id)
-        poll = await ctx.db(lambda s: s.get(Poll, msg.poll_id))
-        if poll is None:
-            raise ActionError(m.ErrorCode.POLL_NOT_FOUND, f"no poll {msg.poll_id!r}")
+        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id))
         if (
             poll.state != PollState.CLOSED
             or not is_nh(poll)

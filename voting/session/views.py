@@ -66,6 +66,22 @@ class Attendance:
         return m.Attendance(id=server_id(), **self.as_json())  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class PollCounts:
+    """A tallied poll's figures (column ``polls.counts``, the record's ``counts``): 应到 (every
+    seated deputy), 实到 (the poll's frozen voters), 发出 (ballots issued), 收回 (ballots
+    counted) and the decrypted Belenios result."""
+
+    total: int
+    present: int
+    issued: int
+    received: int
+    result: list[Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 def deputy_json(d: Deputy, *, with_code: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "deputy_id": d.id,
