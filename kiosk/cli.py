@@ -52,6 +52,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="--ui: file holding the vault passphrase (0600; made at the first start)",
     )
+    parser.add_argument(
+        "--test-group",
+        action="store_true",
+        help="accept polls in the small RENDA-TEST-256 group (tests only; a real session "
+        "never uses it, and the kiosk refuses it without this flag)",
+    )
     parser.epilog = f"The vault passphrase is read from ${PASSPHRASE_ENV}, else asked for."
 
 
@@ -98,7 +104,7 @@ async def _main(args: argparse.Namespace) -> int:
         from kiosk.prompt import TerminalDeputy
 
         deputy = TerminalDeputy()
-    kiosk = Kiosk(folder, vault, identity, deputy)
+    kiosk = Kiosk(folder, vault, identity, deputy, allow_test_group=args.test_group)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

@@ -43,6 +43,7 @@ from tally import messages as m
 from tally import statements
 
 log = logging.getLogger("renda.kiosk")
+TRUSTEES = "trustees"  # the vault's sealed copy of the session's trustees (pinned)
 
 
 class KioskError(Exception):
@@ -123,7 +124,9 @@ class Kiosk:
         *,
         backoff: Backoff | None = None,
         on_event: Callable[[str, dict[str, Any]], Awaitable[None] | None] | None = None,
+        allow_test_group: bool = False,
     ) -> None:
+        self.allow_test_group = allow_test_group  # RENDA-TEST-256: tests only, never a session
         self.folder = folder
         self.vault = vault
         self.identity = identity
@@ -224,6 +227,17 @@ class Kiosk:
                 "服务器密钥不符 — the server's key is not the one pinned at enrolment; "
                 "this kiosk will not vote with it"
             )
+        try:
+            statements.verify(
+                self.identity.server_public_key,
+                statements.challenge_payload(challenge.nonce, challenge.server_public_key),
+                challenge.signature or "",
+            )
+        except statements.StatementError:
+            raise KioskError(
+                "服务器的连接请求没有有效签名，本机拒绝连接 — the server's challenge is not "
+                "signed by the key pinned at enrolment"
+            ) from None
         payload = statements.hello_payload(self.identity.device_id, challenge.nonce)
         await self._send(
             m.Hello(
@@ -310,9 +324,14 @@ class Kiosk:
         state = self._poll(msg.poll)
         state.uuid, state.group = msg.uuid, msg.group
         try:
-            group = group_by_name(msg.group, allow_test=True)
+            group = group_by_name(msg.group, allow_test=self.allow_test_group)
         except (GroupError, ValueError, KeyError) as exc:
-            self.deputy.notify(f"未知的群 — unknown group {msg.group!r}: {exc}")
+            state.refused = (
+                "这次表决使用的加密参数不安全，本机拒绝投票，请联系秘书处 — the poll's "
+                f"group {msg.group!r} is not one this kiosk votes with: {exc}"
+            )
+            self.deputy.notify(state.refused)
+            await self._emit("refused", poll_id=msg.poll.poll_id, reason=state.refused)
             return
         private = load_credential(self.vault, msg.poll.poll_id)
         if private is None:
@@ -377,10 +396,19 @@ class Kiosk:
         if self.outbox.get(msg.poll_id) is not None or self.outbox.receipt(msg.poll_id):
             return  # a ballot was already built (and is being resent, or was acknowledged)
         try:
-            election = parse_election(msg.election, allow_test_group=True)
+            election = parse_election(msg.election, allow_test_group=self.allow_test_group)
             if election.uuid != msg.uuid or (state.uuid and state.uuid != election.uuid):
-                raise KioskError("the published election is not the one this kiosk was asked for")
+                raise KioskError(
+                    "选票数据与本机的凭证不符，本机拒绝投票 — the published election is not the "
+                    "one this kiosk was asked for"
+                )
+            setup = self.check_setup(msg, election)
             creds = parse_public_credentials(election.group, msg.public_credentials)
+            if setup["voters"] != len(creds):
+                raise KioskError(
+                    "公布的凭证数与服务器签名的不符，本机拒绝投票 — the published credential "
+                    "list does not have the number of voters the server signed"
+                )
             private = load_credential(self.vault, msg.poll_id)
             if private is None:
                 raise KioskError(
@@ -409,6 +437,60 @@ class Kiosk:
             return
         state.election = election
         await self._vote(state, election, private)
+
+    def check_setup(self, msg: m.PollReady, election: Any) -> dict[str, Any]:
+        """KioskError unless the poll's setup is the one the server signed (the pinned key)
+        and its election is encrypted to the session's trustees: the scrutineers' threshold
+        key combined with the server's, as this kiosk pinned them when it first saw them."""
+        from tally.trustees import PedersenTrustees, combined_public_key, parse_trustees
+
+        refusal = "选票的加密设置未经服务器签名，本机拒绝投票，请联系秘书处 — "
+        if msg.setup is None:
+            raise KioskError(refusal + "the poll's setup is not signed by the server")
+        try:
+            signed = self._server_statement(msg.setup, statements.POLL_SETUP)
+        except statements.StatementError as exc:
+            raise KioskError(
+                refusal + f"the poll's setup is not signed by the server: {exc}"
+            ) from exc
+        expected = statements.poll_setup_payload(
+            session=str(signed.get("session")),
+            poll_id=msg.poll_id,
+            uuid=msg.uuid,
+            group=election.group.name,
+            election=msg.election,
+            trustees=msg.trustees,
+            voters=voters if isinstance(voters := signed.get("voters"), int) else -1,
+            last_press_valid=msg.last_press_valid,
+        )
+        if signed != expected:
+            wrong = sorted(k for k in expected if signed.get(k) != expected[k])
+            raise KioskError(refusal + f"the setup differs from the signed one in {wrong}")
+        trustees = parse_trustees(election.group, msg.trustees)
+        if election.public_key != combined_public_key(election.group, trustees):
+            raise KioskError(
+                "选票的加密公钥不属于监票人，本机拒绝投票，请联系秘书处 — the election's key is "
+                "not the trustees' combined key"
+            )
+        if not self.allow_test_group and not any(
+            isinstance(i, PedersenTrustees) for i in trustees.items
+        ):
+            raise KioskError(
+                "这次表决没有监票人的密钥，本机拒绝投票，请联系秘书处 — the poll is encrypted "
+                "to the server's key alone, without the scrutineers'"
+            )
+        server = self.identity.server_public_key
+        raw = self.vault.unseal(TRUSTEES)
+        pinned = json.loads(raw) if raw is not None else {}
+        if pinned.get("server_public_key") != server:  # first poll of this enrolment: pin
+            pinned = {"server_public_key": server, "trustees": msg.trustees}
+            self.vault.seal(TRUSTEES, json.dumps(pinned).encode("utf-8"))
+        if pinned["trustees"] != msg.trustees:
+            raise KioskError(
+                "监票人的密钥与本次会议的不符，本机拒绝投票，请联系秘书处 — the poll's trustees "
+                "are not the session's, as this kiosk pinned them"
+            )
+        return signed
 
     async def _vote(self, state: PollState, election: Any, private: str) -> None:
         from tally.ballot import create_ballot

@@ -130,6 +130,8 @@ class Challenge(_Msg):
     nonce: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     server_public_key: Hex64
     protocol: Literal["renda-1"] = "renda-1"
+    # the server key's signature of statements.challenge_payload(nonce, server_public_key)
+    signature: Hex128 | None = None
 
 
 class DeputyInfo(BaseModel):
@@ -195,6 +197,8 @@ class PollReady(_Msg):
     trustees: Raw  # trustees.json text
     public_credentials: Raw  # public_creds.json text (sorted)
     last_press_valid: bool
+    # server-signed statements.poll_setup_payload of this setup; a kiosk votes only with it
+    setup: SignedStatement | None = None
 
 
 class Ack(_Msg):
@@ -250,6 +254,7 @@ class Authenticated(_Msg):
     name: Text
     session: Text
     trustee_index: int | None = None  # 1-based index among the scrutineers (Pedersen order)
+    server_public_key: Hex64 | None = None  # the session's Ed25519 key (the tool pins it)
 
 
 class CeremonyRequest(_Msg):
@@ -283,9 +288,22 @@ class CeremonyDone(_Msg):
     trustees: Raw  # the session's trustees.json text
 
 
+class ArchiveCheck(BaseModel):
+    """A scrutineer's signed word that it checked the closed archive of poll ``uuid`` whose
+    EndBallots event has hash ``ballots_hash`` (tally.archive_check)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    trustee_id: int
+    uuid: Uuid
+    ballots_hash: Hex64
+    signature: Annotated[str, Field(min_length=2, max_length=4096)]
+
+
 class DecryptionRequest(_Msg):
     """Decrypt ``encrypted_tally`` of the poll as trustee ``trustee_id`` (1-based over the
-    flattened trustees list, as belenios-tool's --trustee-id)."""
+    flattened trustees list, as belenios-tool's --trustee-id). ``closing`` is the server-signed
+    ``poll_closed`` statement of the poll's figures; ``checks`` the other scrutineers' archive
+    checks the server has received so far."""
 
     type: Literal["decryption_request"] = "decryption_request"
     poll_id: PollId
@@ -294,6 +312,8 @@ class DecryptionRequest(_Msg):
     trustees: Raw
     encrypted_tally: Raw
     trustee_id: int
+    closing: SignedStatement | None = None
+    checks: list[ArchiveCheck] | None = None
 
 
 class PartialDecryptionMsg(_Msg):
@@ -301,6 +321,7 @@ class PartialDecryptionMsg(_Msg):
     poll_id: PollId
     trustee_id: int
     partial_decryption: Raw
+    check: ArchiveCheck | None = None  # this scrutineer's archive check
 
 
 class ShuffleRequest(_Msg):

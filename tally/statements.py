@@ -2,8 +2,10 @@
 
 Outside the Belenios record, Renda signs a few plain statements with Ed25519 (`cryptography`):
 
-* the server signs ``ballot_issued`` (发出选票), ``receipt`` (a cast ballot is stored) and
-  ``result`` (a poll's published outcome) with its session key;
+* the server signs ``ballot_issued`` (发出选票), ``receipt`` (a cast ballot is stored),
+  ``result`` (a poll's published outcome), ``challenge`` (its connection challenge to a kiosk),
+  ``poll_setup`` (what a kiosk encrypts to: election, trustees, group, voters) and
+  ``poll_closed`` (the figures of a closed poll the scrutineers decrypt) with its session key;
 * a kiosk signs ``kiosk_hello`` (answer to the connection challenge) and ``credential`` (its
   public credential for a poll) with the device key registered at enrolment.
 
@@ -34,6 +36,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from pydantic import BaseModel, ConfigDict, Field
 
+from keys.hashing import sha256_hex
+
 DOMAIN = b"renda-statement-v1\n"
 
 # Statement kinds.
@@ -42,6 +46,9 @@ RECEIPT = "receipt"
 RESULT = "result"
 KIOSK_HELLO = "kiosk_hello"
 CREDENTIAL = "credential"
+CHALLENGE = "challenge"  # the server's connection challenge to a kiosk
+POLL_SETUP = "poll_setup"  # a poll's Belenios setup, as the kiosk encrypts to it
+POLL_CLOSED = "poll_closed"  # a closed poll's figures, as the scrutineers decrypt it
 
 _HEX_KEY = re.compile(r"[0-9a-f]{64}\Z")
 _HEX_SIG = re.compile(r"[0-9a-f]{128}\Z")
@@ -159,6 +166,13 @@ def make_statement(key: Ed25519PrivateKey, kind: str, **fields: Any) -> SignedSt
     )
 
 
+def sign_statement(key: Ed25519PrivateKey, payload: Mapping[str, Any]) -> SignedStatement:
+    """``payload`` (with its ``kind``) signed with ``key``."""
+    return SignedStatement(
+        statement=dict(payload), signature=sign(key, payload), signer=public_key_hex(key)
+    )
+
+
 def verify_statement(
     signed: SignedStatement, *, expected_signer: str, kind: str | None = None
 ) -> dict[str, Any]:
@@ -184,4 +198,64 @@ def credential_payload(poll_id: str, uuid: str, public_credential: str) -> dict[
         "poll_id": poll_id,
         "uuid": uuid,
         "public_credential": public_credential,
+    }
+
+
+# -- the payloads signed by the server key (besides issuance, receipt and result) -------------
+
+
+def challenge_payload(nonce: str, server_public_key: str) -> dict[str, Any]:
+    return {"kind": CHALLENGE, "nonce": nonce, "server_public_key": server_public_key}
+
+
+def poll_setup_payload(
+    *,
+    session: str,
+    poll_id: str,
+    uuid: str,
+    group: str,
+    election: str,
+    trustees: str,
+    voters: int,
+    last_press_valid: bool,
+) -> dict[str, Any]:
+    """What a kiosk encrypts to: the SHA-256 of the exact election and trustees texts, the
+    group, and the number of public credentials (voters) of the poll."""
+    return {
+        "kind": POLL_SETUP,
+        "session": session,
+        "poll_id": poll_id,
+        "uuid": uuid,
+        "group": group,
+        "election_hash": sha256_hex(election),
+        "trustees_hash": sha256_hex(trustees),
+        "voters": voters,
+        "last_press_valid": last_press_valid,
+    }
+
+
+def poll_closed_payload(
+    *,
+    session: str,
+    poll_id: str,
+    uuid: str,
+    election: str,
+    total: int,
+    present: int,
+    issued: int,
+    received: int,
+) -> dict[str, Any]:
+    """A closed poll's figures: deputies on the roster (total) and present when it opened (the
+    frozen voters), ballots issued (发出, = its public credentials) and received (已投, = the
+    ballots tallied, one per credential)."""
+    return {
+        "kind": POLL_CLOSED,
+        "session": session,
+        "poll_id": poll_id,
+        "uuid": uuid,
+        "election_hash": sha256_hex(election),
+        "total": total,
+        "present": present,
+        "issued": issued,
+        "received": received,
     }

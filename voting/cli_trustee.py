@@ -58,6 +58,10 @@ class KeyFile:
     dkey: str | None = None
     trustees: str | None = None
     decrypted: list[str] = field(default_factory=list)  # poll ids answered (for the log)
+    server_public_key: str | None = None  # the session's Ed25519 key, pinned at first contact
+    # election uuid -> what this scrutineer decrypted for it (SHA-256 of the encrypted tally)
+    # and the figures it checked; a poll is decrypted at most once
+    decided: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
         data = json.dumps(asdict(self), ensure_ascii=False, indent=1).encode("utf-8")
@@ -128,6 +132,7 @@ class Scrutineer:
         self.decryptions = 0
         self.reports_signed = 0
         self.errors: list[str] = []
+        self.checks: dict[str, m.ArchiveCheck] = {}  # uuid -> this scrutineer's archive check
 
     def stop(self) -> None:
         self._stop.set()
@@ -180,7 +185,17 @@ class Scrutineer:
                 f"this key file belongs to scrutineer {self.keyfile.trustee_index}, "
                 f"but the token is scrutineer {first.trustee_index}'s"
             )
+        pinned = self.keyfile.server_public_key
+        if pinned is not None and first.server_public_key != pinned:
+            self.stop()
+            raise TrusteeError(
+                "服务器密钥不符 — the server's key is not the one this key file pinned; "
+                "refusing to work with it"
+            )
         self.keyfile.trustee_index = first.trustee_index
+        if pinned is None and first.server_public_key is not None:
+            self.keyfile.server_public_key = first.server_public_key
+            self.keyfile.save(self.key_path)
         self.authenticated.set()
         if self.announce:
             print(
@@ -225,12 +240,17 @@ class Scrutineer:
                     poll_id=msg.poll_id,
                     trustee_id=msg.trustee_id,
                     partial_decryption=raw,
+                    check=self.checks.get(msg.uuid),
                 )
             )
             self.decryptions += 1
             if self.announce:
+                figures = self.keyfile.decided.get(msg.uuid, {})
                 print(
-                    f"已解密 (decrypted) poll {msg.poll_id} as trustee {msg.trustee_id}", flush=True
+                    f"已解密 (decrypted) poll {msg.poll_id} as trustee {msg.trustee_id}: "
+                    f"{figures.get('received', '?')} ballots of {figures.get('issued', '?')} "
+                    "issued",
+                    flush=True,
                 )
         elif isinstance(msg, m.ShuffleRequest):
             raw_shuffle = await asyncio.to_thread(self.shuffle, msg)
@@ -327,14 +347,29 @@ class Scrutineer:
     # -- decryption --------------------------------------------------------------------------------
 
     def decrypt(self, req: m.DecryptionRequest) -> str:
+        """A partial decryption of the poll's tally, after every check of the module
+        tally.archive_check and these: the poll's trustees are the session's (the ceremony's),
+        this scrutineer is trustee ``trustee_id`` there, the poll (election uuid) was not
+        decrypted before (only the very same tally may be asked again, after a lost answer),
+        the tally is the product of the archive's ballots, and no other scrutineer's signed
+        check names another archive."""
         from keys.group import group_by_name
-        from keys.hashing import hjson
+        from keys.hashing import hjson, sha256_hex
         from tally.decryption import compute_partial_decryption
         from tally.encrypted_tally import parse_encrypted_tally
+        from tally.errors import RecordError
         from tally.trustees import parse_trustees, trustee_slots
 
-        group, x = self.keyfile.private_key()
+        kf = self.keyfile
+        group, x = kf.private_key()
         try:
+            if kf.trustees is None:
+                raise TrusteeError("this key file has not received the session's trustees yet")
+            if req.trustees != kf.trustees:
+                raise TrusteeError(
+                    "the poll's trustees are not the session's (those of the key ceremony): "
+                    "its election is not encrypted to the scrutineers' key"
+                )
             election = json.loads(req.election)
             if not isinstance(election, dict) or election.get("uuid") != req.uuid:
                 raise TrusteeError("the election sent is not the poll's election")
@@ -347,14 +382,28 @@ class Scrutineer:
                 raise TrusteeError(
                     f"trustee {req.trustee_id} of this poll is not this scrutineer's key"
                 )
+            tally_hash = sha256_hex(req.encrypted_tally)
+            before = kf.decided.get(req.uuid)
+            if before is not None and before.get("tally") != tally_hash:
+                raise TrusteeError(
+                    f"poll {req.uuid} was already decrypted by this scrutineer; a poll is "
+                    "decrypted once only"
+                )
             tally = parse_encrypted_tally(group, req.encrypted_tally)
+            figures: dict[str, Any] = {}
             if self.check_record:
-                self.check_against_record(req, tally)
+                figures = self.check_against_record(req, tally)
+            decided = {"poll_id": req.poll_id, "tally": tally_hash, **figures}
+            if before is None:
+                # remembered (and synced to disk) before the partial decryption leaves
+                kf.decided[req.uuid] = decided
+                kf.decrypted.append(req.poll_id)
+                kf.save(self.key_path)
             pd = compute_partial_decryption(group, hjson(req.election), x, tally)
-        except ValueError as exc:
+        except (ValueError, RecordError) as exc:
             raise TrusteeError(f"decryption of poll {req.poll_id} refused: {exc}") from exc
-        self.keyfile.decrypted.append(req.poll_id)
-        self.keyfile.save(self.key_path)
+        except TrusteeError as exc:
+            raise TrusteeError(f"decryption of poll {req.poll_id} refused: {exc}") from exc
         raw: str = pd.serialize()
         return raw
 
@@ -400,16 +449,57 @@ class Scrutineer:
         raw: str = result.raw
         return raw
 
-    def check_against_record(self, req: m.DecryptionRequest, tally: Any) -> None:
-        """Decrypt only totals: the tally asked for must be the product of the ballots in the
-        poll's public archive (``/record/polls/<poll>/<uuid>.bel``), for the same election."""
+    def check_against_record(self, req: m.DecryptionRequest, tally: Any) -> dict[str, Any]:
+        """The checks of tally.archive_check on the poll's public archive
+        (``/record/polls/<poll>/<uuid>.bel``), fetched by this tool; the tally asked for must
+        be the product of its ballots (and shuffles). Returns the figures checked."""
+        from keys.pki import derive_sk
+        from tally.archive_check import (
+            check_closed_archive,
+            check_figures,
+            sign_check,
+            verify_check,
+        )
         from tally.encrypted_tally import serialize_encrypted_tally
-
-        response = self._fetch_record(req.poll_id, req.uuid)
-
+        from tally.report_signatures import scrutineer_keys
         from tally.shuffle import merge_nh
+        from tally.trustees import parse_trustees
 
-        election, expected, shuffled = record_state(response.content, req.election)
+        kf = self.keyfile
+        group, _x = kf.private_key()
+        assert kf.trustees is not None and kf.seed is not None
+        blob = self._fetch_record(req.poll_id, req.uuid).content
+        closed = check_closed_archive(
+            blob,
+            election_raw=req.election,
+            trustees_raw=req.trustees,
+            session_trustees_raw=kf.trustees,
+            allow_test_group=group.name.startswith("RENDA-TEST"),
+        )
+        figures = check_figures(
+            closed,
+            req.closing,
+            server_public_key=kf.server_public_key,
+            poll_id=req.poll_id,
+            election_raw=req.election,
+        )
+        keys = scrutineer_keys(group, parse_trustees(group, kf.trustees))
+        for other in req.checks or []:
+            verify_check(
+                group,
+                keys,
+                trustee_id=other.trustee_id,
+                uuid=other.uuid,
+                ballots_hash=other.ballots_hash,
+                signature=other.signature,
+            )
+            if other.uuid != closed.uuid or other.ballots_hash != closed.ballots_hash:
+                raise TrusteeError(
+                    f"scrutineer (trustee {other.trustee_id}) checked another archive of this "
+                    "poll than the one this tool was shown: the server shows different "
+                    "ballots to different scrutineers"
+                )
+        election, expected, shuffled = record_state(blob, req.election)
         if election.has_nh_questions:
             expected = merge_nh(election, expected, shuffled)
         if serialize_encrypted_tally(expected) != serialize_encrypted_tally(tally):
@@ -417,6 +507,18 @@ class Scrutineer:
                 "the encrypted tally sent is not the product of the ballots in the public "
                 "record: refusing to decrypt it"
             )
+        self.checks[closed.uuid] = m.ArchiveCheck(
+            trustee_id=req.trustee_id,
+            uuid=closed.uuid,
+            ballots_hash=closed.ballots_hash,
+            signature=sign_check(group, derive_sk(kf.seed), closed.uuid, closed.ballots_hash),
+        )
+        return {
+            "ballots_hash": closed.ballots_hash,
+            "issued": closed.voters,
+            "received": closed.received,
+            **{k: figures[k] for k in ("present", "total") if k in figures},
+        }
 
     def sign_report(self, req: m.ReportRequest) -> str:
         """Sign the poll's count report (计票结果报告单) with this scrutineer's certificate
@@ -510,11 +612,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token-file", type=Path, help="file holding the scrutineer token (first line)"
     )
-    parser.add_argument(
-        "--no-record-check",
-        action="store_true",
-        help="decrypt without first recomputing the tally from the poll's public record",
-    )
     parser.add_argument("--verbose", "-v", action="store_true")
 
 
@@ -559,7 +656,6 @@ async def _main(args: argparse.Namespace) -> int:
         kf,
         until_ceremony_done=args.action == "ceremony",
         announce=True,
-        check_record=not args.no_record_check,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -147,7 +147,7 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     kiosk_log = procs.start(
         "kiosk",
         ["kiosk", "--server", url, "--enrol", code, "--dir", str(kiosk_dir), "--script",
-         str(script)],
+         str(script), "--test-group"],
         env={"RENDA_KIOSK_PASSPHRASE": "secret passphrase"},
     )  # fmt: skip
     _wait("the kiosk to enrol", lambda: "已登记" in kiosk_log.read_text("utf-8"))

@@ -15,11 +15,13 @@ from typing import Any
 from gmpy2 import mpz
 
 from keys.group import TEST_256, to_str
+from keys.trustee_key import generate_trustee_key
 from tally import messages as m
 from tally import statements
 from tally.ballot import check_ballot, parse_ballot
 from tally.credentials import PublicCredential, serialize_public_credentials
 from tally.election import Election, generate_uuid, make_election
+from tally.trustees import SingleTrustee, Trustees, serialize_trustees
 
 TEMPLATE = {
     "description": "测试",
@@ -59,9 +61,10 @@ class FakeServer:
         from websockets.asyncio.server import serve
 
         self.uuid = generate_uuid()
-        x = TEST_256.random_exponent()
+        _x, tpk = generate_trustee_key(TEST_256)
+        self.trustees = serialize_trustees(Trustees((SingleTrustee(tpk),)))
         self.election = make_election(
-            TEMPLATE, uuid=self.uuid, group=TEST_256, public_key=TEST_256.g_pow(x)
+            TEMPLATE, uuid=self.uuid, group=TEST_256, public_key=tpk.public_key
         )
         self._server = await serve(self._handler, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -89,7 +92,17 @@ class FakeServer:
             return f"s{next(sid)}"
 
         await ws.send(
-            m.dump(m.Challenge(id=nid(), nonce=nonce, server_public_key=self.server_public_key))
+            m.dump(
+                m.Challenge(
+                    id=nid(),
+                    nonce=nonce,
+                    server_public_key=self.server_public_key,
+                    signature=statements.sign(
+                        self.server_key,
+                        statements.challenge_payload(nonce, self.server_public_key),
+                    ),
+                )
+            )
         )
         hello = m.parse_client_message("kiosk", await ws.recv())
         assert isinstance(hello, m.Hello) and hello.device_id == self.device_id
@@ -151,6 +164,20 @@ class FakeServer:
             issued_at="2026-01-01T00:00:00Z",
         )
         await ws.send(m.dump(m.BallotIssued(id=nid(), poll_id=self.poll_id, issuance=issuance)))
+        public = serialize_public_credentials(creds)
+        setup = statements.sign_statement(
+            self.server_key,
+            statements.poll_setup_payload(
+                session="s",
+                poll_id=self.poll_id,
+                uuid=self.uuid,
+                group=TEST_256.name,
+                election=self.election.raw,
+                trustees=self.trustees,
+                voters=len(creds),
+                last_press_valid=False,
+            ),
+        )
         await ws.send(
             m.dump(
                 m.PollReady(
@@ -158,9 +185,10 @@ class FakeServer:
                     poll_id=self.poll_id,
                     uuid=self.uuid,
                     election=self.election.raw,
-                    trustees='[["Single",{}]]',
-                    public_credentials=serialize_public_credentials(creds),
+                    trustees=self.trustees,
+                    public_credentials=public,
                     last_press_valid=False,
+                    setup=setup,
                 )
             )
         )

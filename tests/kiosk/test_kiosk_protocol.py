@@ -26,7 +26,14 @@ def _kiosk(tmp_path: Path, server: FakeServer, choice: str = "赞成") -> Kiosk:
     ident = Identity(server.url, server.device_id, key, server.server_public_key, {})
     ident.save(vault)
     deputy = HeadlessDeputy(Script(default=choice))
-    return Kiosk(tmp_path / "k", vault, ident, deputy, backoff=Backoff(initial=0.05, maximum=0.2))
+    return Kiosk(
+        tmp_path / "k",
+        vault,
+        ident,
+        deputy,
+        backoff=Backoff(initial=0.05, maximum=0.2),
+        allow_test_group=True,
+    )
 
 
 async def _run(server: FakeServer, kiosk: Kiosk, until: object) -> None:
@@ -87,6 +94,7 @@ def test_outbox_is_resent_by_a_restarted_kiosk(tmp_path: Path) -> None:
             Identity.load(vault),
             HeadlessDeputy(Script(default="赞成")),
             backoff=Backoff(initial=0.05, maximum=0.2),
+            allow_test_group=True,
         )
         await _run(server, again, lambda: again.events.acks == 1)
         assert server.casts_received == 2 and len(server.stored) == 1
@@ -169,6 +177,7 @@ def test_kiosk_restarted_between_credential_and_ballot_still_votes(tmp_path: Pat
             Identity.load(vault),
             HeadlessDeputy(Script(default="弃权")),
             backoff=Backoff(initial=0.05, maximum=0.2),
+            allow_test_group=True,
         )
         server.drop_before_poll_ready = False
         await _run(server, again, lambda: again.events.acks == 1)

@@ -238,26 +238,6 @@ def test_shuffle_checked_against_the_record(tmp_path: Path) -> None:
         s.shuffle(forged)
 
 
-def test_forged_tally_is_not_decrypted(tmp_path: Path) -> None:
-    election, ballots, blob = _record(tmp_path, [[[1, 0, 0]], [[0, 1, 0]], [[1, 0, 0]]])
-    scr, trustees_raw, _ = _ceremony(tmp_path)
-    s = scr[0]
-    s.check_record = True
-    s._fetch_record = lambda _p, _u: _Response(blob)  # type: ignore[method-assign]
-    single = compute_encrypted_tally(election, ballots[:1], [1])  # type: ignore[arg-type]
-    req = m.DecryptionRequest(
-        id="q",
-        poll_id="p1",
-        uuid=election.uuid,  # type: ignore[attr-defined]
-        election=election.raw,  # type: ignore[attr-defined]
-        trustees=trustees_raw,
-        encrypted_tally=serialize_encrypted_tally(single),
-        trustee_id=2,
-    )
-    with pytest.raises(TrusteeError, match="not the product of the ballots"):
-        s.decrypt(req)
-
-
 def test_tokens_starting_with_a_dash_are_read(tmp_path: Path) -> None:
     """About 1 in 64 url-safe tokens starts with '-': --token=T and --token-file read them."""
     import argparse
@@ -275,3 +255,7 @@ def test_tokens_starting_with_a_dash_are_read(tmp_path: Path) -> None:
     args = parser.parse_args(["--key", "k.json", "--token-file", str(tmp_path / "empty")])
     with pytest.raises(TrusteeError, match="empty"):
         token_from(args)
+
+
+# A forged tally, a poll not encrypted to the ceremony, an open ballot box, figures that are not
+# the archive's: tests/security/test_scrutineer_attacks.py, against a server over websockets.

@@ -115,6 +115,7 @@ async def staff_auth(
             name=p.name[:1000],
             session=service.session_name[:1000],
             trustee_index=p.trustee_index,
+            server_public_key=service.server_public_key,
         )
     )
     return conn, p

@@ -10,6 +10,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from tally import messages as m
+from tally import statements as st
 from voting.api.sockets import guarded, messages, parse_frame, receive, send_error
 from voting.session.errors import ActionError
 from voting.session.hub import Connection, server_id
@@ -67,7 +68,14 @@ async def ws_kiosk(ws: WebSocket) -> None:
     conn = Connection(ws.send_text, "kiosk")
     nonce = secrets.token_hex(32)
     await conn.send(
-        m.Challenge(id=server_id(), nonce=nonce, server_public_key=service.server_public_key)
+        m.Challenge(
+            id=server_id(),
+            nonce=nonce,
+            server_public_key=service.server_public_key,
+            signature=st.sign(
+                service.ctx.server_key, st.challenge_payload(nonce, service.server_public_key)
+            ),
+        )
     )
     frame = await receive(ws, m.MAX_KIOSK_FRAME)
     if frame is None:

@@ -56,6 +56,8 @@ class PollRuntime:
     writer: ArchiveWriter | None = None
     timer: asyncio.TimerHandle | None = None
     archive_unsure: bool = False  # an archive append may have failed half-way
+    # the scrutineers' signed archive checks (trustee id -> check), passed on to the others
+    checks: dict[int, Any] = field(default_factory=dict)
 
     def close(self) -> None:
         """Stop the collection timer and close the archive."""
@@ -76,6 +78,7 @@ class SessionContext:
         self.Session = session_factory(self.engine)
         self.server_key = st.load_or_create_key(config.data_dir / "server.key")
         self.server_public_key = st.public_key_hex(self.server_key)
+        self._setups: dict[str, st.SignedStatement] = {}  # uuid -> signed poll_setup
         self.hub = Hub()
         self.runtimes: dict[str, PollRuntime] = {}
         self.pool: ProcessPoolExecutor | None = None
@@ -132,6 +135,27 @@ class SessionContext:
             "server_public_key": self.server_public_key,
             "group": self.group.name,
         }
+
+    def poll_setup(self, poll: Any) -> st.SignedStatement:
+        """The server-signed ``poll_setup`` of an open poll: what the kiosks encrypt to
+        (statements.poll_setup_payload), signed once per poll."""
+        assert poll.uuid and poll.election and poll.trustees and poll.public_credentials
+        setup = self._setups.get(poll.uuid)
+        if setup is None:
+            setup = self._setups[poll.uuid] = st.sign_statement(
+                self.server_key,
+                st.poll_setup_payload(
+                    session=self.session_name,
+                    poll_id=poll.id,
+                    uuid=poll.uuid,
+                    group=self.group.name,
+                    election=poll.election,
+                    trustees=poll.trustees,
+                    voters=len(json.loads(poll.public_credentials)),
+                    last_press_valid=poll.last_press_valid,
+                ),
+            )
+        return setup
 
     def archive_path(self, poll_id: str) -> Path:
         return self.config.archives / f"{poll_id}.bel"

@@ -242,6 +242,6 @@ class Issuing:
             rt.credentials = set(credentials)
         for deputy_id, stmt in statements.items():
             await ctx.hub.to_deputy(deputy_id, views.ballot_issued(poll_id, stmt))
-            await ctx.hub.to_deputy(deputy_id, views.poll_ready(poll))
+            await ctx.hub.to_deputy(deputy_id, views.poll_ready(poll, ctx.poll_setup(poll)))
         await self.live.status_to_displays(poll_id)
         return await self.polls.get(poll_id)

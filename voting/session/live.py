@@ -93,7 +93,7 @@ class Live:
                 await conn.send(views.credential_request(poll))
             elif poll.state == PollState.OPEN and poll.id in issued:
                 await conn.send(views.ballot_issued(poll.id, issued[poll.id]))
-                await conn.send(views.poll_ready(poll))
+                await conn.send(views.poll_ready(poll, self.ctx.poll_setup(poll)))
 
     async def presence_changed(self, deputy_id: int) -> None:
         """The deputy's kiosks are welcomed again (present or not, what they may do now)."""

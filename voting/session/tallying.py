@@ -24,10 +24,19 @@ from sqlalchemy.orm import Session
 
 from keys.group import Group
 from tally import messages as m
+from tally import statements as st
 from tally.archive import ArchiveWriter, read_archive
 from tally.errors import RecordError
 from tally.trustees import PedersenTrustees, parse_trustees
-from voting.models import Deputy, PartialDecryptionRow, Poll, ShuffleRow
+from voting.models import (
+    Deputy,
+    Issuance,
+    PartialDecryptionRow,
+    Poll,
+    ShuffleRow,
+    Vote,
+    Voter,
+)
 from voting.session import queries as q
 from voting.session import tally_jobs as jobs
 from voting.session.ballot_box import BallotBox
@@ -239,14 +248,38 @@ class Tallying:
         """Send a decryption request to connected scrutineers (or one) that have not
         answered."""
 
-        def run(s: Session) -> tuple[Poll, set[int], list[int]]:
-            return q.poll(s, poll_id), set(q.partials(s, poll_id)), q.scrutineer_indices(s)
+        def run(s: Session) -> tuple[Poll, set[int], list[int], dict[str, int]]:
+            figures = {
+                "total": q.count(s, Deputy),
+                "present": q.count(s, Voter, Voter.poll_id == poll_id),
+                "issued": q.count(s, Issuance, Issuance.poll_id == poll_id),
+                "received": q.count(s, Vote, Vote.poll_id == poll_id),
+            }
+            return (
+                q.poll(s, poll_id),
+                set(q.partials(s, poll_id)),
+                q.scrutineer_indices(s),
+                figures,
+            )
 
-        poll, have, indices = await self.ctx.db(run)
+        poll, have, indices, figures = await self.ctx.db(run)
         to_decrypt = tally_to_decrypt(poll)
         if poll.state != PollState.CLOSED or not to_decrypt:
             return
         assert poll.uuid and poll.election and poll.trustees
+        # the figures the scrutineers check against the archive before they decrypt
+        closing = st.sign_statement(
+            self.ctx.server_key,
+            st.poll_closed_payload(
+                session=self.ctx.session_name,
+                poll_id=poll_id,
+                uuid=poll.uuid,
+                election=poll.election,
+                **figures,
+            ),
+        )
+        rt = self.ctx.runtimes.get(poll_id)
+        checks = sorted((rt.checks if rt else {}).values(), key=lambda c: c.trustee_id)
         for trustee_index in indices:
             trustee_id = trustee_index + 1
             if index is not None and trustee_index != index:
@@ -263,6 +296,8 @@ class Tallying:
                     trustees=poll.trustees,
                     encrypted_tally=to_decrypt,
                     trustee_id=trustee_id,
+                    closing=closing,
+                    checks=[c for c in checks if c.trustee_id != trustee_id] or None,
                 ),
             )
 
@@ -308,6 +343,8 @@ class Tallying:
             writer = rt.writer
             if writer is None:
                 return
+            if msg.check is not None and msg.check.trustee_id == msg.trustee_id:
+                rt.checks[msg.trustee_id] = msg.check
 
             def run(s: Session) -> dict[int, str]:
                 insert_ignore(

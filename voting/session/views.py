@@ -213,7 +213,8 @@ def ballot_issued(poll_id: str, statement: str) -> m.BallotIssued:
     )
 
 
-def poll_ready(poll: Poll) -> m.PollReady:
+def poll_ready(poll: Poll, setup: st.SignedStatement) -> m.PollReady:
+    """The poll's setup for the kiosks, with the server's signed ``poll_setup`` of it."""
     assert poll.uuid and poll.election and poll.trustees and poll.public_credentials
     return m.PollReady(
         id=server_id(),
@@ -223,6 +224,7 @@ def poll_ready(poll: Poll) -> m.PollReady:
         trustees=poll.trustees,
         public_credentials=poll.public_credentials,
         last_press_valid=poll.last_press_valid,
+        setup=setup,
     )
 
 
