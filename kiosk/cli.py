@@ -53,6 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="--ui: file holding the vault passphrase (0600; made at the first start)",
     )
     parser.add_argument(
+        "--check-record",
+        type=Path,
+        metavar="RECORD",
+        help="check every receipt this tablet kept against a published session record folder "
+        "(is each poll, and each ballot cast, in it?) and exit",
+    )
+    parser.add_argument(
         "--test-group",
         action="store_true",
         help="accept polls in the small RENDA-TEST-256 group (tests only; a real session "
@@ -61,8 +68,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = f"The vault passphrase is read from ${PASSPHRASE_ENV}, else asked for."
 
 
+def _check_record(folder: Path, record: Path) -> int:
+    from kiosk.receipts import check_receipts
+
+    try:
+        checks = check_receipts(folder, record)
+    except ValueError as exc:
+        print(f"renda kiosk: {exc}", file=sys.stderr)
+        return 2
+    if not checks:
+        print("本机没有回执 — this tablet kept no receipt")
+        return 0
+    for c in checks:
+        print(f"{'✓' if c.ok else '✗'} {c.poll_id} 跟踪号 {c.tracker}: {c.message}")
+    bad = sum(not c.ok for c in checks)
+    if bad:
+        print(f"{bad} 张选票未在公布的记录中找到 — {bad} ballot(s) not found in the record")
+        return 1
+    print(f"全部 {len(checks)} 张选票都在公布的记录中 — every ballot is in the record")
+    return 0
+
+
 async def _main(args: argparse.Namespace) -> int:
     folder: Path = args.dir
+    if args.check_record is not None:
+        return _check_record(folder, args.check_record)
     if args.ui:
         if args.enrol or args.script or args.enrol_only:
             print(

@@ -299,6 +299,16 @@ class ArchiveCheck(BaseModel):
     signature: Annotated[str, Field(min_length=2, max_length=4096)]
 
 
+class TrusteesSignature(_Msg):
+    """After ``ceremony_done``: this scrutineer's signature of the session's trustees
+    (tally.session_trustees.trustees_text), with its certificate key."""
+
+    type: Literal["trustees_signature"] = "trustees_signature"
+    ceremony_id: PollId
+    trustee_id: int
+    signature: Annotated[str, Field(min_length=2, max_length=4096)]
+
+
 class DecryptionRequest(_Msg):
     """Decrypt ``encrypted_tally`` of the poll as trustee ``trustee_id`` (1-based over the
     flattened trustees list, as belenios-tool's --trustee-id). ``closing`` is the server-signed
@@ -349,6 +359,8 @@ class ReportRequest(_Msg):
     poll_id: PollId
     report: Raw
     trustee_id: int
+    rules: Raw | None = None  # the poll's rules (JSON text), for the tool to re-run them
+    roster: list[Annotated[str, Field(max_length=20)]] | None = None  # roster numbers
 
 
 class ReportSignature(_Msg):
@@ -385,7 +397,13 @@ class PollStatus(_Msg):
 
 KioskIn = Annotated[Hello | CredentialMsg | Cast | Ping, Field(discriminator="type")]
 TrusteeIn = Annotated[
-    CeremonyReply | PartialDecryptionMsg | ShuffleMsg | ReportSignature | Auth | Ping,
+    CeremonyReply
+    | TrusteesSignature
+    | PartialDecryptionMsg
+    | ShuffleMsg
+    | ReportSignature
+    | Auth
+    | Ping,
     Field(discriminator="type"),
 ]
 DisplayIn = Annotated[Auth | Ping, Field(discriminator="type")]
@@ -421,7 +439,15 @@ _ADAPTERS: dict[str, tuple[TypeAdapter[Any], int]] = {
 _TYPES: dict[str, frozenset[str]] = {
     "kiosk": frozenset({"hello", "credential", "cast", "ping"}),
     "trustee": frozenset(
-        {"auth", "ceremony_reply", "partial_decryption", "shuffle", "report_signature", "ping"}
+        {
+            "auth",
+            "ceremony_reply",
+            "trustees_signature",
+            "partial_decryption",
+            "shuffle",
+            "report_signature",
+            "ping",
+        }
     ),
     "display": frozenset({"auth", "ping"}),
 }

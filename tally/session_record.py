@@ -58,6 +58,7 @@ from tally.report_signatures import (
     check_report_signatures,
     parse_report_text,
 )
+from tally.session_trustees import POLL_LIST, check_trustees_signatures, poll_list_entry
 from tally.statements import (
     BALLOT_ISSUED,
     RESULT,
@@ -150,6 +151,8 @@ class SessionVerifier:
         else:
             self._step("every poll's archive", lambda: "", failed)
         for name, fn in (
+            ("the session's trustees, signed by the scrutineers", self._trustees),
+            ("the server's signed list of polls", self._poll_list),
             ("issuance statements", self._issuance),
             ("published counts against the archives", self._counts),
             ("rules outcomes re-evaluated", self._outcomes),
@@ -242,6 +245,61 @@ class SessionVerifier:
             what = f"{failure.name}: {failure.detail}" if failure else "not every check ran"
             raise RecordError(f"{poll.name}: the archive does not verify: {what}")
         return f"{len(report.checks)} checks passed"
+
+    # -- 2b. the ceremony's trustees and the list of polls ------------------------------------
+
+    def _trustees(self) -> str:
+        """Every poll is encrypted to the session's trustees, which k scrutineers signed."""
+        assert self.group is not None
+        raw = self.session.get("trustees")
+        if not isinstance(raw, str):
+            raise RecordError("session.json does not carry the session's trustees")
+        for poll in self.recorded:
+            if poll.trustees_raw != raw:
+                raise RecordError(
+                    f"{poll.name} is not encrypted to the session's trustees (those of the key "
+                    "ceremony, as the scrutineers signed them)"
+                )
+        signatures = self.session.get("trustees_signatures")
+        if not isinstance(signatures, list):
+            raise RecordError("session.json has no list of the scrutineers' trustees signatures")
+        signers, needed = check_trustees_signatures(
+            self.group, raw, signatures, allow_server_only=self.allow_test_group
+        )
+        if needed == 0:
+            return "the server's key alone (test session; refused without --test-group)"
+        return (
+            f"{len(self.recorded)} poll(s) encrypted to them; scrutineers {signers} signed "
+            f"them ({needed} needed)"
+        )
+
+    def _poll_list(self) -> str:
+        signed = self.session.get("poll_list")
+        if not isinstance(signed, dict):
+            raise RecordError("session.json has no signed list of polls")
+        payload = verify_statement(
+            SignedStatement.model_validate(signed),
+            expected_signer=str(self.session["server_public_key"]),
+            kind=POLL_LIST,
+        )
+        listed = payload.get("polls")
+        if payload.get("session") != self.session["session"] or not isinstance(listed, list):
+            raise RecordError("the signed list of polls is not this session's")
+        by_id = {str(p["poll_id"]): p for p in self.polls}
+        for item in listed:
+            pid = str(item.get("poll_id")) if isinstance(item, dict) else "?"
+            entry = by_id.get(pid)
+            if entry is None:
+                raise RecordError(
+                    f"poll {pid} of the server's signed list of polls is missing from the record"
+                )
+            if poll_list_entry(entry) != item:
+                raise RecordError(f"{_name(entry)} is not as the server's signed list names it")
+        names = {str(i.get("poll_id")) for i in listed if isinstance(i, dict)}
+        extra = [p for p in by_id if p not in names]
+        if extra:
+            raise RecordError(f"poll {extra[0]} is not in the server's signed list of polls")
+        return f"{len(listed)} poll(s) listed and signed, all in the record"
 
     # -- 3. issuance ---------------------------------------------------------------------------
 
@@ -531,6 +589,21 @@ class SessionVerifier:
                     "for no such poll"
                 )
             linked += 1
+        # ... and every follow-up an outcome calls for is in the record (a tie re-vote that
+        # decided the last seat cannot be left out)
+        for entry in self.polls:
+            for n in (entry.get("outcome") or {}).get("next_polls") or []:
+                kind = n.get("kind") if isinstance(n, dict) else None
+                if kind not in RELATIONS:
+                    continue
+                if not any(
+                    c.get("parent_id") == entry["poll_id"] and c.get("relation") == kind
+                    for c in self.polls
+                ):
+                    raise RecordError(
+                        f"the outcome of {_name(entry)} calls for a {kind} poll, which is not "
+                        "in the record"
+                    )
         if not linked:
             raise _Skip("no linked polls")
         return f"{linked} linked poll(s), each called for by its parent's outcome"

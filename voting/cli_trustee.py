@@ -133,6 +133,7 @@ class Scrutineer:
         self.reports_signed = 0
         self.errors: list[str] = []
         self.checks: dict[str, m.ArchiveCheck] = {}  # uuid -> this scrutineer's archive check
+        self.session: str | None = None  # the session's name, as the server authenticated it
 
     def stop(self) -> None:
         self._stop.set()
@@ -193,6 +194,7 @@ class Scrutineer:
                 "refusing to work with it"
             )
         self.keyfile.trustee_index = first.trustee_index
+        self.session = first.session
         if pinned is None and first.server_public_key is not None:
             self.keyfile.server_public_key = first.server_public_key
             self.keyfile.save(self.key_path)
@@ -230,6 +232,7 @@ class Scrutineer:
             )
         elif isinstance(msg, m.CeremonyDone):
             self.finish_ceremony(msg)
+            await self._send(self.trustees_signature(msg))
             self.ceremony_done.set()
         elif isinstance(msg, m.DecryptionRequest):
             raw = await asyncio.to_thread(self.decrypt, msg)
@@ -343,6 +346,25 @@ class Scrutineer:
             raise TrusteeError("the session's trustees do not include this scrutineer's key")
         kf.trustees = msg.trustees
         kf.save(self.key_path)
+
+    def trustees_signature(self, msg: m.CeremonyDone) -> m.TrusteesSignature:
+        """This scrutineer's signature of the session's trustees, for the public record."""
+        from keys.pki import derive_sk
+        from tally.session_trustees import sign_trustees
+        from tally.trustees import parse_trustees, trustee_slots
+
+        kf = self.keyfile
+        group, x = kf.private_key()
+        assert kf.seed is not None
+        mine = group.g_pow(x)
+        slots = trustee_slots(parse_trustees(group, msg.trustees))
+        tid = next(s.owner for s in slots if s.key.public_key == mine)
+        return m.TrusteesSignature(
+            id=self._id(),
+            ceremony_id=msg.ceremony_id,
+            trustee_id=tid,
+            signature=sign_trustees(group, derive_sk(kf.seed), msg.trustees),
+        )
 
     # -- decryption --------------------------------------------------------------------------------
 
@@ -522,17 +544,15 @@ class Scrutineer:
 
     def sign_report(self, req: m.ReportRequest) -> str:
         """Sign the poll's count report (计票结果报告单) with this scrutineer's certificate
-        key, after checking it against the poll's public record: the report must name this
-        poll, and its per-option counts and result hash must be the archive's Belenios result;
+        key, after checking every field of it (tally.report_check): this session and poll,
+        the session's trustees, the result and its hash against the archive's Result, issued
+        and received against the archive, total and present against the signed figures this
+        scrutineer checked before decrypting, and the outcome by re-running the rules engine;
         this scrutineer must be trustee ``trustee_id`` there. Otherwise refuse."""
         from keys.pki import derive_sk
         from tally.archive import parse_archive
-        from tally.report_signatures import (
-            check_report_against_result,
-            parse_report_text,
-            scrutineer_keys,
-            sign_report,
-        )
+        from tally.report_check import check_report_fields
+        from tally.report_signatures import parse_report_text, scrutineer_keys, sign_report
         from tally.trustees import parse_trustees
 
         group, _x = self.keyfile.private_key()
@@ -546,11 +566,18 @@ class Scrutineer:
                 raise TrusteeError("the record check is off: not signing a count report")
             response = self._fetch_record(req.poll_id, str(report["uuid"]))
             archive = parse_archive(response.content, "the public record")
-            result = archive.result()
-            if result is None:
-                raise TrusteeError("the public record has no result yet")
-            check_report_against_result(report, result[1])
             _setup, _election, trustees_raw, _creds = archive.setup()
+            if trustees_raw != self.keyfile.trustees:
+                raise TrusteeError("the poll's trustees are not the session's")
+            if report.get("session") != self.session:
+                raise TrusteeError("the count report names another session")
+            check_report_fields(
+                report,
+                archive,
+                figures=self.keyfile.decided.get(str(report["uuid"])),
+                rules=json.loads(req.rules) if req.rules is not None else None,
+                roster=req.roster,
+            )
             keys = scrutineer_keys(group, parse_trustees(group, trustees_raw))
             if keys.get(req.trustee_id) != group.g_pow(sk):
                 raise TrusteeError(

@@ -84,6 +84,8 @@ def test_the_untouched_record_verifies(record: Path) -> None:
     for name in ("archive of poll p1", "issuance statements", "rules outcomes re-evaluated"):
         assert f"[ok  ] {name}" in proc.stdout, proc.stdout
     assert "2 needed" in proc.stdout and "linked polls: 1 linked poll" in proc.stdout
+    assert "the session's trustees, signed by the scrutineers" in proc.stdout, proc.stdout
+    assert "all in the record" in proc.stdout, proc.stdout
     # one poll's folder still verifies alone (the archive checks only)
     poll = _poll(record, "motion")
     one = subprocess.run(
@@ -221,7 +223,53 @@ def test_a_link_to_a_missing_poll_is_refused(record: Path, tmp_path: Path) -> No
         _write(copy / "outcomes.json", polls)
 
     message = _tampered(record, tmp_path, change)
-    assert message.startswith("linked polls") and "p99" in message, message
+    # the server's signed list of polls names the poll's real parent
+    assert message.startswith("the server's signed list of polls"), message
+    assert "is not as the server's signed list names it" in message, message
+
+
+def _remove_poll(copy: Path, poll_id: str) -> None:
+    """A whole vote left out: its outcome, its issuance and its archive folder."""
+    _write(
+        copy / "outcomes.json",
+        [p for p in _read(copy / "outcomes.json") if p["poll_id"] != poll_id],
+    )
+    issuance = _read(copy / "issuance.json")
+    issuance.pop(poll_id, None)
+    _write(copy / "issuance.json", issuance)
+    shutil.rmtree(copy / "polls" / poll_id, ignore_errors=True)
+
+
+@pytest.mark.parametrize("which", ["motion", "tie re-vote"])
+def test_a_record_leaving_a_vote_out_is_refused(record: Path, tmp_path: Path, which: str) -> None:
+    polls = _read(record / "outcomes.json")
+    if which == "motion":
+        poll = _poll(record, "motion")
+    else:  # the re-vote that decided the tied seat
+        poll = next(p for p in polls if p.get("relation") == "tie_revote")
+    message = _tampered(record, tmp_path, lambda copy: _remove_poll(copy, poll["poll_id"]))
+    assert message.startswith("the server's signed list of polls"), message
+    assert f"poll {poll['poll_id']} of the server's signed list" in message, message
+
+
+def test_a_record_not_encrypted_to_the_ceremony_is_refused(record: Path, tmp_path: Path) -> None:
+    def other_trustees(copy: Path) -> None:
+        session = _read(copy / "session.json")
+        trustees = json.loads(session["trustees"])
+        session["trustees"] = json.dumps(trustees[:1], separators=(",", ":"))  # server only
+        _write(copy / "session.json", session)
+
+    message = _tampered(record, tmp_path / "t", other_trustees)
+    assert message.startswith("the session's trustees"), message
+    assert "is not encrypted to the session's trustees" in message, message
+
+    def unsigned(copy: Path) -> None:
+        session = _read(copy / "session.json")
+        session["trustees_signatures"] = session["trustees_signatures"][:1]
+        _write(copy / "session.json", session)
+
+    message = _tampered(record, tmp_path / "s", unsigned)
+    assert "only 1 of the 2 scrutineers needed signed" in message, message
 
 
 def test_issuance_for_a_poll_not_in_the_record_is_refused(record: Path, tmp_path: Path) -> None:

@@ -77,6 +77,7 @@ class FakeSession:
     # what is served at /record/polls/<poll>/<uuid>.bel: (poll, uuid) -> bytes
     served: dict[tuple[str, str], bytes] = field(default_factory=dict)
     trustees_raw: str = ""
+    trustees_signatures: list[dict[str, Any]] = field(default_factory=list)
     _server: Any = None
     _tokens: dict[str, int] = field(default_factory=dict)
     _conns: dict[int, Any] = field(default_factory=dict)
@@ -215,13 +216,16 @@ class FakeSession:
             await self._conns[i].send(
                 m.dump(m.CeremonyDone(id=self.nid(), ceremony_id=cid, trustees=self.trustees_raw))
             )
-        for s in scrutineers:
-            for _ in range(600):
-                if s.keyfile.trustees == self.trustees_raw:
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError(f"ceremony not finished: {s.errors}")
+        self.trustees_signatures = []
+        for i in range(1, len(scrutineers) + 1):
+            signed = await asyncio.wait_for(self._inbox[i].get(), 60)
+            assert isinstance(signed, m.TrusteesSignature), signed
+            self.trustees_signatures.append(
+                {"trustee_id": signed.trustee_id, "signature": signed.signature}
+            )
+        from tally.session_trustees import check_trustees_signatures
+
+        check_trustees_signatures(self.group, self.trustees_raw, self.trustees_signatures)
         return self.trustees_raw
 
     # -- polls -----------------------------------------------------------------------------------

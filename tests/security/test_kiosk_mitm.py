@@ -250,6 +250,16 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
             report = verify_session(record)
             assert report.ok, report.first_failure
             belenios_verify(belenios_tool, record / "polls" / pid)
+            # the honest tablet finds its ballot in the record; not in a record without the poll
+            from kiosk.receipts import check_receipts
+
+            checks = check_receipts(kiosks[3].folder, record)
+            assert [c.ok for c in checks] == [True], checks
+            outcomes = json.loads((record / "outcomes.json").read_text("utf-8"))
+            (record / "outcomes.json").write_text(json.dumps(outcomes[1:]), "utf-8")
+            checks = check_receipts(kiosks[3].folder, record)
+            assert not checks[0].ok and "公布的记录中没有这次表决" in checks[0].message
+            assert check_receipts(kiosks[0].folder, record) == []  # it cast nothing
             await api.aclose()
         finally:
             for stop in stoppers:

@@ -9,6 +9,7 @@ archive accepted by renda verify and belenios-tool; every attack is refused by t
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -149,5 +150,57 @@ def test_tampered_polls_are_refused(tmp_path: Path) -> None:
         fs.served[(poll.poll_id, poll.election.uuid)] = poll.path.read_bytes()
         why = await _refused(fs, s2, 2, poll, checks=[forged])
         assert "not its signature" in why, why
+
+    run_session(tmp_path, scenario)
+
+
+def test_a_count_report_is_signed_only_when_every_field_checks(tmp_path: Path) -> None:
+    from tally import messages as m
+    from tally.archive import read_archive
+    from tally.report_check import rerun_outcome
+    from tally.report_signatures import count_report, report_text
+
+    rules = {"id": "m", "kind": "motion", "title": "关于预算的议案"}
+
+    async def scenario(fs: FakeSession, scrs: list[Scrutineer]) -> None:
+        poll = fs.poll([YES, YES, NO], voters=4)
+        for i, s in enumerate(scrs[:2], start=1):
+            assert await fs.decrypt(poll, i, s) is not None, s.errors
+        fs.finish(poll)
+        fs.served[(poll.poll_id, poll.election.uuid)] = poll.path.read_bytes()
+        result = read_archive(poll.path).result()
+        assert result is not None
+        counts = {"total": 4, "present": 4, "issued": 4, "received": 3}
+        counts["result"] = json.loads(result[1])["result"]
+        outcome = rerun_outcome(rules, counts, poll.election.raw, None)
+
+        async def ask(s: Scrutineer, index: int, **change: Any) -> Any:
+            report = count_report(
+                session=fs.session,
+                poll_id=poll.poll_id,
+                uuid=poll.election.uuid,
+                result_raw=result[1],
+                counts={**counts, **change.pop("counts", {})},
+                outcome=change.pop("outcome", outcome),
+            )
+            req = m.ReportRequest(
+                id=fs.nid(),
+                poll_id=poll.poll_id,
+                report=report_text(report),
+                trustee_id=index + 1,
+                rules=json.dumps(rules, ensure_ascii=False),
+            )
+            return await fs.ask(index, req, s)
+
+        s1 = scrs[0]
+        for bad in ({"present": 3}, {"total": 5}, {"issued": 3}, {"received": 4}):
+            assert await ask(s1, 1, counts=bad) is None, bad
+            assert "not signed" in s1.errors[-1], s1.errors[-1]
+        passed = {**outcome, "passed": not outcome.get("passed")}
+        assert await ask(s1, 1, outcome=passed) is None
+        assert "rules engine" in s1.errors[-1], s1.errors[-1]
+        # the honest report is signed, also by a scrutineer that did not decrypt this poll
+        assert isinstance(await ask(s1, 1), m.ReportSignature), s1.errors
+        assert isinstance(await ask(scrs[2], 3), m.ReportSignature), scrs[2].errors
 
     run_session(tmp_path, scenario)

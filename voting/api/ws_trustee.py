@@ -20,6 +20,7 @@ Handler = Callable[[SessionService, Principal, Any], Awaitable[None]]
 # message type -> the session's handler
 HANDLERS: dict[type[Any], Handler] = {
     m.CeremonyReply: lambda s, p, msg: s.ceremony.receive(p, msg),
+    m.TrusteesSignature: lambda s, p, msg: s.ceremony.receive_trustees_signature(p, msg),
     m.ShuffleMsg: lambda s, p, msg: s.tallying.receive_shuffle(p, msg),
     m.PartialDecryptionMsg: lambda s, p, msg: s.tallying.receive_partial(p, msg),
     m.ReportSignature: lambda s, p, msg: s.signing.receive_signature(p, msg),

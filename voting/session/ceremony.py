@@ -50,7 +50,7 @@ from voting.session import views
 from voting.session.context import SessionContext
 from voting.session.errors import ActionError, Code
 from voting.session.hub import server_id
-from voting.session.staff import Principal
+from voting.session.staff import Principal, check_trustee
 from voting.session.states import Actor, CeremonyState
 
 
@@ -247,3 +247,37 @@ class KeyCeremony:
             await ctx.hub.to_trustee(
                 i, m.CeremonyDone(id=server_id(), ceremony_id=cid, trustees=raw)
             )
+
+    async def receive_trustees_signature(
+        self, principal: Principal, msg: m.TrusteesSignature
+    ) -> None:
+        """A scrutineer's signature of the session's trustees (tally.session_trustees):
+        checked against its certificate and kept for the public record."""
+        from tally.errors import RecordError
+        from tally.report_signatures import scrutineer_keys
+        from tally.session_trustees import verify_trustees_signature
+        from tally.trustees import parse_trustees
+
+        ctx = self.ctx
+        check_trustee(principal, msg.trustee_id)
+        raw = ctx.meta("trustees")
+        if raw is None:
+            raise ActionError(m.ErrorCode.CEREMONY, "the key ceremony is not done")
+        try:
+            keys = scrutineer_keys(ctx.group, parse_trustees(ctx.group, raw))
+            verify_trustees_signature(ctx.group, keys, raw, msg.trustee_id, msg.signature)
+        except RecordError as exc:
+            raise ActionError(m.ErrorCode.CEREMONY, str(exc)[:500]) from None
+        entry = {"trustee_id": msg.trustee_id, "signature": msg.signature}
+        async with ctx.ceremony_lock:
+
+            def run(s: Session) -> None:
+                row = s.get(Meta, "trustees_signatures")
+                have = json.loads(row.value) if row is not None else []
+                if any(e["trustee_id"] == msg.trustee_id for e in have):
+                    return
+                have.append(entry)
+                have.sort(key=lambda e: e["trustee_id"])
+                s.merge(Meta(key="trustees_signatures", value=json.dumps(have)))
+
+            await ctx.db(run)

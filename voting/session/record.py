@@ -4,6 +4,8 @@ The files and their names are those of :mod:`tally.record_files` (session.json, 
 outcomes.json, polls/<poll_id>/<uuid>.bel, rules.json, report.json), which the auditor's
 verifier (tally/session_record.py) reads. Nothing here links a deputy to a credential or a
 choice.
+session.json also carries the session's trustees with the scrutineers' signatures of
+them and the server's signed list of polls (tally.session_trustees).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keys.group import Group
+from tally import statements as st
 from tally.record_files import (
     ISSUANCE_FILE,
     OUTCOMES_FILE,
@@ -28,7 +31,8 @@ from tally.record_files import (
     archive_name,
     poll_folder,
 )
-from voting.models import Deputy, Issuance, Poll
+from tally.session_trustees import POLL_LIST, poll_list_entry
+from voting.models import Deputy, Issuance, Meta, Poll
 from voting.session.views import report_json
 
 RECORDED = ("closed", "tallied", "published")
@@ -40,6 +44,9 @@ class SessionService(Protocol):
 
     @property
     def session_name(self) -> str: ...
+
+    @property
+    def server_key(self) -> Any: ...
 
     @property
     def group(self) -> Group: ...
@@ -87,9 +94,24 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
             }
         )
     seats = s.scalars(select(Deputy.seat)).all()
+    trustees = s.get(Meta, "trustees")
+    signatures = s.get(Meta, "trustees_signatures")
+    # the server's signed list of the session's polls: a record lacking one is refused
+    poll_list = st.sign_statement(
+        service.server_key,
+        {
+            "kind": POLL_LIST,
+            "session": service.session_name,
+            "polls": [poll_list_entry(p) for p in polls],
+        },
+    )
     return {
         "session": {
             **service.session_info(),
+            # the session's trustees, as the scrutineers signed them after the key ceremony
+            "trustees": trustees.value if trustees is not None else None,
+            "trustees_signatures": json.loads(signatures.value) if signatures else [],
+            "poll_list": poll_list.model_dump(),
             "total": sum(counts.values()),
             "attendance": counts,
             # roster numbers (seats made of digits): write-ins of an election are checked

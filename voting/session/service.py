@@ -93,6 +93,10 @@ class SessionService:
         return self.ctx.server_public_key
 
     @property
+    def server_key(self) -> Any:
+        return self.ctx.server_key
+
+    @property
     def session_name(self) -> str:
         return self.ctx.session_name
 

@@ -41,7 +41,7 @@ class ReportSigning:
         missing their signature (of one poll, or of every tallied or published poll)."""
         session = self.ctx.session_name
 
-        def run(s: Session) -> list[tuple[str, str, set[int]]]:
+        def run(s: Session) -> list[tuple[str, str, set[int], str | None]]:
             query = select(Poll).where(Poll.state.in_([x.value for x in COUNTED]))
             if poll_id is not None:
                 query = query.where(Poll.id == poll_id)
@@ -50,15 +50,22 @@ class ReportSigning:
                 text = poll_report_text(session, poll)
                 if text is not None:
                     have = {r.trustee_id for r in q.report_signatures(s, poll.id)}
-                    out.append((poll.id, text, have))
+                    out.append((poll.id, text, have, poll.rules))
             return out
+
+        def roster(s: Session) -> list[str]:
+            from voting.models import Deputy
+
+            seats = s.scalars(select(Deputy.seat)).all()
+            return sorted((str(int(x)) for x in seats if x.isascii() and x.isdigit()), key=int)
 
         polls = await self.ctx.db(run)
         if not polls:
             return
         indices = await self.ctx.db(q.scrutineer_indices)
+        numbers = await self.ctx.db(roster)  # for the scrutineer's re-run of the rules
         hub = self.ctx.hub
-        for pid, text, have in polls:
+        for pid, text, have, rules in polls:
             for trustee_index in indices:
                 trustee_id = trustee_index + 1  # the server's own key is trustee 1
                 if (index is not None and trustee_index != index) or trustee_id in have:
@@ -68,7 +75,12 @@ class ReportSigning:
                 await hub.to_trustee(
                     trustee_index,
                     m.ReportRequest(
-                        id=server_id(), poll_id=pid, report=text, trustee_id=trustee_id
+                        id=server_id(),
+                        poll_id=pid,
+                        report=text,
+                        trustee_id=trustee_id,
+                        rules=rules,
+                        roster=numbers,
                     ),
                 )
 
