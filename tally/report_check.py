@@ -74,11 +74,7 @@ def check_report_fields(
                 "this scrutineer checked"
             )
     present, total = counts.get("present"), counts.get("total")
-    if not (
-        isinstance(present, int)
-        and isinstance(total, int)
-        and issued <= present <= total
-    ):
+    if not (isinstance(present, int) and isinstance(total, int) and issued <= present <= total):
         raise RecordError("the count report's present and total are not consistent")
     outcome = report.get("outcome")
     if rules is None:
