@@ -20,26 +20,17 @@ from typing import Any
 
 from tally.archive import Archive
 from tally.errors import RecordError
+from tally.poll_outcome import FOLLOWUPS
 from tally.report_signatures import check_report_against_result
 
 
 def rerun_outcome(
     rules: Any, counts: Mapping[str, Any], election_raw: str, roster: Mapping[str, str] | None
 ) -> Any:
-    """The rules engine's outcome, as the auditor computes it (tally.session_record)."""
-    from tally.poll_counts import counts_document, rules_document
-    from tally.rules.config import load_rules
-    from tally.rules.counts import parse_counts
-    from tally.rules.outcome import evaluate
-    from tally.rules.serialize import to_data
+    """The rules engine's outcome, by the one pipeline the server and the auditor run."""
+    from tally.poll_outcome import evaluate_poll
 
-    doc, entry = rules_document(rules, dict(counts))
-    template = json.loads(election_raw)
-    outcome = evaluate(
-        load_rules(doc),
-        parse_counts(counts_document(entry, template, dict(counts), dict(roster or {}) or None)),
-    )
-    return json.loads(json.dumps(to_data(outcome), ensure_ascii=False))
+    return evaluate_poll(rules, json.loads(election_raw), dict(counts), dict(roster or {}) or None)
 
 
 def check_report_fields(
@@ -95,7 +86,8 @@ def check_report_fields(
         if "error" in outcome:
             return
         raise RecordError(f"the rules engine refuses this poll's counts: {exc}") from None
-    if mine != {k: v for k, v in outcome.items() if k != "followups"}:
+    mine.pop(FOLLOWUPS, None)
+    if mine != {k: v for k, v in outcome.items() if k != FOLLOWUPS}:
         raise RecordError(
             "the count report's outcome is not what the rules engine gives for these counts"
         )

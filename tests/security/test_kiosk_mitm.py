@@ -33,7 +33,7 @@ from tally.election import make_election
 from tally.trustees import SingleTrustee, Trustees, serialize_trustees
 from tests.belenios import verify as belenios_verify
 from voting.cli_trustee import KeyFile, Scrutineer
-from voting.demo import ServerProcess, free_port, wait_until
+from voting.demo.harness import ServerProcess, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -121,7 +121,7 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
     async def main() -> None:
         data = tmp_path / "server"
         data.mkdir(mode=0o700)
-        server = ServerProcess(data, free_port(), tmp_path / "server.log")
+        server = ServerProcess(data, tmp_path / "server.log")
         server.start()
         mitm = MachineInTheMiddle(server.url)
         tasks: list[asyncio.Task[None]] = []
