@@ -45,8 +45,17 @@ class _Response:
 def _client_for(s: TSession, token: str, sc: FakeScrutineer, tmp: Path) -> TrusteeClient:
     """The real `renda trustee` client's signing logic, reading the record through the test
     client instead of HTTP."""
-    kf = KeyFile(server="http://testserver", token=token, group=GROUP, seed=sc.seed, dkey=sc.dkey)
+    trustees = s.get("/api/ceremony")["trustees"]
+    kf = KeyFile(
+        server="http://testserver",
+        token=token,
+        group=GROUP,
+        seed=sc.seed,
+        dkey=sc.dkey,
+        trustees=trustees,
+    )
     client = TrusteeClient(tmp / f"{token[:8]}.json", kf)
+    client.session = s.get("/api/session")["session"]
 
     def fetch(poll_id: str, uuid: str) -> _Response:
         r = s.client.get(f"/record/polls/{poll_id}/{uuid}.bel")
