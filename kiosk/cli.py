@@ -103,7 +103,11 @@ async def _main(args: argparse.Namespace) -> int:
         from kiosk.ui.run import run_tablet
 
         return await run_tablet(
-            folder, server_url=args.server, port=args.port, passphrase_file=args.passphrase_file
+            folder,
+            server_url=args.server,
+            port=args.port,
+            passphrase_file=args.passphrase_file,
+            allow_test_group=args.test_group,
         )
     if args.enrol:
         if not args.server:

@@ -34,6 +34,7 @@ async def run_tablet(
     server_url: str | None,
     port: int,
     passphrase_file: Path | None,
+    allow_test_group: bool = False,
 ) -> int:
     """Serve the tablet until SIGINT/SIGTERM; returns the exit code."""
     import uvicorn
@@ -56,7 +57,9 @@ async def run_tablet(
         async def on_event(kind: str, data: dict[str, Any]) -> None:
             await tablet.on_event(kind, data, kiosk)
 
-        kiosk = Kiosk(folder, vault, identity, tablet, on_event=on_event)
+        kiosk = Kiosk(
+            folder, vault, identity, tablet, on_event=on_event, allow_test_group=allow_test_group
+        )
         kiosk_box["kiosk"] = kiosk
         tablet.restore(kiosk.outbox.pending())  # a ballot kept before a restart: "sending"
         task = asyncio.create_task(kiosk.run())

@@ -180,6 +180,7 @@ class TabletProcess:
                     str(self.folder),
                     "--server",
                     self.server_url,
+                    "--test-group",  # the test server's small group (tests only)
                     "-v",
                 ),
                 stdout=subprocess.PIPE,
@@ -224,6 +225,7 @@ def headless_kiosk(
                 str(folder),
                 "--script",
                 str(script_path),
+                "--test-group",
             ),
             stdout=log,
             stderr=subprocess.STDOUT,
