@@ -239,9 +239,8 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
             assert all(not s.errors for s in scrs), [s.errors for s in scrs]
 
             # both verifiers accept the record
-            from voting.record import write_record
-
             from tally.session_record import verify_session
+            from voting.session.record import write_record
 
             record = tmp_path / "record"
             for entry, folder in write_record((await api.get("/api/record")).json(), record):
