@@ -16,6 +16,7 @@ from tally.rules.result import Verdict as _Verdict
 _STATUS = {str(k): v for k, v in STATUS_LABELS.items()}
 _VERDICT = {str(k): v for k, v in VERDICT_LABELS.items()}
 _NEXT = {str(k): v for k, v in NEXT_LABELS.items()}
+COLUMN_WORDS = {"election": "候选人", "confirmation": "人选", "removal": "人选", "motion": "议案"}
 
 
 def _int(value: Any) -> int | None:
@@ -65,8 +66,10 @@ def result_view(
             nxt.append(_NEXT.get(str(n.get("kind")), ""))
         elif isinstance(n, Mapping):
             nxt.append(_NEXT.get(str(n.get("kind")), "由主席团决定"))
+    kind = str(form.get("kind", "")) if form is not None else ""
     return {
         "title": title,
+        "item_word": COLUMN_WORDS.get(kind, "项目"),
         "verdict": "" if verdict in ("", _Verdict.VALID) else _VERDICT.get(verdict, "无效"),
         "figures": figures,
         "rows": rows,

@@ -437,6 +437,13 @@ def test_election_with_a_write_in(env: Env, page: Any) -> None:
         vectors = poll["result"]["result"][0]
         # this tablet's ballot, decrypted after the shuffle: 赞成, 反对, 弃权, seat 3, empty
         assert [1, 2, 3, 3, 0] in [[int(v) for v in vec] for vec in vectors]
+        env.server.post(f"/api/polls/{pid}/publish")
+        page.get_by_text("表决结果", exact=True).wait_for(timeout=60_000)
+        rows = page.locator(".results tbody tr")
+        assert rows.first.locator("td").first.inner_text() in ("甲一", "乙二", "丙三")
+        assert "应选" not in page.locator(".results").inner_text()
+        shot(page, env, "20-election-result")
+        check_axe(page)
     finally:
         close(env, pid)
 

@@ -281,7 +281,8 @@ function renderReview(poll) {
     out += '<div class="alert" role="alert">' + r.problems.map((p) => `<p>${esc(p)}</p>`).join("") +
       "</div>";
   }
-  out += '<table class="review"><thead><tr><th scope="col">项目</th><th scope="col">您的选择</th>' +
+  const word = { election: "候选人", confirmation: "人选", removal: "人选", motion: "表决" }[form.kind] || "项目";
+  out += `<table class="review"><thead><tr><th scope="col">${word}</th><th scope="col">您的选择</th>` +
     "</tr></thead><tbody>" + r.lines.map((l) =>
       `<tr class="${l.unmarked ? "unmarked" : ""}"><td>${esc(l.item)}</td><td>${esc(l.choice)}</td></tr>`
     ).join("") + "</tbody></table>";
@@ -347,7 +348,7 @@ function renderResult(poll) {
     `<div>${esc(f[0])} <b>${f[1]}</b></div>`).join("") +
     (r.unpressed !== null ? `<div>未按 <b>${r.unpressed}</b></div>` : "") + "</div>";
   const three = r.rows.some((row) => row.no !== null && row.no !== undefined);
-  out += '<table class="results"><thead><tr><th scope="col">项目</th><th scope="col" class="n">赞成</th>' +
+  out += `<table class="results"><thead><tr><th scope="col">${esc(r.item_word || "项目")}</th><th scope="col" class="n">赞成</th>` +
     (three ? '<th scope="col" class="n">反对</th><th scope="col" class="n">弃权</th>' : "") +
     '<th scope="col">结果</th></tr></thead><tbody>' + r.rows.map((row) =>
       `<tr><td>${esc(row.item)}${row.write_in ? "（另选）" : ""}</td><td class="n">${num(row.yes)}</td>` +
