@@ -7,20 +7,18 @@ from functools import lru_cache
 from typing import Any
 
 from keys.group import GroupError, to_str
+from tally.ballot import check_ballot, parse_ballot
+from tally.election import parse_election
 from tally.errors import RecordError
 
 
 @lru_cache(maxsize=16)
 def _election(election_raw: str, allow_test: bool) -> Any:
-    from tally.election import parse_election
-
     return parse_election(election_raw, allow_test_group=allow_test)
 
 
 def check_cast(election_raw: str, allow_test: bool, ballot_raw: str) -> tuple[str, str, str]:
     """``("ok", tracker, credential)`` or ``(error code, plain-words reason, "")``."""
-    from tally.ballot import check_ballot, parse_ballot
-
     try:
         obj = json.loads(ballot_raw)
     except (ValueError, RecursionError):

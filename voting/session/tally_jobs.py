@@ -1,8 +1,8 @@
-"""The tally's pure computations, run in the server's process pool (voting/tallying.py).
+"""The tally's pure computations, run in the server's process pool (voting/session/tallying.py).
 
 Functions of raw Belenios text (and plain numbers) only, so that their arguments and results
 pickle; this module imports nothing of the server (no database, no web framework), so a pool
-process loads it quickly. :func:`warm_up` imports the tally modules ahead of the first close.
+process loads it quickly; importing it loads the tally modules (no delay at the first close).
 """
 
 from __future__ import annotations
@@ -10,41 +10,45 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from typing import Any
 
+from tally.ballot import parse_ballot
+from tally.decryption import (
+    check_partial_decryption,
+    compute_partial_decryption,
+    parse_partial_decryption,
+)
+from tally.election import parse_election
+from tally.encrypted_tally import (
+    compute_encrypted_tally,
+    parse_encrypted_tally,
+    serialize_encrypted_tally,
+    tallied_order,
+)
 from tally.errors import RecordError
+from tally.result import compute_result
+from tally.shuffle import check_shuffle as check_shuffle_proof
+from tally.shuffle import (
+    merge_nh,
+    nh_ciphertexts,
+    parse_shuffle,
+    shuffle_ciphertexts,
+)
+from tally.trustees import parse_trustees, trustee_slots
+from tally.workers import die_with_parent
 
 
 def warm_up() -> None:
-    """The pool initializer: the worker dies with the server (tally.workers), and imports the
-    modules the tally needs (no delay at the first close)."""
-    from tally.workers import die_with_parent
-
+    """The pool initializer: the worker dies with the server (tally.workers)."""
     die_with_parent()
-    import tally.ballot
-    import tally.decryption
-    import tally.encrypted_tally
-    import tally.result
-    import tally.shuffle
-    import tally.trustees  # noqa: F401
 
 
 def parse_ballots(election_raw: str, allow_test: bool, ballots: list[str]) -> list[Any]:
     """Parse (and so check the group membership of) a slice of the stored ballots."""
-    from tally.ballot import parse_ballot
-    from tally.election import parse_election
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     return [parse_ballot(election, raw) for raw in ballots]
 
 
 def tally_parsed(election_raw: str, allow_test: bool, parsed: list[Any]) -> tuple[str, int]:
     """The encrypted tally of already parsed ballots (spec §4.16 order and weights)."""
-    from tally.election import parse_election
-    from tally.encrypted_tally import (
-        compute_encrypted_tally,
-        serialize_encrypted_tally,
-        tallied_order,
-    )
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     ordered = tallied_order(parsed, lambda b: b.credential.digits(10))
     et = compute_encrypted_tally(election, ordered, [1] * len(ordered))
@@ -52,14 +56,6 @@ def tally_parsed(election_raw: str, allow_test: bool, parsed: list[Any]) -> tupl
 
 
 def encrypted_tally(election_raw: str, allow_test: bool, ballots: list[str]) -> tuple[str, int]:
-    from tally.ballot import parse_ballot
-    from tally.election import parse_election
-    from tally.encrypted_tally import (
-        compute_encrypted_tally,
-        serialize_encrypted_tally,
-        tallied_order,
-    )
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     parsed = [parse_ballot(election, raw) for raw in ballots]
     ordered = tallied_order(parsed, lambda b: b.credential.digits(10))
@@ -68,10 +64,6 @@ def encrypted_tally(election_raw: str, allow_test: bool, ballots: list[str]) -> 
 
 
 def server_partial(election_raw: str, allow_test: bool, et_raw: str, private_key: Any) -> str:
-    from tally.decryption import compute_partial_decryption
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     et = parse_encrypted_tally(election.group, et_raw)
     pd = compute_partial_decryption(election.group, election.fingerprint, private_key, et)
@@ -81,11 +73,6 @@ def server_partial(election_raw: str, allow_test: bool, et_raw: str, private_key
 def check_partial(
     election_raw: str, allow_test: bool, trustees_raw: str, et_raw: str, owner: int, raw: str
 ) -> None:
-    from tally.decryption import check_partial_decryption, parse_partial_decryption
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.trustees import parse_trustees, trustee_slots
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     group = election.group
     slots = trustee_slots(parse_trustees(group, trustees_raw))
@@ -104,12 +91,6 @@ def result(
     partials: dict[int, str],
     total_weight: int,
 ) -> str:
-    from tally.decryption import parse_partial_decryption
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.result import compute_result
-    from tally.trustees import parse_trustees
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     group = election.group
     result = compute_result(
@@ -124,10 +105,6 @@ def result(
 
 def current_rows(election_raw: str, allow_test: bool, et_raw: str, shuffles: list[str]) -> str:
     """The ciphertexts the next shuffle takes: the tally's nh rows, or the last shuffle's."""
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
-    from tally.shuffle import nh_ciphertexts, parse_shuffle
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     if shuffles:
         return serialize_encrypted_tally(parse_shuffle(election.group, shuffles[-1]).ciphertexts)
@@ -139,10 +116,6 @@ def current_rows(election_raw: str, allow_test: bool, et_raw: str, shuffles: lis
 def server_shuffle(
     election_raw: str, allow_test: bool, current_raw: str, executor: Executor | None = None
 ) -> str:
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.shuffle import shuffle_ciphertexts
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     rows = parse_encrypted_tally(election.group, current_raw)
     raw: str = shuffle_ciphertexts(election, rows, executor=executor).raw
@@ -156,13 +129,9 @@ def check_shuffle(
     raw: str,
     executor: Executor | None = None,
 ) -> None:
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally
-    from tally.shuffle import check_shuffle, parse_shuffle
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     group = election.group
-    check_shuffle(
+    check_shuffle_proof(
         election,
         parse_encrypted_tally(group, current_raw),
         parse_shuffle(group, raw),
@@ -171,10 +140,6 @@ def check_shuffle(
 
 
 def merged(election_raw: str, allow_test: bool, et_raw: str, last_shuffle: str) -> str:
-    from tally.election import parse_election
-    from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
-    from tally.shuffle import merge_nh, parse_shuffle
-
     election = parse_election(election_raw, allow_test_group=allow_test)
     group = election.group
     return serialize_encrypted_tally(
