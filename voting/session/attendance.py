@@ -170,15 +170,18 @@ class Attendance:
     # -- attendance ---------------------------------------------------------------------------
 
     async def set_attendance(
-        self, deputy_id: int, status: Presence, role: str
+        self, deputy_id: int, status: Presence, role: str, action: str | None = None
     ) -> dict[str, int | bool]:
+        """``action`` names the change in the audit log (default ``attendance_<status>``): the
+        check-in desk's 补签到, 中途退场 and 返回 (voting/session/desk.py)."""
+
         def run(s: Session) -> None:
             res = s.execute(
                 update(Deputy).where(Deputy.id == deputy_id).values(attendance=status.value)
             )
             if res.rowcount != 1:  # type: ignore[attr-defined]
                 raise ActionError(Code.NOT_FOUND, f"no deputy {deputy_id}", 404)
-            self.ctx.audit(s, role, f"attendance_{status.value}", f"deputy {deputy_id}")
+            self.ctx.audit(s, role, action or f"attendance_{status.value}", f"deputy {deputy_id}")
 
         await self.ctx.db(run)
         att = await self.live.attendance_to_displays()

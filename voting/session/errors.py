@@ -23,6 +23,7 @@ class Code(StrEnum):
     NO_SCRUTINEERS = "no_scrutineers"
     BAD_THRESHOLD = "bad_threshold"
     NOT_CONNECTED = "not_connected"
+    NOT_COUNTABLE = "not_countable"
 
 
 class ActionError(Exception):

@@ -34,7 +34,7 @@ from voting.session.context import PollRuntime, SessionContext, now
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Connection
 from voting.session.live import Live
-from voting.session.polls import Polls, transition
+from voting.session.polls import Polls, check_countable_poll, transition
 from voting.session.states import (
     ACCEPTS_CREDENTIALS,
     Actor,
@@ -63,6 +63,10 @@ class Issuing:
                 raise ActionError(Code.BAD_STATE, f"cannot open a poll that is {poll.state}", 409)
             trustees_raw = q.trustees_raw(s)
             total = q.deputies_total(s)
+            # a poll that cannot be counted is never opened (checked at save, again here)
+            check_countable_poll(
+                json.loads(poll.template), json.loads(poll.rules) if poll.rules else None, total
+            )
             voters = list(
                 s.scalars(
                     select(Deputy.id)

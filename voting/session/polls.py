@@ -47,6 +47,20 @@ def set_message(poll_id: str, message: str) -> Callable[[Session], None]:
     return run
 
 
+def check_countable_poll(
+    template: dict[str, Any], rules: dict[str, Any] | None, total: int
+) -> None:
+    """ActionError ``not_countable`` (with the article) unless the rules engine can count it:
+    run when a poll is saved and again when it is opened (tally.poll_description)."""
+    from tally.poll_description import DescriptionError, check_countable
+
+    try:
+        check_countable(template, rules, total)
+    except DescriptionError as exc:
+        words = f"（{exc.article}：{exc.words}）" if exc.words else ""
+        raise ActionError(Code.NOT_COUNTABLE, exc.message + words, 422) from None
+
+
 class Polls:
     def __init__(self, ctx: SessionContext) -> None:
         self.ctx = ctx
@@ -105,6 +119,7 @@ class Polls:
         relation: str | None = None,
     ) -> dict[str, Any]:
         self.check_template(template)
+        check_countable_poll(template, rules, await self.ctx.db(q.deputies_total))
 
         def run(s: Session) -> dict[str, Any]:
             poll = self.insert(

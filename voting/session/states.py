@@ -102,6 +102,7 @@ class Presence(StrEnum):
     PRESENT = "present"
     LEAVE = "leave"
     ABSENT = "absent"
+    LEFT = "left"  # 中途退场: was present, has left the hall (counted absent, no ballot)
 
 
 class CeremonyState(StrEnum):

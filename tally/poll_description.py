@@ -1,0 +1,337 @@
+"""One description of a poll → its Belenios questions and its rules entry, never written twice.
+
+The secretariat describes a vote by its kind (a motion's title and text; a project vote's list
+and how many to choose; an election's post, seats and candidates; a confirmation or removal
+list). :func:`derive` turns that description into both the Belenios template the tablets show
+and the poll's entry of the 选举办法 / 票决办法 the rules engine reads, by the conventions of
+``tally.poll_counts`` (docs/operations.md §6). :func:`check_countable` then proves that the
+pair can be counted: the rules document passes the schema and every law check
+(``tally.rules.loader.load_rules``), and an empty result of that template is mapped to COUNTS
+and evaluated by the rules engine, exactly as after a real tally. A poll that fails either is
+refused when it is saved and again when it is opened (a template with three questions and
+rules naming four candidates would otherwise fail only after the deputies voted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tally.election_ballot import ElectionLayout, question_json
+from tally.rules.errors import LawError, RulesError
+from tally.rules.model import Level, Organ, PostType, ProjectForm, Round, WriteInPolicy
+
+YES, NO, ABSTAIN = "赞成", "反对", "弃权"
+MAX_ITEMS = 500
+MAX_TEXT = 500
+
+LEVEL_NAMES = {Level.TOWNSHIP: "乡镇", Level.COUNTY: "县（区）", Level.CITY: "设区的市"}
+POST_TYPE_NAMES = {
+    PostType.HEAD: "正职",
+    PostType.DEPUTY: "副职",
+    PostType.MEMBER: "常委会委员",
+    PostType.HIGHER_DEPUTY: "上一级人大代表",
+}
+ORGAN_NAMES = {
+    Organ.TOWNSHIP_CONGRESS: "乡镇人民代表大会（主席、副主席）",
+    Organ.STANDING_COMMITTEE: "人大常委会",
+    Organ.GOVERNMENT: "人民政府",
+    Organ.SUPERVISORY_COMMISSION: "监察委员会",
+    Organ.COURT: "人民法院",
+    Organ.PROCURATORATE: "人民检察院",
+    Organ.HIGHER_CONGRESS: "上一级人民代表大会",
+}
+ROUND_NAMES = {
+    Round.REGULAR: "选举",
+    Round.BY_ELECTION: "补选",
+    Round.TIE_REVOTE: "再次投票",
+    Round.SUPPLEMENTARY: "另行选举",
+}
+FORM_NAMES = {
+    ProjectForm.B: "B式：最多选N项",
+    ProjectForm.A: "A式：逐项赞成/反对/弃权",
+    ProjectForm.C: "C式：按序号排序",
+}
+
+# The law's own words for the articles the rules engine cites (docs/shared npc-rules.md).
+ARTICLE_WORDS: dict[str, str] = {
+    "地方组织法 第二十七条第一款": (
+        "人民代表大会常务委员会主任、秘书长，乡、民族乡、镇的人民代表大会主席，人民政府正职"
+        "领导人员，监察委员会主任，人民法院院长，人民检察院检察长的候选人数一般应多一人，进行"
+        "差额选举；如果提名的候选人只有一人，也可以等额选举。人民代表大会常务委员会副主任，"
+        "乡、民族乡、镇的人民代表大会副主席，人民政府副职领导人员的候选人数应比应选人数多一人"
+        "至三人，人民代表大会常务委员会委员的候选人数应比应选人数多十分之一至五分之一。"
+    ),
+    "地方组织法 第二十八条": (
+        "选举采用无记名投票方式。代表对于确定的候选人，可以投赞成票，可以投反对票，可以另选"
+        "其他任何代表或者选民，也可以弃权。"
+    ),
+    "地方组织法 第三十条": ("补选时，候选人数可以多于应选人数，也可以同应选人数相等。"),
+    "选举法 第三十一条第二款": (
+        "由县级以上的地方各级人民代表大会选举上一级人民代表大会代表时，代表候选人的人数应多于"
+        "应选代表名额五分之一至二分之一。"
+    ),
+}
+
+
+class DescriptionError(ValueError):
+    """A description that cannot make a poll, in plain Chinese; ``article`` when the law says
+    no (and ``words``: the article's text, when known)."""
+
+    def __init__(self, message: str, article: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.article = article
+        self.words = ARTICLE_WORDS.get(article or "", "")
+
+
+@dataclass(frozen=True)
+class MotionDescription:
+    title: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class ProjectsDescription:
+    title: str
+    projects: tuple[str, ...]
+    select: int
+    form: ProjectForm = ProjectForm.B
+    competitive: bool = True  # 差额: more candidate projects than are chosen
+
+
+@dataclass(frozen=True)
+class ElectionDescription:
+    title: str
+    post: str
+    post_type: PostType
+    organ: Organ
+    seats: int
+    candidates: tuple[str, ...]
+    write_ins: bool = False  # 另选他人 on the ballot (a non-homomorphic poll)
+    write_in_policy: WriteInPolicy | None = None  # None: as the organ implies
+    round: Round = Round.REGULAR
+
+
+@dataclass(frozen=True)
+class PersonsDescription:
+    """A confirmation (表决票) or a removal (罢免) vote: per person 赞成 / 反对 / 弃权."""
+
+    title: str
+    persons: tuple[tuple[str, str], ...]  # (name, post)
+    removal: bool = False
+
+
+Description = MotionDescription | ProjectsDescription | ElectionDescription | PersonsDescription
+
+
+@dataclass(frozen=True)
+class DerivedPoll:
+    """What the server stores for a poll: its kind, title, Belenios template, rules document."""
+
+    kind: str  # the server's poll kind: motion | projects | election | confirmation | other
+    title: str
+    template: dict[str, Any]
+    rules: dict[str, Any]  # a whole rules document (session level + this poll's entry)
+    homomorphic: bool = True
+
+    @property
+    def entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = self.rules["polls"][0]
+        return entry
+
+
+def _text(value: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise DescriptionError(f"请填写{what}")
+    if len(value) > MAX_TEXT:
+        raise DescriptionError(f"{what}不能超过{MAX_TEXT}字")
+    return value
+
+
+def _names(values: tuple[str, ...], what: str) -> list[str]:
+    names = [v.strip() for v in values if v.strip()]
+    if not names:
+        raise DescriptionError(f"请至少填写一个{what}")
+    if len(names) > MAX_ITEMS:
+        raise DescriptionError(f"{what}不能超过{MAX_ITEMS}个")
+    seen: set[str] = set()
+    for n in names:
+        if len(n) > 200:
+            raise DescriptionError(f"{what}“{n[:20]}…”超过200字")
+        if n in seen:
+            raise DescriptionError(f"{what}“{n}”填写了两次")
+        seen.add(n)
+    return names
+
+
+def _per_person(title: str, names: list[str]) -> list[dict[str, Any]]:
+    return [{"answers": [YES, NO, ABSTAIN], "min": 1, "max": 1, "question": n} for n in names]
+
+
+def derive(
+    desc: Description,
+    *,
+    entry_id: str,
+    level: Level = Level.TOWNSHIP,
+    session_name: str = "",
+    roster_max: int = 0,
+) -> DerivedPoll:
+    """The template and the rules document of ``desc`` (DescriptionError if it cannot make one).
+
+    ``roster_max`` is the largest roster number (a seat read as a number): the width of a
+    write-in slot. Law checks are :func:`check_countable`'s job."""
+    session = {"name": session_name[:MAX_TEXT] or "session", "level": level.value}
+    if isinstance(desc, MotionDescription):
+        title = _text(desc.title, "议案名称")
+        text = desc.text.strip()[:4000]
+        template = {
+            "description": text or title,
+            "name": title,
+            "questions": [{"answers": [YES, NO, ABSTAIN], "min": 1, "max": 1, "question": title}],
+        }
+        entry: dict[str, Any] = {"id": entry_id, "kind": "motion", "title": title}
+        return DerivedPoll("motion", title, template, {"session": session, "polls": [entry]})
+    if isinstance(desc, ProjectsDescription):
+        title = _text(desc.title, "票决名称")
+        names = _names(desc.projects, "候选项目")
+        if desc.form is not ProjectForm.B:
+            raise DescriptionError(
+                "目前只能以 B 式（“最多选N项”）票决；A 式、C 式请以票决办法和计票结果另行办理"
+            )
+        if not 1 <= desc.select <= len(names):
+            raise DescriptionError(
+                f"应选项目数应在 1 到 {len(names)} 之间（候选项目 {len(names)} 个）"
+            )
+        if desc.competitive and desc.select >= len(names):
+            raise DescriptionError(
+                "差额票决要求候选项目多于应选项目："
+                f"{len(names)} 个候选项目不能选出 {desc.select} 个"
+            )
+        template = {
+            "description": f"从{len(names)}个候选项目中选出{desc.select}个",
+            "name": title,
+            "questions": [{"answers": names, "min": 0, "max": desc.select, "question": "候选项目"}],
+        }
+        entry = {
+            "id": entry_id,
+            "kind": "projects",
+            "title": title,
+            "form": desc.form.value,
+            "projects": [{"id": str(i), "name": n} for i, n in enumerate(names, start=1)],
+            "select": desc.select,
+            "competitive": desc.competitive,
+        }
+        return DerivedPoll("projects", title, template, {"session": session, "polls": [entry]})
+    if isinstance(desc, ElectionDescription):
+        title = _text(desc.title, "选举名称")
+        post = _text(desc.post, "职务")
+        names = _names(desc.candidates, "候选人")
+        if not 1 <= desc.seats <= 1000:
+            raise DescriptionError("应选人数应在 1 到 1000 之间")
+        entry = {
+            "id": entry_id,
+            "kind": "election",
+            "title": title,
+            "post": post,
+            "post_type": desc.post_type.value,
+            "organ": desc.organ.value,
+            "seats": desc.seats,
+            "candidates": [{"id": f"c{i}", "name": n} for i, n in enumerate(names, start=1)],
+            "round": desc.round.value,
+        }
+        if desc.write_in_policy is not None:
+            entry["write_ins"] = desc.write_in_policy.value
+        description = f"{post}：应选{desc.seats}名，候选人{len(names)}名"
+        if desc.write_ins:
+            if roster_max < 1:
+                raise DescriptionError("另选他人按代表的座位号填写：请先导入代表名册")
+            try:
+                layout = ElectionLayout(tuple(names), desc.seats, roster_max)
+            except ValueError as exc:
+                raise DescriptionError(f"选票放不下：{exc}") from None
+            template = {
+                "description": description + "，可以另选他人",
+                "name": title,
+                "questions": [question_json(layout, post)],
+            }
+            return DerivedPoll(
+                "election", title, template, {"session": session, "polls": [entry]}, False
+            )
+        template = {
+            "description": description,
+            "name": title,
+            "questions": _per_person(title, names),
+        }
+        return DerivedPoll("election", title, template, {"session": session, "polls": [entry]})
+    title = _text(desc.title, "表决名称")
+    names = _names(tuple(n for n, _ in desc.persons), "人选")
+    posts = {n.strip(): p.strip()[:200] for n, p in desc.persons if n.strip()}
+    kind = "removal" if desc.removal else "confirmation"
+    entry = {
+        "id": entry_id,
+        "kind": kind,
+        "title": title,
+        "persons": [
+            {"id": f"r{i}", "name": n, "post": posts.get(n, "")}
+            for i, n in enumerate(names, start=1)
+        ],
+    }
+    template = {
+        "description": title,
+        "name": title,
+        "questions": _per_person(
+            title, [f"{n}（{posts[n]}）" if posts.get(n) else n for n in names]
+        ),
+    }
+    server_kind = "other" if desc.removal else "confirmation"
+    return DerivedPoll(server_kind, title, template, {"session": session, "polls": [entry]})
+
+
+def _empty_result(template: dict[str, Any]) -> list[Any]:
+    """A Belenios result of nobody voting for ``template`` (what the tally gives for 0 ballots)."""
+    out: list[Any] = []
+    for q in template.get("questions", []):
+        if not isinstance(q, dict):
+            raise DescriptionError("选票模板的问题格式不对")
+        if "type" in q:  # non-homomorphic: the decrypted ballots themselves
+            out.append([])
+            continue
+        answers = q.get("answers")
+        if not isinstance(answers, list):
+            raise DescriptionError("选票模板的问题缺少选项")
+        out.append([0] * (len(answers) + (1 if q.get("blank") else 0)))
+    return out
+
+
+def check_countable(template: dict[str, Any], rules: dict[str, Any] | None, total: int = 1) -> None:
+    """Refuse (DescriptionError) a template and rules that the rules engine could not count.
+
+    The rules pass the schema and the law (LawError's article kept); an empty tally of this
+    template is mapped to COUNTS and evaluated by ``tally.poll_outcome.evaluate_poll`` as after a
+    close. No rules: nothing to evaluate (the poll gets no outcome)."""
+    if rules is None:
+        return
+    from tally.poll_counts import rules_document
+    from tally.poll_outcome import evaluate_poll
+    from tally.rules.loader import load_rules
+
+    counts = {
+        "result": _empty_result(template),
+        "total": max(1, total),
+        "present": max(1, total),
+        "issued": 0,
+        "received": 0,
+    }
+    try:
+        doc, _entry = rules_document(rules, counts)
+        load_rules(doc)
+    except LawError as exc:
+        raise DescriptionError(f"不符合法律规定：{exc}", exc.article) from None
+    except (RulesError, ValueError, KeyError, TypeError) as exc:
+        raise DescriptionError(f"选举办法（规则）有误：{exc}") from None
+    try:
+        evaluate_poll(rules, template, counts, {})
+    except (RulesError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise DescriptionError(f"选票与选举办法不一致，这样的投票无法计票：{exc}") from None

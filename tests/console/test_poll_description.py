@@ -1,0 +1,124 @@
+"""One description → template and rules; every law and consistency check before a poll exists."""
+
+from __future__ import annotations
+
+import pytest
+
+from tally.election import make_election
+from tally.poll_description import (
+    DescriptionError,
+    ElectionDescription,
+    MotionDescription,
+    PersonsDescription,
+    ProjectsDescription,
+    check_countable,
+    derive,
+)
+from tally.rules.model import Level, Organ, PostType
+
+
+def _make(template: dict) -> None:
+    from keys.group import group_by_name
+
+    group = group_by_name("RFC-3526-2048")
+    make_election(template, uuid="1" * 14, group=group, public_key=group.g)
+
+
+def election(**kw: object) -> ElectionDescription:
+    values: dict[str, object] = {
+        "title": "副镇长选举",
+        "post": "副镇长",
+        "post_type": PostType.DEPUTY,
+        "organ": Organ.GOVERNMENT,
+        "seats": 2,
+        "candidates": ("甲", "乙", "丙"),
+    }
+    values.update(kw)
+    return ElectionDescription(**values)  # type: ignore[arg-type]
+
+
+def test_each_kind_derives_a_countable_template_and_rules() -> None:
+    for desc in (
+        MotionDescription("关于政府工作报告的决议", "全文……"),
+        ProjectsDescription("2027年民生实事", tuple(f"项目{i}" for i in range(1, 13)), 10),
+        election(),
+        election(write_ins=True),
+        PersonsDescription("任命表决", (("张三", "副镇长"), ("李四", ""))),
+        PersonsDescription("罢免表决", (("王五", "镇长"),), removal=True),
+    ):
+        d = derive(desc, entry_id="x1", roster_max=45)
+        check_countable(d.template, d.rules, total=45)
+        _make(d.template)
+        assert d.template["name"] == d.title == d.entry["title"]
+
+
+def test_project_vote_12_choose_10() -> None:
+    d = derive(
+        ProjectsDescription("民生实事", tuple(f"项目{i}" for i in range(1, 13)), 10), entry_id="p"
+    )
+    q = d.template["questions"][0]
+    assert (len(q["answers"]), q["max"]) == (12, 10)
+    assert [p["name"] for p in d.entry["projects"]] == q["answers"]
+    assert d.entry["select"] == 10 and d.entry["competitive"] is True
+    with pytest.raises(DescriptionError, match="差额"):
+        derive(ProjectsDescription("x", ("a", "b"), 2), entry_id="p")
+
+
+def test_candidates_are_written_once_and_appear_in_both() -> None:
+    d = derive(election(), entry_id="e")
+    assert [q["question"] for q in d.template["questions"]] == ["甲", "乙", "丙"]
+    assert [c["name"] for c in d.entry["candidates"]] == ["甲", "乙", "丙"]
+    w = derive(election(write_ins=True), entry_id="e", roster_max=45)
+    assert not w.homomorphic
+    assert w.template["questions"][0]["value"]["answers"][:3] == ["甲", "乙", "丙"]
+
+
+def test_lawless_election_is_refused_with_the_article_and_its_words() -> None:
+    # a deputy post (副职) needs one to three more candidates than seats
+    d = derive(election(candidates=("甲", "乙")), entry_id="e")
+    with pytest.raises(DescriptionError) as err:
+        check_countable(d.template, d.rules, total=45)
+    assert err.value.article == "地方组织法 第二十七条第一款"
+    assert "多一人至三人" in err.value.words
+
+
+def test_three_questions_against_four_candidates_cannot_be_counted() -> None:
+    """The election accepted before and failed after 30 deputies had voted."""
+    d = derive(election(seats=2, candidates=("甲", "乙", "丙", "丁")), entry_id="e")
+    template = dict(d.template, questions=d.template["questions"][:3])
+    with pytest.raises(DescriptionError, match="无法计票"):
+        check_countable(template, d.rules, total=45)
+    check_countable(d.template, d.rules, total=45)
+
+
+def test_project_list_and_template_mismatch_is_refused() -> None:
+    d = derive(
+        ProjectsDescription("民生实事", tuple(f"项目{i}" for i in range(1, 13)), 10), entry_id="p"
+    )
+    q = dict(d.template["questions"][0], answers=d.template["questions"][0]["answers"][:11])
+    with pytest.raises(DescriptionError, match="无法计票"):
+        check_countable(dict(d.template, questions=[q]), d.rules)
+
+
+def test_plain_mistakes_in_words() -> None:
+    with pytest.raises(DescriptionError, match="两次"):
+        derive(election(candidates=("甲", "甲", "乙")), entry_id="e")
+    with pytest.raises(DescriptionError, match="候选人"):
+        derive(election(candidates=("", " ")), entry_id="e")
+    with pytest.raises(DescriptionError, match="名册"):
+        derive(election(write_ins=True), entry_id="e", roster_max=0)
+    with pytest.raises(DescriptionError, match="议案名称"):
+        derive(MotionDescription(" "), entry_id="m")
+
+
+def test_level_matters_for_the_law() -> None:
+    d = derive(
+        election(
+            post="人大副主席", organ=Organ.TOWNSHIP_CONGRESS, seats=1, candidates=("甲", "乙")
+        ),
+        entry_id="e",
+        level=Level.COUNTY,
+    )
+    with pytest.raises(DescriptionError) as err:
+        check_countable(d.template, d.rules)
+    assert err.value.article

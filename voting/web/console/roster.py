@@ -1,0 +1,201 @@
+"""Roster (CSV upload with a preview), enrolment cards, and the check-in desk."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from voting.printing.cards import Card, cards_pdf
+from voting.session import desk
+from voting.session.roster import MAX_ROSTER_BYTES, check_roster, check_roster_file
+from voting.web.auth import require_form, require_user
+from voting.web.console.common import C, S, page, pdf_response, redirect, service
+
+
+def _normalized_csv(entries: Any) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["name", "delegation", "seat"])
+    for e in entries:
+        w.writerow([e.name, e.delegation, e.seat])
+    return out.getvalue()
+
+
+async def _roster_locked(svc: Any) -> bool:
+    return any(p["state"] != "draft" for p in await svc.polls.all())
+
+
+def router() -> APIRouter:
+    r = APIRouter()
+
+    @r.get("/console/roster", response_class=HTMLResponse)
+    async def roster_page(request: Request) -> Response:
+        user = require_user(request, S)
+        svc = service(request)
+        deputies = await svc.attendance.list_deputies()
+        return page(
+            request,
+            user,
+            "roster.html",
+            "代表名册与登记卡",
+            deputies=deputies,
+            enrolled=sum(1 for d in deputies if d["enrolled"]),
+            locked=await _roster_locked(svc),
+        )
+
+    @r.post("/console/roster/preview", response_class=HTMLResponse)
+    async def roster_preview(request: Request) -> Response:
+        user, form = await require_form(request, S)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+            return redirect("/console/roster", "请选择名册文件（CSV）", "error")
+        data = await upload.read(MAX_ROSTER_BYTES + 1)  # type: ignore[union-attr]
+        checked = check_roster_file(data)
+        svc = service(request)
+        existing = {d["seat"] for d in await svc.attendance.list_deputies()}
+        clash = [e for e in checked.entries if e.seat in existing]
+        return page(
+            request,
+            user,
+            "roster_preview.html",
+            "名册预览",
+            checked=checked,
+            filename=getattr(upload, "filename", "") or "",
+            clash=clash,
+            normalized=_normalized_csv(checked.entries) if checked.ok and not clash else "",
+        )
+
+    @r.post("/console/roster/import")
+    async def roster_import(request: Request) -> Response:
+        from voting.session.errors import ActionError
+
+        _user, form = await require_form(request, S)
+        text = str(form.get("roster", ""))
+        checked = check_roster(text)
+        if not checked.ok:
+            return redirect("/console/roster", "名册有误，未导入：请重新上传", "error")
+        try:
+            rows = await service(request).attendance.import_roster(text)
+        except ActionError as exc:
+            return redirect("/console/roster", f"未导入：{exc.message}", "error")
+        return redirect(
+            "/console/roster", f"已导入 {len(rows)} 名代表。下一步：打印登记卡，发给代表。"
+        )
+
+    @r.get("/console/cards.pdf")
+    async def all_cards(request: Request) -> Response:
+        require_user(request, S)
+        svc = service(request)
+        cards = [
+            Card(d["name"], d["seat"], d["delegation"], d["enrolment_code"])
+            for d in sorted(await svc.attendance.list_deputies(), key=lambda d: d["seat"])
+            if d["enrolment_code"]
+        ]
+        pdf = cards_pdf(svc.session_name, cards)
+        return pdf_response(pdf, "表决器登记卡.pdf")
+
+    @r.get("/console/deputies/{deputy_id}/card.pdf")
+    async def one_card(request: Request, deputy_id: int) -> Response:
+        require_user(request, S)
+        svc = service(request)
+        d = next(
+            (d for d in await svc.attendance.list_deputies() if d["deputy_id"] == deputy_id), None
+        )
+        if d is None or not d["enrolment_code"]:
+            return redirect(
+                "/console/roster", "这位代表的登记码已使用；如需补发请点“补发登记卡”", "error"
+            )
+        pdf = cards_pdf(
+            svc.session_name, [Card(d["name"], d["seat"], d["delegation"], d["enrolment_code"])]
+        )
+        return pdf_response(pdf, f"登记卡-{d['seat']}.pdf")
+
+    @r.get("/console/deputies/{deputy_id}/new-card", response_class=HTMLResponse)
+    async def new_card_confirm(request: Request, deputy_id: int) -> Response:
+        user = require_user(request, S)
+        d = next(
+            (
+                d
+                for d in await service(request).attendance.list_deputies()
+                if d["deputy_id"] == deputy_id
+            ),
+            None,
+        )
+        if d is None:
+            return redirect("/console/roster", "没有这位代表", "error")
+        return page(request, user, "new_card.html", "补发登记卡", deputy=d)
+
+    @r.post("/console/deputies/{deputy_id}/new-card")
+    async def new_card(request: Request, deputy_id: int) -> Response:
+        from voting.session.errors import ActionError
+
+        user, _ = await require_form(request, S)
+        try:
+            d = await service(request).attendance.new_enrolment_code(deputy_id, user.role.value)
+        except ActionError as exc:
+            return redirect("/console/roster", exc.message, "error")
+        return redirect(
+            f"/console/roster#d{deputy_id}",
+            f"已为{d['name']}（座位 {d['seat']}）生成新登记码，原表决器已作废。请打印新登记卡。",
+        )
+
+    # -- check-in desk ------------------------------------------------------------------
+
+    @r.get("/console/checkin", response_class=HTMLResponse)
+    async def checkin_page(request: Request, q: str = "") -> Response:
+        user = require_user(request, S, C)
+        svc = service(request)
+        rows, started = await desk.desk(svc, q)
+        everyone, _ = await desk.desk(svc) if q else (rows, started)
+        not_connected = [x for x in everyone if x.status == "present" and not x.connected]
+        return page(
+            request,
+            user,
+            "checkin.html",
+            "签到",
+            q=q,
+            rows=rows[:200],
+            more=max(0, len(rows) - 200),
+            started=started,
+            att=await svc.attendance.attendance(),
+            not_connected=not_connected,
+            actions_for=lambda status: desk.actions_for(status, started),
+            action_names=desk.ACTION_NAMES,
+            short_time=desk.short_time,
+        )
+
+    @r.get("/console/checkin/figures.json")
+    async def figures(request: Request) -> Response:
+        require_user(request, S, C)
+        svc = service(request)
+        everyone, _ = await desk.desk(svc)
+        att = await svc.attendance.attendance()
+        att["not_connected"] = sum(1 for x in everyone if x.status == "present" and not x.connected)
+        return JSONResponse(att, headers={"Cache-Control": "no-store"})
+
+    @r.post("/console/checkin/{deputy_id}/{action}")
+    async def checkin_action(request: Request, deputy_id: int, action: str) -> Response:
+        from voting.session.errors import ActionError
+
+        user, form = await require_form(request, S)
+        q = str(form.get("q", ""))
+        back = "/console/checkin" + (f"?q={quote(q)}" if q else "")
+        try:
+            what = desk.DeskAction(action)
+        except ValueError:
+            return redirect(back, "没有这个操作", "error")
+        try:
+            await desk.act(service(request), deputy_id, what, user.role.value)
+        except (desk.DeskError, ActionError) as exc:
+            return redirect(back, str(getattr(exc, "message", exc)), "error")
+        rows, _ = await desk.desk(service(request))
+        who = next((x for x in rows if x.deputy_id == deputy_id), None)
+        name = f"{who.name}（座位 {who.seat}）" if who else ""
+        return redirect(back, f"{name}：{desk.ACTION_NAMES[what]}，已记录")
+
+    return r
