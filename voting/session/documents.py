@@ -194,7 +194,7 @@ async def report_input(
 async def record_archive(service: SessionService) -> bytes:
     """The session record (``renda serve --export-record`` layout) as a .tar.gz, under
     ``record/``."""
-    from voting.record import export_record
+    from voting.session.record import export_record
 
     with tempfile.TemporaryDirectory(prefix="renda-record-") as tmp:
         out = Path(tmp) / "record"

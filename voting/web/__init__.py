@@ -6,6 +6,21 @@ person's browser asks for a page that does not exist. Screens and the console ad
 through :func:`voting.web.base.install` as well. See docs/screens.md.
 """
 
-from voting.web.base import install, render, templates
+from fastapi import FastAPI
+
+from voting.web import base
+from voting.web.base import render, templates
+
+
+def install(app: FastAPI) -> None:
+    """The web base (:func:`voting.web.base.install`), the login (``voting.web.auth``) and the
+    secretariat's console (``voting.web.console``), mounted here so that none of them imports
+    another's mounting."""
+    from voting.web import auth, console
+
+    base.install(app)
+    auth.install(app)
+    app.include_router(console.router())
+
 
 __all__ = ["install", "render", "templates"]

@@ -103,10 +103,6 @@ def install(app: FastAPI) -> None:
     """Mount the web pages on ``app`` (whose ``state.service`` is the session service)."""
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(_index_router())
-    from voting.web import auth, console  # the login and the secretariat's console
-
-    auth.install(app)
-    app.include_router(console.router())
 
     app.state.html_error_page = error_page
 
