@@ -305,6 +305,54 @@ def _empty_result(template: dict[str, Any]) -> list[Any]:
     return out
 
 
+def _entry_of(rules: dict[str, Any]) -> dict[str, Any]:
+    polls = rules.get("polls")
+    if isinstance(polls, list) and polls and isinstance(polls[0], dict):
+        first: dict[str, Any] = polls[0]
+        return first
+    return rules
+
+
+def _election_words(entry: dict[str, Any]) -> str:
+    """The candidate-number rule an election breaks, in Chinese ("" if it is another rule)."""
+    from tally.rules.nominations import UNBOUNDED, rate_range
+
+    if entry.get("kind") != "election":
+        return ""
+    try:
+        post_type = PostType(entry["post_type"])
+        seats = int(entry["seats"])
+        n = len(entry["candidates"])
+        round_ = Round(entry.get("round", "regular"))
+    except (KeyError, TypeError, ValueError):
+        return ""
+    name = f"{POST_TYPE_NAMES[post_type]}“{entry.get('post', '')}”"
+    if post_type is PostType.HEAD and seats != 1:
+        return f"{name}是正职，应选人数只能是1名（现为{seats}名）。"
+    if round_ in (Round.BY_ELECTION, Round.TIE_REVOTE):
+        return ""
+    rng = rate_range(post_type, seats, supplementary=round_ is Round.SUPPLEMENTARY)
+    extra = n - seats
+    if rng.minimum <= extra <= rng.maximum:
+        return ""
+    if rng.maximum >= UNBOUNDED:
+        allowed = f"候选人应比应选人数至少多{rng.minimum}人（即至少{seats + rng.minimum}名）"
+    elif rng.minimum == 0:
+        allowed = (
+            f"候选人数可以与应选人数相等，也可以多{rng.maximum}人"
+            f"（即{seats}至{seats + rng.maximum}名）"
+        )
+    elif rng.minimum == rng.maximum:
+        allowed = f"候选人应比应选人数多{rng.minimum}人（即{seats + rng.minimum}名）"
+    else:
+        allowed = (
+            f"候选人应比应选人数多{rng.minimum}至{rng.maximum}人"
+            f"（即{seats + rng.minimum}至{seats + rng.maximum}名）"
+        )
+    more = "；候选人过多时应先进行预选" if extra > rng.maximum else ""
+    return f"{name}应选{seats}名，{allowed}，现在填写了{n}名{more}。"
+
+
 def check_countable(template: dict[str, Any], rules: dict[str, Any] | None, total: int = 1) -> None:
     """Refuse (DescriptionError) a template and rules that the rules engine could not count.
 
@@ -328,7 +376,8 @@ def check_countable(template: dict[str, Any], rules: dict[str, Any] | None, tota
         doc, _entry = rules_document(rules, counts)
         load_rules(doc)
     except LawError as exc:
-        raise DescriptionError(f"不符合法律规定：{exc}", exc.article) from None
+        words = _election_words(_entry_of(rules))
+        raise DescriptionError(f"不符合法律规定：{words or exc}", exc.article) from None
     except (RulesError, ValueError, KeyError, TypeError) as exc:
         raise DescriptionError(f"选举办法（规则）有误：{exc}") from None
     try:

@@ -32,6 +32,7 @@ class DeskAction(StrEnum):
     LATE = "late"  # 补签到
     LEAVE = "leave"  # 请假
     ABSENT = "absent"  # 缺席
+    UNDO = "undo"  # 撤销签到 (a check-in made by mistake)
     DEPART = "depart"  # 中途退场
     RETURN = "return"  # 返回会场
 
@@ -47,6 +48,7 @@ ACTION_NAMES = {
     DeskAction.LATE: "补签到",
     DeskAction.LEAVE: "请假",
     DeskAction.ABSENT: "缺席",
+    DeskAction.UNDO: "撤销签到",
     DeskAction.DEPART: "中途退场",
     DeskAction.RETURN: "返回会场",
 }
@@ -55,7 +57,8 @@ _RULES: dict[DeskAction, tuple[Status, str, tuple[Status, ...]]] = {
     DeskAction.CHECKIN: (Status.PRESENT, "attendance_present", (Status.ABSENT, Status.LEAVE)),
     DeskAction.LATE: (Status.PRESENT, "attendance_late", (Status.ABSENT, Status.LEAVE)),
     DeskAction.LEAVE: (Status.LEAVE, "attendance_leave", (Status.ABSENT, Status.PRESENT)),
-    DeskAction.ABSENT: (Status.ABSENT, "attendance_absent", (Status.PRESENT, Status.LEAVE)),
+    DeskAction.ABSENT: (Status.ABSENT, "attendance_absent", (Status.LEAVE,)),
+    DeskAction.UNDO: (Status.ABSENT, "attendance_absent", (Status.PRESENT,)),
     DeskAction.DEPART: (Status.LEFT, "attendance_left", (Status.PRESENT,)),
     DeskAction.RETURN: (Status.PRESENT, "attendance_return", (Status.LEFT,)),
 }

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from voting.config import write_private
@@ -68,6 +68,14 @@ class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
         self.next_path = next_path
+
+
+class Forbidden(Exception):
+    """A logged-in person whose role may not see the page or do the action: a Chinese page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _secret(data_dir: Path, cache: dict[str, bytes] = {}) -> bytes:  # noqa: B006
@@ -145,9 +153,7 @@ def require_user(request: Request, *roles: WebRole) -> WebUser:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path)
     if roles and user.role not in roles:
-        raise HTTPException(
-            403, {"code": "forbidden", "message": f"{user.role_name}无权进行此操作"}
-        )
+        raise Forbidden(f"{user.role_name}无权打开这个页面或进行这个操作。")
     return user
 
 
@@ -163,10 +169,7 @@ def check_csrf(request: Request, user: WebUser, token: str | None) -> None:
     """Refuse a form POST that does not carry this session's CSRF token or comes from another
     site (403, nothing changed)."""
     if not token or not hmac.compare_digest(token, user.csrf) or not _same_origin(request):
-        raise HTTPException(
-            403,
-            {"code": "csrf", "message": "表单已过期或来自其他网站：请刷新页面后重新提交"},
-        )
+        raise Forbidden("表单已过期或来自其他网站，未执行：请刷新页面后重新提交。")
 
 
 async def require_form(request: Request, *roles: WebRole) -> tuple[WebUser, dict[str, Any]]:
@@ -256,3 +259,14 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _to_login(_request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"{LOGIN_PATH}?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
+        from voting.web.base import render
+
+        return render(
+            request,
+            "forbidden.html",
+            {"title": "无权访问", "message": exc.message, "user": current_user(request)},
+            status=403,
+        )

@@ -24,6 +24,7 @@ from tally.poll_description import (
     derive,
 )
 from tally.rules.model import Organ, PostType, ProjectForm, Round
+from voting.session import desk
 from voting.session.documents import level_of
 from voting.web.auth import WebRole, require_form, require_user
 from voting.web.console.common import C, S, page, redirect, service
@@ -315,6 +316,7 @@ def router() -> APIRouter:
         svc = service(request)
         poll = await svc.polls.get(poll_id)
         ceremony = await svc.ceremony.status()
+        rows, _ = await desk.desk(svc)
         return page(
             request,
             user,
@@ -328,6 +330,7 @@ def router() -> APIRouter:
             state_names=STATE_NAMES,
             att=await svc.attendance.attendance(),
             ceremony_done=ceremony.get("state") == "done",
+            not_connected=[x for x in rows if x.status == "present" and not x.connected],
         )
 
     @r.post("/console/polls/{poll_id}/{action}")
