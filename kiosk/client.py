@@ -8,8 +8,10 @@ follows the server (docs/protocol.md):
   vault, never sent; deleted once the poll is over) and sends the public credential signed by
   the device key; the same credential is reused if the request comes again after a reconnect;
 - ``ballot_issued``: checks the server's signature (发出选票);
-- ``poll_ready``: checks that its public credential is in the published list — if it is not,
-  it refuses to vote and says so — then asks the deputy (terminal prompt or headless script),
+- ``poll_ready``: checks the server-signed poll setup (check_setup), asks for the inclusion
+  proof of its own credential (``proof_request`` → ``credential_proof``) and checks it against
+  the signed Merkle root of the credentials — if anything does not check, it refuses to vote and
+  says so — then asks the deputy (terminal prompt or headless script),
   builds and encrypts the ballot locally, shows the tracking number, waits for the deputy's
   confirmation, stores the ballot in the outbox and sends it;
 - ``ack``: checks that the receipt is signed by the pinned server key and names the poll and the
@@ -43,6 +45,11 @@ from tally import messages as m
 from tally import statements
 
 log = logging.getLogger("renda.kiosk")
+
+NOT_LISTED = (
+    "您的凭证不在公布的名单中，本机拒绝投票，请联系秘书处 — this kiosk's public credential is "
+    "not in the published list; it refuses to vote. Tell the secretariat."
+)
 TRUSTEES = "trustees"  # the vault's sealed copy of the session's trustees (pinned)
 
 
@@ -86,6 +93,7 @@ class PollState:
     election: Any = None
     ready: bool = False
     refused: str | None = None  # why the kiosk refused to vote in this poll
+    setup: dict[str, Any] | None = None  # the checked, server-signed poll_setup payload
     tracker: str | None = None
     acknowledged: bool = False
     result: dict[str, Any] | None = None
@@ -142,6 +150,7 @@ class Kiosk:
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(4)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._proof_requests: dict[str, str] = {}  # message id -> poll id
         self.connected = asyncio.Event()
 
     # -- running --------------------------------------------------------------------------------
@@ -303,6 +312,8 @@ class Kiosk:
             self._on_ballot_issued(msg)
         elif isinstance(msg, m.PollReady):
             self._background(self._on_poll_ready(msg))
+        elif isinstance(msg, m.CredentialProof):
+            await self._on_credential_proof(msg)
         elif isinstance(msg, m.Ack):
             await self._on_ack(msg)
         elif isinstance(msg, m.PollClosed):
@@ -376,7 +387,6 @@ class Kiosk:
     async def _on_poll_ready(self, msg: m.PollReady) -> None:
         from keys.credentials import public_credential
         from keys.group import to_str
-        from tally.credentials import parse_public_credentials
         from tally.election import parse_election
 
         state = self.polls.get(msg.poll_id)
@@ -388,12 +398,10 @@ class Kiosk:
             state = self._poll(
                 m.PollInfo(poll_id=msg.poll_id, title=name, kind="other", state="open")
             )
-        if state.closed:
-            return
-        if state.ready:
-            return  # already voted or voting in this poll (a repeated poll_ready)
-        state.ready = True
+        if state.closed or state.ready:
+            return  # over, or already voted or voting in this poll (a repeated poll_ready)
         if self.outbox.get(msg.poll_id) is not None or self.outbox.receipt(msg.poll_id):
+            state.ready = True
             return  # a ballot was already built (and is being resent, or was acknowledged)
         try:
             election = parse_election(msg.election, allow_test_group=self.allow_test_group)
@@ -403,12 +411,6 @@ class Kiosk:
                     "one this kiosk was asked for"
                 )
             setup = self.check_setup(msg, election)
-            creds = parse_public_credentials(election.group, msg.public_credentials)
-            if setup["voters"] != len(creds):
-                raise KioskError(
-                    "公布的凭证数与服务器签名的不符，本机拒绝投票 — the published credential "
-                    "list does not have the number of voters the server signed"
-                )
             private = load_credential(self.vault, msg.poll_id)
             if private is None:
                 raise KioskError(
@@ -419,24 +421,47 @@ class Kiosk:
             state.public_credential = to_str(
                 public_credential(election.group, election.uuid, private)
             )
-            if state.public_credential not in {to_str(c.key) for c in creds}:
-                raise KioskError(
-                    "您的凭证不在公布的名单中，本机拒绝投票，请联系秘书处 — this kiosk's public "
-                    "credential is not in the published list; it refuses to vote. Tell the "
-                    "secretariat."
-                )
         except KioskError as exc:
-            state.refused = str(exc)
-            self.deputy.notify(str(exc))
-            await self._emit("refused", poll_id=msg.poll_id, reason=str(exc))
+            await self._refuse(state, str(exc))
             return
         except ValueError as exc:  # RecordError, GroupError...
-            state.refused = f"选票数据无效 — the published poll data do not check: {exc}"
-            self.deputy.notify(state.refused)
-            await self._emit("refused", poll_id=msg.poll_id, reason=state.refused)
+            await self._refuse(state, f"选票数据无效 — the published poll data do not check: {exc}")
             return
         state.election = election
-        await self._vote(state, election, private)
+        state.setup = setup
+        # the list is not sent: ask for this credential's inclusion proof (O(log N))
+        request_id = self._next_id()
+        self._proof_requests[request_id] = msg.poll_id
+        await self._send(
+            m.ProofRequest(
+                id=request_id, poll_id=msg.poll_id, public_credential=state.public_credential
+            )
+        )
+
+    async def _refuse(self, state: PollState, reason: str) -> None:
+        state.refused = reason
+        self.deputy.notify(reason)
+        await self._emit("refused", poll_id=state.info.poll_id, reason=reason)
+
+    async def _on_credential_proof(self, msg: m.CredentialProof) -> None:
+        """The proof that this kiosk's credential is in the signed list: then vote."""
+        from tally.merkle import InclusionProof
+        from tally.poll_setup import includes
+
+        state = self.polls.get(msg.poll_id)
+        if state is None or state.setup is None or state.closed or state.ready:
+            return
+        proof = InclusionProof(msg.index, msg.size, tuple(msg.path))
+        if msg.public_credential != state.public_credential or not includes(
+            state.setup, msg.public_credential, proof
+        ):
+            await self._refuse(state, NOT_LISTED + " (the inclusion proof does not check)")
+            return
+        private = load_credential(self.vault, msg.poll_id)
+        if private is None:
+            return
+        state.ready = True
+        self._background(self._vote(state, state.election, private))
 
     def check_setup(self, msg: m.PollReady, election: Any) -> dict[str, Any]:
         """KioskError unless the poll's setup is the one the server signed (the pinned key)
@@ -445,8 +470,6 @@ class Kiosk:
         from tally.trustees import PedersenTrustees, combined_public_key, parse_trustees
 
         refusal = "选票的加密设置未经服务器签名，本机拒绝投票，请联系秘书处 — "
-        if msg.setup is None:
-            raise KioskError(refusal + "the poll's setup is not signed by the server")
         try:
             signed = self._server_statement(msg.setup, statements.POLL_SETUP)
         except statements.StatementError as exc:
@@ -462,6 +485,9 @@ class Kiosk:
             trustees=msg.trustees,
             voters=voters if isinstance(voters := signed.get("voters"), int) else -1,
             last_press_valid=msg.last_press_valid,
+            credentials_root=root
+            if isinstance(root := signed.get("credentials_root"), str)
+            else "",
         )
         if signed != expected:
             wrong = sorted(k for k in expected if signed.get(k) != expected[k])
@@ -567,6 +593,10 @@ class Kiosk:
 
     async def _on_error(self, msg: m.Error) -> None:
         self.events.errors.append((str(msg.code), msg.message))
+        poll_id = self._proof_requests.pop(msg.reply_to or "", None)
+        state = self.polls.get(poll_id or "")
+        if state is not None and msg.code == m.ErrorCode.WRONG_CREDENTIAL and not state.ready:
+            await self._refuse(state, NOT_LISTED)
         for item in self.outbox.pending():
             if item.message_id == msg.reply_to and msg.code in (
                 m.ErrorCode.DUPLICATE,

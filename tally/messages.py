@@ -188,17 +188,41 @@ class BallotIssued(_Msg):
 
 
 class PollReady(_Msg):
-    """Collection ended: the poll's Belenios setup; the kiosk checks its credential is listed."""
+    """Collection ended: the poll's Belenios election and trustees, and the server-signed
+    ``poll_setup`` statement (tally/poll_setup.py: their hashes and the Merkle root and size of
+    the public credentials). The same for every kiosk, whatever the number of voters: the
+    list itself is in the public record; the kiosk asks for its own credential's proof."""
 
     type: Literal["poll_ready"] = "poll_ready"
     poll_id: PollId
     uuid: Uuid
     election: Raw  # election.json text
     trustees: Raw  # trustees.json text
-    public_credentials: Raw  # public_creds.json text (sorted)
     last_press_valid: bool
-    # server-signed statements.poll_setup_payload of this setup; a kiosk votes only with it
-    setup: SignedStatement | None = None
+    # server-signed statements.poll_setup_payload of this setup (with the Merkle root of the
+    # credentials); a kiosk votes only with it
+    setup: SignedStatement
+
+
+class ProofRequest(_Msg):
+    """Kiosk → server: the inclusion proof of this public credential in the poll's list."""
+
+    type: Literal["proof_request"] = "proof_request"
+    poll_id: PollId
+    public_credential: Number
+
+
+class CredentialProof(_Msg):
+    """Server → kiosk: the Merkle audit path (tally/merkle.py) of ``public_credential`` at
+    ``index`` in the poll's list of ``size`` public credentials (the signed setup's root).
+    Not in the list: ``error wrong_credential`` instead."""
+
+    type: Literal["credential_proof"] = "credential_proof"
+    poll_id: PollId
+    public_credential: Number
+    index: Annotated[int, Field(ge=0, lt=2**63)]
+    size: Annotated[int, Field(ge=1, lt=2**63)]
+    path: Annotated[list[Hex64], Field(max_length=64)]
 
 
 class Ack(_Msg):
@@ -395,7 +419,7 @@ class PollStatus(_Msg):
 
 # -- parsing ---------------------------------------------------------------------------------
 
-KioskIn = Annotated[Hello | CredentialMsg | Cast | Ping, Field(discriminator="type")]
+KioskIn = Annotated[Hello | CredentialMsg | ProofRequest | Cast | Ping, Field(discriminator="type")]
 TrusteeIn = Annotated[
     CeremonyReply
     | TrusteesSignature
@@ -413,6 +437,7 @@ ServerOut = Annotated[
     | CredentialRequest
     | BallotIssued
     | PollReady
+    | CredentialProof
     | Ack
     | PollClosed
     | ResultMsg
@@ -437,7 +462,7 @@ _ADAPTERS: dict[str, tuple[TypeAdapter[Any], int]] = {
 }
 
 _TYPES: dict[str, frozenset[str]] = {
-    "kiosk": frozenset({"hello", "credential", "cast", "ping"}),
+    "kiosk": frozenset({"hello", "credential", "proof_request", "cast", "ping"}),
     "trustee": frozenset(
         {
             "auth",

@@ -11,7 +11,11 @@ rely on the earlier ones), like :func:`tally.verify.verify_archive`:
 1. the record's files are there and well formed, the server key is an Ed25519 key;
 2. every poll's archive verifies (:func:`tally.verify.verify_archive`, ballots in a process
    pool);
-3. every issuance statement (发出选票) is signed by the session's server key, names its poll,
+3. every archived poll's ``poll_setup`` statement is signed by the server key and names the
+   archive's election and trustees and the Merkle root and count of its public credentials
+   (:func:`tally.poll_setup.check_setup_against_record`: the root each kiosk checked its own
+   credential against is the root of the published list);
+3b. every issuance statement (发出选票) is signed by the session's server key, names its poll,
    uuid and seat, and their number per poll equals the public credentials of the archive;
 4. each poll's published counts are those the archive and the issuance log imply (issued,
    returned = the archive's ``num_tallied``, result = the archive's Result);
@@ -43,6 +47,7 @@ from keys.hashing import sha256_hex
 from tally.archive import ArchiveError, read_archive
 from tally.errors import RecordError
 from tally.poll_outcome import FOLLOWUPS, evaluate_poll
+from tally.poll_setup import check_setup_against_record
 from tally.record_files import (
     ISSUANCE_FILE,
     OUTCOMES_FILE,
@@ -105,6 +110,8 @@ class _Poll:
         self.num_tallied: int | None = None
         self.result_raw: str | None = None
         self.trustees_raw: str = ""
+        self.election_raw: str = ""
+        self.credentials_raw: str = "[]"
 
     @property
     def id(self) -> str:
@@ -153,6 +160,7 @@ class SessionVerifier:
         for name, fn in (
             ("the session's trustees, signed by the scrutineers", self._trustees),
             ("the server's signed list of polls", self._poll_list),
+            ("the server's signed poll setups (Merkle root of the credentials)", self._setups),
             ("issuance statements", self._issuance),
             ("published counts against the archives", self._counts),
             ("rules outcomes re-evaluated", self._outcomes),
@@ -223,8 +231,9 @@ class SessionVerifier:
 
     def _read(self, poll: _Poll) -> None:
         archive = read_archive(poll.archive_path)
-        _setup, _election, trustees, creds = archive.setup()
+        _setup, election, trustees, creds = archive.setup()
         poll.trustees_raw = trustees
+        poll.election_raw, poll.credentials_raw = election, creds
         poll.credentials = len(json.loads(creds))
         sized = archive.sized_encrypted_tally()
         poll.num_tallied = sized[1].num_tallied if sized is not None else None
@@ -301,7 +310,38 @@ class SessionVerifier:
             raise RecordError(f"poll {extra[0]} is not in the server's signed list of polls")
         return f"{len(listed)} poll(s) listed and signed, all in the record"
 
-    # -- 3. issuance ---------------------------------------------------------------------------
+    # -- 3. the signed setups ------------------------------------------------------------------
+
+    def _setups(self) -> str:
+        """Each archived poll's ``poll_setup`` statement: signed by the server, naming the
+        archive's election and trustees, and the Merkle root and count of the archive's list of
+        public credentials (what every kiosk checked its own credential against)."""
+        key = str(self.session["server_public_key"])
+        for poll in self.recorded:
+            raw = poll.entry.get("setup")
+            if raw is None:
+                raise RecordError(f"{poll.name} has an archive but no signed poll setup")
+            try:
+                signed = SignedStatement.model_validate(raw)
+            except ValueError as exc:
+                raise RecordError(f"{poll.name}: the poll setup is malformed: {exc}") from None
+            try:
+                assert self.group is not None
+                check_setup_against_record(
+                    signed,
+                    server_key=key,
+                    poll_id=poll.id,
+                    uuid=str(poll.entry["uuid"]),
+                    group=self.group.name,
+                    election=poll.election_raw,
+                    trustees=poll.trustees_raw,
+                    public_credentials=poll.credentials_raw,
+                )
+            except RecordError as exc:
+                raise RecordError(f"{poll.name}: {exc}") from None
+        return f"{len(self.recorded)} signed setup(s) match their archives"
+
+    # -- 4. issuance ---------------------------------------------------------------------------
 
     def _issuance(self) -> str:
         by_id = {str(p["poll_id"]): p for p in self.polls}

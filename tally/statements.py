@@ -218,9 +218,11 @@ def poll_setup_payload(
     trustees: str,
     voters: int,
     last_press_valid: bool,
+    credentials_root: str,
 ) -> dict[str, Any]:
     """What a kiosk encrypts to: the SHA-256 of the exact election and trustees texts, the
-    group, and the number of public credentials (voters) of the poll."""
+    group, the number of public credentials (voters) of the poll and their Merkle root
+    (tally/merkle.py: each kiosk checks its own credential's inclusion proof against it)."""
     return {
         "kind": POLL_SETUP,
         "session": session,
@@ -231,6 +233,7 @@ def poll_setup_payload(
         "trustees_hash": sha256_hex(trustees),
         "voters": voters,
         "last_press_valid": last_press_valid,
+        "credentials_root": credentials_root,
     }
 
 

@@ -2,7 +2,8 @@
 
 It speaks the real wire format (tally.messages, tally.statements) over a real websocket on
 loopback, with a TEST_256 election. Knobs let a test drop the connection before acking,
-forge receipts, or publish a credential list without the kiosk's credential.
+forge receipts, publish a credential list without the kiosk's credential, sign the setup with
+another key, or answer a proof for another credential.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tally import statements
 from tally.ballot import check_ballot, parse_ballot
 from tally.credentials import PublicCredential, serialize_public_credentials
 from tally.election import Election, generate_uuid, make_election
+from tally.poll_setup import make_setup_statement
 from tally.trustees import SingleTrustee, Trustees, serialize_trustees
 
 TEMPLATE = {
@@ -39,6 +41,10 @@ class FakeServer:
     drop_before_first_ack: bool = False
     forge_receipt: bool = False
     omit_credential: bool = False
+    forge_setup: bool = False  # poll_setup signed by another key than the pinned one
+    forge_proof: bool = False  # a proof of another credential, claimed to be the kiosk's
+    proof_requests: int = 0
+    public_raw: str = "[]"
     drop_before_poll_ready: bool = False
     connections: int = 0
     stored: dict[str, str] = field(default_factory=dict)  # tracker -> raw ballot
@@ -146,8 +152,39 @@ class FakeServer:
                     await ws.close()
                     return
                 await self._publish(ws, nid)
+            elif isinstance(msg, m.ProofRequest):
+                await self._proof(ws, nid, msg)
             elif isinstance(msg, m.Cast):
                 await self._cast(ws, nid, msg)
+
+    async def _proof(self, ws: Any, nid: Any, msg: m.ProofRequest) -> None:
+        from tally.merkle import MerkleTree, credential_leaves
+
+        self.proof_requests += 1
+        leaves = credential_leaves(self.public_raw)
+        tree = MerkleTree(leaves)
+        proof = tree.proof_for(msg.public_credential)
+        if self.forge_proof:
+            proof = tree.proof(0 if leaves[0] != msg.public_credential else 1)
+        if proof is None:
+            error = m.Error(
+                id=nid(),
+                reply_to=msg.id,
+                code=m.ErrorCode.WRONG_CREDENTIAL,
+                message="not in the list",
+            )
+            await ws.send(m.dump(error))
+            return
+        reply = m.CredentialProof(
+            id=nid(),
+            reply_to=msg.id,
+            poll_id=msg.poll_id,
+            public_credential=msg.public_credential,
+            index=proof.index,
+            size=proof.size,
+            path=list(proof.path),
+        )
+        await ws.send(m.dump(reply))
 
     async def _publish(self, ws: Any, nid: Any) -> None:
         assert self.election is not None
@@ -164,20 +201,22 @@ class FakeServer:
             issued_at="2026-01-01T00:00:00Z",
         )
         await ws.send(m.dump(m.BallotIssued(id=nid(), poll_id=self.poll_id, issuance=issuance)))
-        public = serialize_public_credentials(creds)
-        setup = statements.sign_statement(
-            self.server_key,
-            statements.poll_setup_payload(
-                session="s",
-                poll_id=self.poll_id,
-                uuid=self.uuid,
-                group=TEST_256.name,
-                election=self.election.raw,
-                trustees=self.trustees,
-                voters=len(creds),
-                last_press_valid=False,
-            ),
+        public = self.public_raw = serialize_public_credentials(creds)
+        setup = make_setup_statement(
+            statements.generate_key() if self.forge_setup else self.server_key,
+            session="s",
+            poll_id=self.poll_id,
+            uuid=self.uuid,
+            group=TEST_256.name,
+            election=self.election.raw,
+            trustees=self.trustees,
+            public_credentials=public,
+            last_press_valid=False,
         )
+        if self.forge_setup:  # claims to be the server's
+            setup = statements.SignedStatement(
+                statement=setup.statement, signature=setup.signature, signer=self.server_public_key
+            )
         await ws.send(
             m.dump(
                 m.PollReady(
@@ -186,7 +225,6 @@ class FakeServer:
                     uuid=self.uuid,
                     election=self.election.raw,
                     trustees=self.trustees,
-                    public_credentials=public,
                     last_press_valid=False,
                     setup=setup,
                 )

@@ -116,9 +116,22 @@ def test_forged_receipt_is_refused(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
-def test_credential_missing_from_the_list_means_no_vote(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("knob", "said"),
+    [
+        ("omit_credential", "不在公布的名单中"),  # the server has no proof: error wrong_credential
+        ("forge_proof", "inclusion proof does not check"),  # a proof of another credential
+        (
+            "forge_setup",
+            "选票的加密设置未经服务器签名",
+        ),  # the setup is not signed by the pinned key
+    ],
+)
+def test_no_vote_without_a_signed_setup_and_a_proof_of_the_credential(
+    tmp_path: Path, knob: str, said: str
+) -> None:
     async def main() -> None:
-        server = FakeServer(omit_credential=True)
+        server = FakeServer(**{knob: True})
         await server.start()
         kiosk = _kiosk(tmp_path, server)
         await _run(
@@ -129,10 +142,38 @@ def test_credential_missing_from_the_list_means_no_vote(tmp_path: Path) -> None:
             ),
         )
         assert server.casts_received == 0
-        assert "不在公布的名单中" in (kiosk.polls["poll-1"].refused or "")
-        assert any("refuses to vote" in t for t in kiosk.deputy.messages)  # type: ignore[attr-defined]
+        assert said in (kiosk.polls["poll-1"].refused or "")
+        assert server.proof_requests == (0 if knob == "forge_setup" else 1)
 
     asyncio.run(main())
+
+
+def test_poll_ready_is_the_same_size_whatever_the_number_of_voters() -> None:
+    """O(N) opening: what a kiosk receives does not grow with the list; its proof is log N."""
+    from keys.group import TEST_256
+    from tally import messages as m
+    from tally.credentials import PublicCredential, serialize_public_credentials
+    from tally.merkle import MerkleTree, credential_leaves
+    from tally.poll_setup import make_setup_statement
+
+    key = statements.generate_key()
+    sizes, proofs = [], []
+    for n in (10, 1000, 3000):
+        raw = serialize_public_credentials(
+            [PublicCredential(TEST_256.g_pow(i + 2)) for i in range(n)]
+        )
+        setup = make_setup_statement(
+            key, session="s", poll_id="p1", uuid="1" * 14, group="G", election="{}",
+            trustees="[]", public_credentials=raw, last_press_valid=False,
+        )  # fmt: skip
+        ready = m.PollReady(
+            id="s1", poll_id="p1", uuid="1" * 14, election="{}", trustees="[]", setup=setup,
+            last_press_valid=False,
+        )  # fmt: skip
+        sizes.append(len(m.dump(ready)))
+        proofs.append(len(MerkleTree(credential_leaves(raw)).proof(n // 2).path))
+    assert max(sizes) - min(sizes) <= 4  # the count's digits
+    assert proofs == [4, 10, 12]
 
 
 def test_private_credential_stays_on_the_tablet(tmp_path: Path) -> None:

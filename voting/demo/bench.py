@@ -2,15 +2,20 @@
 
 Starts a real ``renda serve`` subprocess on 127.0.0.1 with a temporary SQLite folder, imports a
 roster of N deputies, checks them all in, runs the key ceremony with three ``renda trustee``
-subprocesses (2 of 3, as in ``renda demo``; they stay connected to decrypt), enrols N headless
-kiosks (``kiosk.client.Kiosk`` with a
-scripted deputy, each with its own sealed device key) and opens one motion. Every kiosk builds
-and encrypts its ballot, then waits until all N are ready, and they all send together.
+subprocesses (2 of 3, as in ``renda demo``; they stay connected to decrypt), and enrols N
+headless kiosks (``kiosk.client.Kiosk`` with a scripted deputy, each with its own sealed device
+key) in ``--kiosk-processes`` processes (voting/demo/swarm.py; one per 750 kiosks by default),
+then opens one motion. Every kiosk builds and encrypts its ballot, then waits until all N are
+ready, and they all send together.
 
-Reported (seconds): p50 / p99 / max of the time from a kiosk's send of its ``cast`` to the
-server's signed acknowledgement (checked by the kiosk), the wall time until the last
-acknowledgement, and the time from the close request to the tallied poll, to the published
-(signed) result, and until every kiosk has received that result.
+Reported (seconds): from opening to all ballots issued (the server's count, and the last
+kiosk's ``ballot_issued``) and to every ballot built; p50 / p99 / max of the time from a
+kiosk's send of its ``cast`` to the server's signed acknowledgement (checked by the kiosk) and
+the wall time until the last acknowledgement, against the CPU time the ballot checks need
+(N × the measured cost of one check / cores) and the CPU the server used; the server's peak
+memory; the slowest answer of the API (polled every 0.5 s throughout); the kiosk connections
+dropped; the time from the close request to the tallied poll, to the published (signed) result,
+and until every kiosk has received that result.
 
 The benchmark lives in ``voting/demo/`` because it needs the server and the kiosk; ``tally/``
 must not import them. ``renda bench session`` is routed here (by name) by ``voting/cli.py``.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -29,12 +35,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from kiosk.choices import Script
-from kiosk.client import BallotDraft, HeadlessDeputy, Kiosk
-from kiosk.enrol import enrol
-from tally import messages as m
 from voting.demo.harness import Api, DemoError, ServerProcess, trustee_ceremony
 
 HELP = "a live session on loopback: N kiosks cast together; ack latency and close-to-result time"
@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--group", default="BELENIOS-2048", help="Belenios group (BELENIOS-2048)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--keep", type=Path, default=None, help="keep the session folder here")
+    parser.add_argument(
+        "--kiosk-processes",
+        type=int,
+        default=0,
+        help="processes the kiosks are split over (0: one per 750 kiosks)",
+    )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -65,17 +71,118 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[int(rank) - 1]
 
 
+class _Swarm:
+    """One ``python -m voting.demo.swarm`` process and the events it reported."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.events: list[dict[str, Any]] = []
+        self.connected = asyncio.Event()
+        self.done = asyncio.Event()
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        async for line in self.proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            self.events.append(event)
+            if event.get("ev") == "connected":
+                self.connected.set()
+            elif event.get("ev") == "done":
+                self.done.set()
+        self.done.set()
+        self.connected.set()
+
+    async def say(self, command: str) -> None:
+        if self.proc.stdin is not None and self.proc.returncode is None:
+            self.proc.stdin.write(command.encode() + b"\n")
+            with contextlib.suppress(ConnectionError):
+                await self.proc.stdin.drain()
+
+    async def stop(self) -> None:
+        await self.say("stop")
+        try:
+            await asyncio.wait_for(self.done.wait(), 60)
+            await asyncio.wait_for(self.proc.wait(), 30)
+        except TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+def _proc_memory(pid: int) -> tuple[int, int]:
+    """(peak RSS, RSS) in KiB of a process, from /proc (0 where unknown)."""
+    peak = rss = 0
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1])
+            elif line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+    return peak, rss
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and of its waited-for children (/proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            found.extend(int(x) for x in task.read_text().split())
+    return found
+
+
+def ballot_check_cost(group: str, samples: int = 5) -> float:
+    """CPU seconds the server spends checking one ballot of the benchmark's motion
+    (voting/checker.check_cast: structure, proofs, signature), median of ``samples``."""
+    from keys.credentials import generate_private_credential
+    from keys.group import group_by_name
+    from tally.ballot import create_ballot
+    from tally.election import generate_uuid, make_election
+    from voting.checker import check_cast
+
+    grp = group_by_name(group, allow_test=True)
+    election = make_election(
+        MOTION, uuid=generate_uuid(), group=grp, public_key=grp.g_pow(grp.random_exponent())
+    )
+    times = []
+    for _ in range(samples):
+        raw = create_ballot(election, generate_private_credential(), [[0, 1, 0, 0]]).raw
+        t = time.process_time()
+        status, detail, _cred = check_cast(election.raw, True, raw)
+        times.append(time.process_time() - t)
+        if status != "ok":
+            raise DemoError(f"the benchmark's own ballot does not check: {detail}")
+    return sorted(times)[len(times) // 2]
+
+
 async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     n = args.deputies
-    options = ("--group", args.group, "--workers", str(args.workers), "--collect-timeout", "3600")
+    per_ballot = await asyncio.to_thread(ballot_check_cost, args.group)
+    options: tuple[str, ...] = ("--group", args.group, "--workers", str(args.workers))
+    options += ("--collect-timeout", "3600")
+    if args.group == "RENDA-TEST-256":
+        options = ("--test-group", *options)
     server = ServerProcess(data, data / "serve.log", options)
     server.init()
     server.start()
-    kiosks: list[Kiosk] = []
-    tasks: list[asyncio.Task[None]] = []
+    swarms: list[_Swarm] = []
     api: Api | None = None
+    probe: asyncio.Task[None] | None = None
+    api_latencies: list[float] = []
     try:
         tokens = await server.ready(60)
+        assert server.proc is not None
         api = Api(server.url, str(tokens["secretariat"]), timeout=600)
         post = api.post
 
@@ -89,131 +196,157 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
             server, api, [f"监票人{i}" for i in range(1, SCRUTINEERS + 1)], THRESHOLD
         )
 
-        ready = 0
-        all_ready = asyncio.Event()
-        go = asyncio.Event()
-        sent: dict[int, float] = {}
-        acked: dict[int, float] = {}
-        results: dict[int, float] = {}
-        errors: list[str] = []
-
-        class _TogetherDeputy(HeadlessDeputy):
-            """Confirms only when every kiosk has built its ballot: all send together."""
-
-            async def confirm(self, draft: BallotDraft) -> bool:
-                nonlocal ready
-                ready += 1
-                if ready == n:
-                    all_ready.set()
-                await go.wait()
-                return await super().confirm(draft)
-
-        class _TimedKiosk(Kiosk):
-            """Stamps the moment the cast frame is handed to the websocket."""
-
-            number = 0
-
-            async def _send(self, msg: Any) -> None:
-                if isinstance(msg, m.Cast):
-                    sent.setdefault(self.number, time.perf_counter())
-                await super()._send(msg)
-
-        def on_event(i: int) -> Any:
-            def handle(kind: str, payload: dict[str, Any]) -> None:
-                if kind == "ack":
-                    acked.setdefault(i, time.perf_counter())
-                elif kind == "result":
-                    results.setdefault(i, time.perf_counter())
-                elif kind in ("error", "refused", "bad_receipt"):
-                    errors.append(f"{kind}: {payload}")
-
-            return handle
-
         t = time.perf_counter()
+        procs = args.kiosk_processes or max(1, -(-n // 750))
         folders = Path(tempfile.mkdtemp(prefix="kiosks-", dir=data))
-        async with httpx.AsyncClient(timeout=120) as enrol_client:
-            for i, d in enumerate(deputies):
-                vault, identity = await enrol(
-                    server.url,
-                    d["enrolment_code"],
-                    folders / f"k{i:04d}",
-                    "bench",
-                    scrypt_n=KIOSK_SCRYPT_N,
-                    client=enrol_client,
-                )
-                script = Script(default=["赞成", "反对", "弃权"][i % 3])
-                kiosk = _TimedKiosk(
-                    folders / f"k{i:04d}",
-                    vault,
-                    identity,
-                    _TogetherDeputy(script),
-                    on_event=on_event(i),
-                )
-                kiosk.number = i
-                kiosks.append(kiosk)
+        for p in range(procs):
+            items = [
+                {"i": i, "code": d["enrolment_code"], "choice": ["赞成", "反对", "弃权"][i % 3]}
+                for i, d in enumerate(deputies)
+                if i % procs == p
+            ]
+            spec = folders / f"swarm-{p}.json"
+            spec.write_text(
+                json.dumps(
+                    {
+                        "url": server.url,
+                        "folder": str(folders),
+                        "scrypt_n": KIOSK_SCRYPT_N,
+                        "kiosks": items,
+                    }
+                ),
+                "utf-8",
+            )
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "voting.demo.swarm",
+                str(spec),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=open(data / f"swarm-{p}.log", "ab"),  # noqa: SIM115
+            )
+            swarms.append(_Swarm(proc))
+        await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in swarms)), 1800)
+        for s in swarms:
+            if s.done.is_set():
+                raise DemoError(f"a kiosk process stopped; see {data}/swarm-*.log")
         enrol_s = time.perf_counter() - t
-        tasks = [asyncio.create_task(k.run()) for k in kiosks]
-        await asyncio.wait_for(asyncio.gather(*(k.connected.wait() for k in kiosks)), 600)
+
+        def events(kind: str) -> list[dict[str, Any]]:
+            return [e for s in swarms for e in s.events if e.get("ev") == kind]
 
         poll = await post("/api/polls", {"title": "议案", "kind": "motion", "template": MOTION})
         pid = poll["poll_id"]
-        t = time.perf_counter()
+
+        async def probe_api() -> None:  # the secretariat's screen, refreshed every 0.5 s
+            assert api is not None
+            while True:
+                t0 = time.perf_counter()
+                await api.get(f"/api/polls/{pid}")
+                api_latencies.append(time.perf_counter() - t0)
+                await asyncio.sleep(0.5)
+
+        cpu0 = _cpu_seconds(server.proc.pid) + sum(
+            _cpu_seconds(c) for c in _children(server.proc.pid)
+        )
+        t_open_wall = time.time()
+        probe = asyncio.create_task(probe_api())
         await post(f"/api/polls/{pid}/open")
-        await asyncio.wait_for(all_ready.wait(), 3600)
-        open_s = time.perf_counter() - t  # credentials, issuance, ballots built on tablets
-        t_go = time.perf_counter()
-        go.set()
+        issued_s = float("nan")
         deadline = time.monotonic() + 3600
-        while len(acked) < n and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        if len(acked) < n:
-            raise DemoError(f"only {len(acked)} of {n} ballots acknowledged: {errors[:3]}")
-        last_ack = max(acked.values()) - t_go
+        while len(events("built")) < n and time.monotonic() < deadline:
+            if issued_s != issued_s:  # nan: not yet
+                state = await api.get(f"/api/polls/{pid}")
+                if state["issued"] >= n:
+                    issued_s = time.time() - t_open_wall
+            await asyncio.sleep(0.05)
+        if len(events("built")) < n:
+            raise DemoError(f"only {len(events('built'))} of {n} kiosks got a ballot to cast")
+        issued = events("issued")
+        kiosks_issued_s = max(e["t"] for e in issued) - t_open_wall if issued else float("nan")
+        built_s = max(e["t"] for e in events("built")) - t_open_wall
+
+        cpu1 = _cpu_seconds(server.proc.pid) + sum(
+            _cpu_seconds(c) for c in _children(server.proc.pid)
+        )
+        t_go = time.time()
+        for s in swarms:
+            await s.say("go")
+        while len(events("ack")) < n and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        acks = events("ack")
+        if len(acks) < n:
+            raise DemoError(f"only {len(acks)} of {n} ballots acknowledged: {events('error')[:3]}")
+        last_ack = max(e["t"] for e in acks) - t_go
+        children = _children(server.proc.pid)
+        cpu2 = _cpu_seconds(server.proc.pid) + sum(_cpu_seconds(c) for c in children)
+        memory = _proc_memory(server.proc.pid)
+        workers_rss = sum(_proc_memory(c)[1] for c in children)
 
         t_close = time.perf_counter()
+        t_close_wall = time.time()
         await post(f"/api/polls/{pid}/close")
         while True:
             state = await api.get(f"/api/polls/{pid}")
             if state["state"] == "tallied":
                 break
-            if state.get("message"):
+            if state.get("message") and time.perf_counter() - t_close > 600:
                 raise DemoError(f"tally stuck: {state['message']}")
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)
         t_tallied = time.perf_counter()
         published = await post(f"/api/polls/{pid}/publish")
         t_published = time.perf_counter()
-        while len(results) < n and time.perf_counter() - t_published < 600:
-            await asyncio.sleep(0.01)
-        t_results = max(results.values()) if len(results) == n else float("nan")
+        while len(events("result")) < n and time.perf_counter() - t_published < 600:
+            await asyncio.sleep(0.05)
+        results = events("result")
+        t_results = (
+            max(e["t"] for e in results) - t_close_wall if len(results) == n else float("nan")
+        )
         counts = published.get("counts") or {}
     finally:
-        for k in kiosks:
-            k.stop()
-        if tasks:
-            await asyncio.wait(tasks, timeout=30)
+        if probe is not None:
+            probe.cancel()
+        for s in swarms:
+            await s.stop()
         if api is not None:
             await api.close()
         server.stop()
-    latencies = [acked[i] - sent[i] for i in range(n)]
+    done = [e for s in swarms for e in s.events if e.get("ev") == "done"]
+    reconnects = sum(sum(e["reconnects"]) for e in done)
+    latencies = [e["latency"] for e in acks]
+    cores = os.cpu_count() or 1
     return {
         "deputies": n,
         "group": args.group,
         "server_workers": args.workers,
-        "cpus": os.cpu_count(),
+        "kiosk_processes": len(swarms),
+        "cpus": cores,
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "received": counts.get("received"),
         "result": counts.get("result"),
-        "enrol_s": round(enrol_s, 3),
-        "open_to_all_ballots_built_s": round(open_s, 3),
+        "enrol_and_connect_s": round(enrol_s, 3),
+        "open_to_all_issued_s": round(issued_s, 3),
+        "open_to_every_kiosk_issued_s": round(kiosks_issued_s, 3),
+        "open_to_all_ballots_built_s": round(built_s, 3),
         "ack_p50_s": round(percentile(latencies, 50), 4),
         "ack_p99_s": round(percentile(latencies, 99), 4),
         "ack_max_s": round(max(latencies), 4),
         "all_acknowledged_s": round(last_ack, 3),
+        "ballot_check_cpu_s": round(per_ballot, 5),
+        "proof_checks_cpu_bound_s": round(n * per_ballot / cores, 3),
+        "server_cpu_opening_s": round(cpu1 - cpu0, 2),
+        "server_cpu_casting_s": round(cpu2 - cpu1, 2),
+        "server_peak_rss_mib": round(memory[0] / 1024, 1),
+        "server_workers_rss_mib": round(workers_rss / 1024, 1),
+        "api_max_s": round(max(api_latencies), 3) if api_latencies else None,
+        "api_p99_s": round(percentile(api_latencies, 99), 3) if api_latencies else None,
+        "reconnects": reconnects,
         "close_to_tallied_s": round(t_tallied - t_close, 3),
         "close_to_published_s": round(t_published - t_close, 3),
-        "close_to_all_kiosks_have_result_s": round(t_results - t_close, 3),
-        "kiosk_errors": errors[:5],
+        "close_to_all_kiosks_have_result_s": round(t_results, 3),
+        "kiosk_errors": [e["what"] for e in events("error")][:5],
     }
 
 
@@ -230,24 +363,36 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))
         return 0
+    f = figures
     print(
-        f"renda bench session: {figures['deputies']} kiosks, {figures['group']}, "
-        f"{figures['server_workers']} server workers, load average "
-        f"{figures['load_average_1min_at_end']}"
+        f"renda bench session: {f['deputies']} kiosks in {f['kiosk_processes']} processes, "
+        f"{f['group']}, {f['server_workers']} server workers, {f['cpus']} CPUs, load average "
+        f"{f['load_average_1min_at_end']}"
     )
     print(
-        f"  send → ack: p50 {figures['ack_p50_s']} s, p99 {figures['ack_p99_s']} s, "
-        f"max {figures['ack_max_s']} s; all acknowledged after {figures['all_acknowledged_s']} s"
+        f"  open → all ballots issued {f['open_to_all_issued_s']} s (server), → every kiosk "
+        f"has its ballot {f['open_to_every_kiosk_issued_s']} s, → every ballot built on its "
+        f"tablet {f['open_to_all_ballots_built_s']} s"
     )
     print(
-        f"  close → tallied {figures['close_to_tallied_s']} s, → published "
-        f"{figures['close_to_published_s']} s, → every kiosk has the signed result "
-        f"{figures['close_to_all_kiosks_have_result_s']} s"
+        f"  send → ack: p50 {f['ack_p50_s']} s, p99 {f['ack_p99_s']} s, max {f['ack_max_s']} s; "
+        f"all acknowledged after {f['all_acknowledged_s']} s (proof checks need "
+        f"{f['deputies']} × {f['ballot_check_cpu_s']} s / {f['cpus']} cores = "
+        f"{f['proof_checks_cpu_bound_s']} s of CPU; the server used {f['server_cpu_casting_s']} s)"
     )
     print(
-        f"  (setup, not measured above: enrolment {figures['enrol_s']} s; open → all ballots "
-        f"built on the tablets {figures['open_to_all_ballots_built_s']} s)"
+        f"  server memory: peak {f['server_peak_rss_mib']} MiB (+ {f['server_workers_rss_mib']} "
+        f"MiB in its ballot checkers); API answered within {f['api_max_s']} s (p99 "
+        f"{f['api_p99_s']} s); {f['reconnects']} kiosk connection(s) dropped"
     )
-    if figures["kiosk_errors"]:
-        print(f"  kiosk errors: {figures['kiosk_errors']}")
+    print(
+        f"  close → tallied {f['close_to_tallied_s']} s, → published "
+        f"{f['close_to_published_s']} s, → every kiosk has the signed result "
+        f"{f['close_to_all_kiosks_have_result_s']} s"
+    )
+    print(
+        f"  (setup, not measured above: enrol and connect the kiosks {f['enrol_and_connect_s']} s)"
+    )
+    if f["kiosk_errors"]:
+        print(f"  kiosk errors: {f['kiosk_errors']}")
     return 0

@@ -26,6 +26,7 @@ from keys.hashing import sha256_hex
 from keys.trustee_key import generate_trustee_key
 from tally import statements as st
 from tally.archive import ArchiveWriter
+from tally.poll_setup import make_setup_statement
 from voting.config import ServerConfig, write_private
 from voting.db import make_engine, migrate, session_factory
 from voting.models import AuditLog, Meta, Staff
@@ -142,18 +143,16 @@ class SessionContext:
         assert poll.uuid and poll.election and poll.trustees and poll.public_credentials
         setup = self._setups.get(poll.uuid)
         if setup is None:
-            setup = self._setups[poll.uuid] = st.sign_statement(
+            setup = self._setups[poll.uuid] = make_setup_statement(
                 self.server_key,
-                st.poll_setup_payload(
-                    session=self.session_name,
-                    poll_id=poll.id,
-                    uuid=poll.uuid,
-                    group=self.group.name,
-                    election=poll.election,
-                    trustees=poll.trustees,
-                    voters=len(json.loads(poll.public_credentials)),
-                    last_press_valid=poll.last_press_valid,
-                ),
+                session=self.session_name,
+                poll_id=poll.id,
+                uuid=poll.uuid,
+                group=self.group.name,
+                election=poll.election,
+                trustees=poll.trustees,
+                public_credentials=poll.public_credentials,
+                last_press_valid=poll.last_press_valid,
             )
         return setup
 

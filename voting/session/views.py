@@ -214,7 +214,8 @@ def ballot_issued(poll_id: str, statement: str) -> m.BallotIssued:
 
 
 def poll_ready(poll: Poll, setup: st.SignedStatement) -> m.PollReady:
-    """The poll's setup for the kiosks, with the server's signed ``poll_setup`` of it."""
+    """The poll's setup for the kiosks, with the server's signed ``poll_setup`` of it (the list
+    of credentials is not sent: its Merkle root is in the statement)."""
     assert poll.uuid and poll.election and poll.trustees and poll.public_credentials
     return m.PollReady(
         id=server_id(),
@@ -222,7 +223,6 @@ def poll_ready(poll: Poll, setup: st.SignedStatement) -> m.PollReady:
         uuid=poll.uuid,
         election=poll.election,
         trustees=poll.trustees,
-        public_credentials=poll.public_credentials,
         last_press_valid=poll.last_press_valid,
         setup=setup,
     )

@@ -1,0 +1,131 @@
+"""A process of headless kiosks for ``renda bench session`` (voting/demo/bench.py).
+
+``python -m voting.demo.swarm SPEC.json`` enrols the kiosks of the spec (``{"url", "folder",
+"scrypt_n", "kiosks": [{"i", "code", "choice"}]}``), connects them, and reports on stdout one
+JSON line per event, with wall-clock times (``time.time()``, comparable between the processes
+of one machine):
+
+- ``{"ev": "connected"}`` once every kiosk of the process is connected;
+- ``{"ev": "issued", "i", "t"}`` when kiosk ``i`` got its signed ballot (发出选票);
+- ``{"ev": "built", "i", "t"}`` when its ballot is built and encrypted (it then waits for ``go``);
+- ``{"ev": "ack", "i", "t", "latency"}`` when its receipt checks (latency: send → ack);
+- ``{"ev": "result", "i", "t"}``, ``{"ev": "error", "i", "what"}``;
+- ``{"ev": "done", "reconnects": [...], "casts": [...]}`` after ``stop``.
+
+It reads ``go`` (every kiosk sends its ballot) and ``stop`` on stdin. Several such processes
+split the kiosks of a large hall over the cores (one event loop each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kiosk.choices import Script
+from kiosk.client import BallotDraft, HeadlessDeputy, Kiosk
+from kiosk.enrol import enrol
+from tally import messages as m
+
+
+def _say(**event: Any) -> None:
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+async def _main(spec: dict[str, Any]) -> None:
+    go = asyncio.Event()
+    stop = asyncio.Event()
+
+    class _Deputy(HeadlessDeputy):
+        number = 0
+
+        async def confirm(self, draft: BallotDraft) -> bool:
+            _say(ev="built", i=self.number, t=time.time())
+            await go.wait()
+            return await super().confirm(draft)
+
+    class _Kiosk(Kiosk):
+        number = 0
+        sent_at: float | None = None
+
+        async def _send(self, msg: Any) -> None:
+            if isinstance(msg, m.Cast) and self.sent_at is None:
+                self.sent_at = time.perf_counter()
+            await super()._send(msg)
+
+        async def _handle(self, msg: Any) -> None:
+            if isinstance(msg, m.BallotIssued):
+                _say(ev="issued", i=self.number, t=time.time())
+            await super()._handle(msg)
+
+    def on_event(k: _Kiosk) -> Any:
+        def handle(kind: str, payload: dict[str, Any]) -> None:
+            if kind == "ack":
+                latency = time.perf_counter() - (k.sent_at or time.perf_counter())
+                _say(ev="ack", i=k.number, t=time.time(), latency=latency)
+            elif kind == "result":
+                _say(ev="result", i=k.number, t=time.time())
+            elif kind in ("error", "refused", "bad_receipt"):
+                _say(ev="error", i=k.number, what=f"{kind}: {str(payload)[:300]}")
+
+        return handle
+
+    folder = Path(spec["folder"])
+    kiosks: list[_Kiosk] = []
+    async with httpx.AsyncClient(timeout=120) as client:
+        for item in spec["kiosks"]:
+            where = folder / f"k{item['i']:04d}"
+            vault, identity = await enrol(
+                spec["url"],
+                item["code"],
+                where,
+                "bench",
+                scrypt_n=spec["scrypt_n"],
+                client=client,
+            )
+            deputy = _Deputy(Script(default=item["choice"]))
+            deputy.number = item["i"]
+            kiosk = _Kiosk(where, vault, identity, deputy)
+            kiosk.number = item["i"]
+            kiosk._on_event = on_event(kiosk)
+            kiosks.append(kiosk)
+    tasks = [asyncio.create_task(k.run()) for k in kiosks]
+    await asyncio.gather(*(k.connected.wait() for k in kiosks))
+    _say(ev="connected")
+
+    async def commands() -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if line.strip() == "go":
+                go.set()
+            elif line.strip() == "stop" or not line:
+                stop.set()
+                return
+
+    reader = asyncio.create_task(commands())
+    await stop.wait()
+    for k in kiosks:
+        k.stop()
+    await asyncio.wait(tasks, timeout=30)
+    reader.cancel()
+    _say(
+        ev="done",
+        reconnects=[max(0, k.events.connections - 1) for k in kiosks],
+        casts=[k.events.casts_sent for k in kiosks],
+    )
+
+
+def main() -> None:
+    spec = json.loads(Path(sys.argv[1]).read_text("utf-8"))
+    asyncio.run(_main(spec))
+
+
+if __name__ == "__main__":
+    main()
