@@ -39,6 +39,13 @@ async def _credential(k: Kiosk, msg: m.CredentialMsg) -> None:
     await guarded(k.conn, msg.id, k.service.issuance.receive_credential(k.conn, msg, k.device_key))
 
 
+async def _proof(k: Kiosk, msg: m.ProofRequest) -> None:
+    async def answer() -> None:
+        await k.conn.send(await k.service.issuance.proof(msg))
+
+    await guarded(k.conn, msg.id, answer())
+
+
 async def _cast(k: Kiosk, msg: m.Cast) -> None:
     if len(k.tasks) >= MAX_CASTS_IN_FLIGHT:
         await send_error(k.conn, "busy", "too many ballots in flight; resend later", msg.id)
@@ -57,6 +64,7 @@ async def _cast(k: Kiosk, msg: m.Cast) -> None:
 HANDLERS: dict[type[Any], Callable[[Kiosk, Any], Awaitable[None]]] = {
     m.Hello: _hello_again,
     m.CredentialMsg: _credential,
+    m.ProofRequest: _proof,
     m.Cast: _cast,
 }
 

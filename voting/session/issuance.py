@@ -166,6 +166,11 @@ class Issuing:
         if complete:
             await self.finish_collection(poll.id, Actor.COMPLETE)
 
+    async def proof(self, msg: m.ProofRequest) -> m.CredentialProof:
+        """The inclusion proof of a public credential in a started poll's list."""
+        poll = await self.polls.row(msg.poll_id)
+        return self.ctx.setups.proof(poll, msg)
+
     async def finish_collection(self, poll_id: str, role: str) -> dict[str, Any]:
         """End collection: the archive's setup, the credentials (sorted, unlinked) and the
         signed issuance statements (by seat) stored, then each voter sent its ballot."""
@@ -244,8 +249,13 @@ class Issuing:
                 raise
             rt.writer = writer
             rt.credentials = set(credentials)
-        for deputy_id, stmt in statements.items():
+        ready = ctx.setups.of(poll).ready  # signed once; the same for every kiosk
+
+        async def issue(deputy_id: int, stmt: str) -> None:
             await ctx.hub.to_deputy(deputy_id, views.ballot_issued(poll_id, stmt))
-            await ctx.hub.to_deputy(deputy_id, views.poll_ready(poll, ctx.poll_setup(poll)))
+            await ctx.hub.to_deputy(deputy_id, ready)
+
+        # all at once: a slow tablet does not hold up the others
+        await asyncio.gather(*(issue(d, stmt) for d, stmt in statements.items()))
         await self.live.status_to_displays(poll_id)
         return await self.polls.get(poll_id)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tally import messages as m
+from tally import statements as st
 from voting.models import Deputy, Issuance, Poll
 from voting.session import queries as q
 from voting.session import views
@@ -55,7 +56,9 @@ class Live:
 
     async def welcome(self, conn: Connection, reply_to: str | None = None) -> None:
         """The kiosk's welcome (deputy, presence, polls), then what it may act on now: a
-        credential request for a collecting poll, its ballot for an open one."""
+        credential request for a collecting poll, its ballot for an open one, and the signed
+        result of every published poll it was issued a ballot for (it may have been away when
+        the result was sent)."""
         deputy_id = conn.deputy_id
         assert deputy_id is not None
 
@@ -93,7 +96,16 @@ class Live:
                 await conn.send(views.credential_request(poll))
             elif poll.state == PollState.OPEN and poll.id in issued:
                 await conn.send(views.ballot_issued(poll.id, issued[poll.id]))
-                await conn.send(views.poll_ready(poll, self.ctx.poll_setup(poll)))
+                await conn.send(self.ctx.setups.of(poll).ready)
+            elif poll.state == PollState.PUBLISHED and poll.id in issued and poll.statement:
+                # a kiosk that was away at publication gets the signed result now
+                await conn.send(
+                    m.ResultMsg(
+                        id=server_id(),
+                        poll_id=poll.id,
+                        statement=st.SignedStatement.model_validate_json(poll.statement),
+                    )
+                )
 
     async def presence_changed(self, deputy_id: int) -> None:
         """The deputy's kiosks are welcomed again (present or not, what they may do now)."""

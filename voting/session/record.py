@@ -57,6 +57,8 @@ class SessionService(Protocol):
 
     async def db(self, fn: Callable[[Session], T]) -> T: ...
 
+    def poll_setup(self, poll: Poll) -> dict[str, Any]: ...
+
 
 def _collect(service: SessionService, s: Session) -> dict[str, Any]:
     counts = dict(
@@ -86,6 +88,8 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
                 "counts": json.loads(poll.counts) if poll.counts else None,
                 "outcome": json.loads(poll.outcome) if poll.outcome else None,
                 "statement": json.loads(poll.statement) if poll.statement else None,
+                # the signed poll setup: election, trustees, Merkle root of the credentials
+                "setup": service.poll_setup(poll) if poll.public_credentials else None,
                 "report": report_json(service, s, poll),
                 "rules": json.loads(poll.rules) if poll.rules else None,
                 "archive": archive_entry(poll.id, str(poll.uuid))

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from keys.group import Group
 from voting.config import ServerConfig
+from voting.models import Poll
 from voting.session import record
 from voting.session.attendance import Attendance
 from voting.session.ballot_box import BallotBox
@@ -105,6 +106,10 @@ class SessionService:
 
     def archive_path(self, poll_id: str) -> Path:
         return self.ctx.archive_path(poll_id)
+
+    def poll_setup(self, poll: Poll) -> dict[str, Any]:
+        """The poll's signed ``poll_setup`` statement, as JSON (for the record)."""
+        return self.ctx.setups.of(poll).statement.model_dump()
 
     async def db(self, fn: Callable[[Session], T]) -> T:
         return await self.ctx.db(fn)
