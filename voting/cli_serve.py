@@ -72,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
     from voting.api.bodies import MAX_HTTP_BODY
     from voting.config import ServerConfig, read_tokens
     from voting.db import DatabaseSettingError
-    from voting.http_guard import guarded_app
     from voting.limits import ServerLimits, serve
     from voting.session.errors import ActionError
     from voting.session.service import SessionService
@@ -95,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                 for role in ("secretariat", "chair", "display"):
                     print(f"{role} token: {tokens[role]}")
             return 0
-        app = guarded_app(create_app(config), MAX_HTTP_BODY)
+        app = create_app(config)
     except ActionError as exc:
         print(f"renda serve: {exc.message}", file=sys.stderr)
         return 1

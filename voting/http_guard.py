@@ -205,6 +205,17 @@ def validation_message(errors: list[Any]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """An HTTPException (a route's, or the router's 404 / 405) in the error shape."""
+    detail = exc.detail
+    if isinstance(detail, dict) and set(detail) == {"code", "message"}:
+        body = {"detail": detail}
+    else:
+        code = STATUS_CODES.get(exc.status_code, "refused")
+        body = shape(code, safe_text(detail, 300) if detail else code.replace("_", " "))
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every refusal of ``app`` in the error shape (see the module docstring)."""
 
@@ -225,21 +236,9 @@ def install_error_handlers(app: FastAPI) -> None:
             answer: Response | None = page(request, exc)
             if answer is not None:
                 return answer
-        detail = exc.detail
-        if isinstance(detail, dict) and set(detail) == {"code", "message"}:
-            body = {"detail": detail}
-        else:
-            code = STATUS_CODES.get(exc.status_code, "refused")
-            body = shape(code, safe_text(detail, 300) if detail else code.replace("_", " "))
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return await http_error(request, exc)
 
     @app.exception_handler(Exception)
     async def _fault(_request: Request, exc: Exception) -> JSONResponse:
         log.error("internal error: %s", type(exc).__name__, exc_info=exc)
         return JSONResponse(shape("internal", "server fault; nothing was stored"), status_code=500)
-
-
-def guarded_app(app: FastAPI, max_body: int, timeout: float = 60.0) -> ASGIApp:
-    """``app`` with the error handlers installed, behind :class:`BodyGuard`."""
-    install_error_handlers(app)
-    return BodyGuard(app, max_body, timeout)  # type: ignore[arg-type]

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -59,7 +59,7 @@ def error_body(code: str, message: str) -> bytes:
     return json.dumps({"detail": {"code": code, "message": message}}).encode("ascii")
 
 
-def authenticated(scope: dict[str, Any]) -> None:
+def authenticated(scope: MutableMapping[str, Any]) -> None:
     """Called by the app once a websocket peer is authenticated: its endpoint's frame limit
     applies from the next frame on (``ws_preauth_frame`` before)."""
     hook = scope.get("extensions", {}).get(EXTENSION, {}).get("authenticated")
@@ -134,7 +134,7 @@ def h11_reason(status: int) -> str:
 
 class GuardedWebSocket(WebSocketsSansIOProtocol):
     limits: ClassVar[ServerLimits] = ServerLimits()
-    app_authenticates: ClassVar[bool] = False  # the app calls authenticated(scope)
+    app_authenticates: ClassVar[bool] = True  # the app calls authenticated(scope)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -26,6 +26,7 @@ DEADLINE = 1.5
 class LimitedServer:
     def __init__(self, data: Path) -> None:
         self.port = free_port()
+        self.data = data
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / "server.log"
         self.proc = subprocess.Popen(
@@ -198,3 +199,36 @@ def test_router_refusals_get_the_error_shape(
     r = httpx.request(method, server.url + path)
     assert r.status_code == status
     assert set(r.json()["detail"]) == {"code", "message"}
+
+
+def test_kiosk_frame_limit_rises_after_hello(server: LimitedServer) -> None:
+    """After a good hello, a frame of 100 KiB is read (and refused as a bad message, the
+    connection open): the 16 KiB limit holds only before authentication."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from tally import messages as m
+    from tally import statements as st
+    from voting.config import read_tokens
+
+    tokens = read_tokens(server.data)
+    staff = {"Authorization": f"Bearer {tokens['secretariat']}"}
+    r = httpx.post(
+        server.url + "/api/roster",
+        json={"csv": "name,delegation,seat\n甲,一组,901\n"},
+        headers=staff,
+    )
+    code = r.json()["deputies"][0]["enrolment_code"]
+    key = Ed25519PrivateKey.generate()
+    info = httpx.post(
+        server.url + "/api/enrol", json={"code": code, "device_public_key": st.public_key_hex(key)}
+    ).json()
+    with connect(server.url.replace("http", "ws") + "/ws/kiosk", max_size=2**26) as ws:
+        ch = m.parse_server_message(ws.recv(timeout=10))
+        sig = st.sign(key, st.hello_payload(info["device_id"], ch.nonce))
+        ws.send(m.dump(m.Hello(id="h1", device_id=info["device_id"], signature=sig)))
+        assert isinstance(m.parse_server_message(ws.recv(timeout=10)), m.Welcome)
+        ws.send(json.dumps({"type": "cast", "id": "c1", "poll_id": "p9", "ballot": "x" * 100_000}))
+        reply = m.parse_server_message(ws.recv(timeout=10))
+        assert isinstance(reply, m.Error) and reply.reply_to == "c1"
+        ws.send(m.dump(m.Ping(id="p1")))
+        assert isinstance(m.parse_server_message(ws.recv(timeout=10)), m.Pong)

@@ -23,6 +23,7 @@ from voting.api import (
 )
 from voting.api.bodies import MAX_HTTP_BODY, NUL_REFUSED, has_nul
 from voting.config import ServerConfig
+from voting.http_guard import BodyGuard, install_error_handlers
 from voting.session.errors import ActionError
 from voting.session.service import SessionService
 
@@ -50,23 +51,21 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     app = FastAPI(title="Renda session server", lifespan=lifespan)
     app.state.service = service
+    install_error_handlers(app)  # every refusal in the error shape (HTML pages for browsers:)
     web.install(app)
 
     @app.middleware("http")
-    async def _limit_body(request: Request, call_next: Any) -> Any:
+    async def _refuse_nul(request: Request, call_next: Any) -> Any:
         if has_nul(request.scope.get("path", "")) or has_nul(
             list(request.query_params.multi_items())
         ):
             return JSONResponse(
                 {"detail": {"code": "bad_message", "message": NUL_REFUSED}}, status_code=422
             )
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_HTTP_BODY):
-            return JSONResponse(
-                {"detail": {"code": "too_large", "message": f"body above {MAX_HTTP_BODY} bytes"}},
-                status_code=413,
-            )
         return await call_next(request)
+
+    # outermost: bodies bounded however sent, read before the app parses them
+    app.add_middleware(BodyGuard, max_body=MAX_HTTP_BODY)  # type: ignore[arg-type]
 
     @app.exception_handler(ActionError)
     async def _action_error(_request: Request, exc: ActionError) -> JSONResponse:

@@ -1,6 +1,7 @@
 """What the three websocket endpoints share: frames, the error answer, the message loop,
 guarded handling, and the staff handshake (``auth``) of /ws/trustee and /ws/display."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any
@@ -9,6 +10,7 @@ from fastapi import WebSocket
 
 from tally import messages as m
 from voting.api.bodies import NUL_REFUSED, has_nul
+from voting.limits import authenticated
 from voting.session.errors import ActionError
 from voting.session.hub import Connection, server_id
 from voting.session.service import SessionService
@@ -16,6 +18,8 @@ from voting.session.staff import Principal
 from voting.session.states import Role
 
 log = logging.getLogger("renda.app")
+
+THREAD_FRAME = 64 * 1024  # larger frames (a scrutineer's shuffle) are parsed in a thread
 
 
 def parse_frame(endpoint: str, frame: str) -> Any:
@@ -62,10 +66,18 @@ async def messages(
         frame = await receive(ws, limit)
         if frame is None:
             return
+        large = len(frame) > THREAD_FRAME  # parsed off the event loop: the other peers go on
         try:
-            msg = parse_frame(endpoint, frame)
+            msg = (
+                await asyncio.to_thread(parse_frame, endpoint, frame)
+                if large
+                else (parse_frame(endpoint, frame))
+            )
         except m.MessageError as exc:
-            await send_error(conn, exc.code, exc.message, m.message_id(frame))
+            reply_to = (
+                await asyncio.to_thread(m.message_id, frame) if large else (m.message_id(frame))
+            )
+            await send_error(conn, exc.code, exc.message, reply_to)
             continue
         if isinstance(msg, m.Ping):
             await conn.send(m.Pong(id=server_id(), reply_to=msg.id))
@@ -107,6 +119,7 @@ async def staff_auth(
         return None
     conn.role = p.role.value
     conn.trustee_index = p.trustee_index
+    authenticated(ws.scope)  # the endpoint's frame limit from now on (16 KiB before)
     await conn.send(
         m.Authenticated(
             id=server_id(),

@@ -4,6 +4,7 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -12,6 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 from tally import messages as m
 from tally import statements as st
 from voting.api.sockets import guarded, messages, parse_frame, receive, send_error
+from voting.limits import authenticated
 from voting.session.errors import ActionError
 from voting.session.hub import Connection, server_id
 from voting.session.service import SessionService
@@ -98,6 +100,8 @@ async def ws_kiosk(ws: WebSocket) -> None:
         await ws.close(4401)
         return
     conn.deputy_id = deputy_id
+    conn.close = partial(ws.close, 4409)  # replaced by a newer connection of the tablet
+    authenticated(ws.scope)  # the kiosk frame limit from now on (16 KiB before)
     kiosk = Kiosk(service, conn, device_key)
     try:
         await service.kiosk_connected(conn, hello.id)

@@ -14,6 +14,9 @@ from tally.messages import dump
 
 log = logging.getLogger("renda.hub")
 _ids = itertools.count(1)
+_opened = itertools.count(1)
+
+MAX_KIOSK_CONNECTIONS = 2  # per deputy (its tablet): a third closes the oldest
 
 
 def server_id() -> str:
@@ -29,6 +32,8 @@ class Connection:
     deputy_id: int | None = None
     trustee_index: int | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    close: Callable[[], Awaitable[None]] | None = None
+    opened: int = field(default_factory=lambda: next(_opened))
 
     async def send(self, message: BaseModel) -> bool:
         try:
@@ -47,15 +52,26 @@ class Hub:
 
     def add(self, conn: Connection) -> None:
         if conn.role == "kiosk" and conn.deputy_id is not None:
-            self.kiosks.setdefault(conn.deputy_id, set()).add(conn)
+            conns = self.kiosks.setdefault(conn.deputy_id, set())
+            while len(conns) >= MAX_KIOSK_CONNECTIONS:  # connections per tablet are bounded
+                oldest = min(conns, key=lambda c: c.opened)
+                conns.discard(oldest)
+                log.info("deputy %s: a third kiosk connection closes the oldest", conn.deputy_id)
+                if oldest.close is not None:
+                    task = asyncio.ensure_future(oldest.close())
+                    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            conns.add(conn)
         elif conn.role == "scrutineer" and conn.trustee_index is not None:
             self.trustees.setdefault(conn.trustee_index, set()).add(conn)
         else:
             self.displays.add(conn)
 
     def remove(self, conn: Connection) -> None:
-        for table in (self.kiosks, self.trustees):
-            for key, conns in list(table.items()):
+        for table, key in ((self.kiosks, conn.deputy_id), (self.trustees, conn.trustee_index)):
+            if key is None:
+                continue
+            conns = table.get(key)
+            if conns is not None:
                 conns.discard(conn)
                 if not conns:
                     del table[key]

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from voting.http_guard import http_error
 
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
@@ -108,7 +109,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _html_errors(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_page(request, exc) or await http_exception_handler(request, exc)
+        return error_page(request, exc) or await http_error(request, exc)  # the API's error shape
 
 
 def error_page(request: Request, exc: StarletteHTTPException) -> Response | None:
