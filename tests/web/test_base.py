@@ -67,7 +67,8 @@ def test_unknown_page_is_a_chinese_page_for_people_and_json_for_programs(tmp_pat
         assert r.headers["content-type"].startswith("text/html")
         assert "页面不存在" in r.text and 'href="/"' in r.text
         r = s.client.get("/no/such/page")
-        assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
+        assert r.status_code == 404  # the API's one error shape (docs/protocol.md §4)
+        assert r.json() == {"detail": {"code": "not_found", "message": "Not Found"}}
         r = s.client.get("/api/polls/nope/x", headers=HTML)
         assert r.headers["content-type"].startswith("application/json")
         r = s.client.post("/api/polls/x/nope", headers=s.h())
