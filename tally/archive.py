@@ -511,6 +511,15 @@ class ArchiveWriter:
     def last_event(self) -> Event | None:
         return self._last
 
+    def snapshot(self) -> bytes:
+        """The archive's bytes at an event boundary, never half an append: what a reader
+        downloading the archive while events are being added gets (the file only grows, so
+        its size taken between two appends bounds a consistent prefix)."""
+        with self._lock:
+            size = os.fstat(self._fd).st_size if self._fd >= 0 else self.path.stat().st_size
+        with open(self.path, "rb") as fh:
+            return fh.read(size)
+
     # -- appending -------------------------------------------------------------------------
 
     def append(self, items: Sequence[str], event_type: str, payload: str | None) -> Event:

@@ -35,6 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds to wait for kiosks' credentials before issuing ballots anyway (30)",
     )
     parser.add_argument(
+        "--scrutineer-timeout",
+        type=float,
+        default=600.0,
+        help="seconds a scrutineer has to answer a shuffle or decryption request before it "
+        "goes to another one (600)",
+    )
+    parser.add_argument(
         "--export-record", type=Path, default=None, help="write the session's record and exit"
     )
     parser.add_argument("--init", action="store_true", help="create the folder, print tokens, exit")
@@ -64,6 +71,7 @@ def config_from(args: argparse.Namespace) -> object:
         session_name=args.session_name,
         workers=args.workers,
         collect_timeout=args.collect_timeout,
+        scrutineer_timeout=args.scrutineer_timeout,
     )
 
 

@@ -26,6 +26,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from tally import messages as m
 
 HELP = "a scrutineer's key: run the key ceremony, answer decryption requests"
 TOKEN_ENV = "RENDA_TRUSTEE_TOKEN"
+RECORD_ATTEMPTS = 5  # downloads of a poll's public archive before giving up
+RECORD_BACKOFF = 0.5  # seconds before the second attempt, doubled each time (at most 8)
 log = logging.getLogger("renda.trustee")
 
 
@@ -433,13 +436,22 @@ class Scrutineer:
         import httpx
 
         url = f"{self.keyfile.server.rstrip('/')}/record/polls/{poll_id}/{uuid}.bel"
-        try:
-            response = httpx.get(url, timeout=60)
-        except httpx.HTTPError as exc:
-            raise TrusteeError(f"cannot fetch the poll's public record {url}: {exc}") from exc
-        if response.status_code != 200:
-            raise TrusteeError(f"the poll's public record {url} is not available")
-        return response
+        problem = ""
+        for attempt in range(RECORD_ATTEMPTS):  # a busy server or a broken connection
+            if attempt:
+                time.sleep(min(8.0, RECORD_BACKOFF * 2 ** (attempt - 1)))
+            try:
+                response = httpx.get(url, timeout=60)
+            except httpx.HTTPError as exc:
+                problem = str(exc) or type(exc).__name__
+                log.info("fetching %s failed (%s); trying again", url, problem)
+                continue
+            if response.status_code == 200:
+                return response
+            problem = f"HTTP {response.status_code}"
+            if response.status_code < 500 and response.status_code != 408:
+                break  # not there (404): trying again does not help
+        raise TrusteeError(f"cannot fetch the poll's public record {url}: {problem}")
 
     def shuffle(self, req: m.ShuffleRequest) -> str:
         """Shuffle the non-homomorphic rows (a verifiable re-encryption mix, spec §4.17).

@@ -27,6 +27,9 @@ class ServerConfig:
     workers: int = 2  # processes checking ballots
     archive_sync: bool = True  # fsync archive events (only benchmarks turn it off)
     collect_timeout: float = 30.0  # seconds to wait for credentials before issuing anyway
+    # seconds a scrutineer has to answer a shuffle (or decryption) request before the
+    # request goes to another one (a decryption request is sent again)
+    scrutineer_timeout: float = 600.0
 
     @property
     def url(self) -> str:

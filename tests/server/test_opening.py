@@ -18,7 +18,7 @@ from tally.merkle import InclusionProof
 from tally.poll_setup import check_setup
 from tally.session_record import verify_session
 from tests.server.helpers import MOTION, connect_kiosks, mid, open_motion, session, wait_state
-from voting.record import export_record
+from voting.session.record import export_record
 
 
 def _proof(k: Any, pid: str, pub: str) -> Any:

@@ -43,10 +43,13 @@ class Scrutineer:
         token: str,
         *,
         decrypt: bool = True,
+        shuffle: bool = True,
         bad: bool = False,
         keys: tuple[str, str] = ("", ""),
     ) -> None:
         self.client, self.token, self.decrypt, self.bad = client, token, decrypt, bad
+        self.shuffle = shuffle  # False: a scrutineer that hangs on its shuffle request
+        self.requests: list[Any] = []
         self.seed, self.dkey = keys
         self.errors: list[m.Error] = []
         self.stop = threading.Event()
@@ -63,6 +66,7 @@ class Scrutineer:
             self.ready.set()
             while not self.stop.is_set():
                 msg = m.parse_server_message(ws.receive_text())
+                self.requests.append(msg)
                 if isinstance(msg, m.CeremonyRequest):
                     group = group_by_name(msg.group, allow_test=True)
                     certs = [SignedMsg.parse(group, c) for c in msg.certs or []]
@@ -85,7 +89,7 @@ class Scrutineer:
                     )
                 elif isinstance(msg, m.CeremonyDone):
                     pass
-                elif isinstance(msg, m.ShuffleRequest):
+                elif isinstance(msg, m.ShuffleRequest) and self.shuffle:
                     from tally.shuffle import shuffle_ciphertexts
 
                     election = parse_election(msg.election, allow_test_group=True)

@@ -4,7 +4,7 @@ whole record's JSON parts for staff (docs/protocol.md, docs/auditing.md)."""
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from voting.api.deps import Service, Viewer
 
@@ -23,6 +23,6 @@ async def record(service: Service, p: Viewer) -> dict[str, Any]:
 
 
 @router.get("/record/polls/{poll_id}/{name}")
-async def record_archive(poll_id: str, name: str, service: Service) -> FileResponse:
-    path = await service.archive_file(poll_id, name)
-    return FileResponse(path, media_type="application/x-tar")
+async def record_archive(poll_id: str, name: str, service: Service) -> Response:
+    """The poll's archive as it is now (a snapshot between two appends of the tally)."""
+    return Response(await service.archive_file(poll_id, name), media_type="application/x-tar")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ from voting.session.hub import server_id
 from voting.session.staff import Principal, check_trustee
 from voting.session.states import Actor, CeremonyState
 
+log = logging.getLogger("renda.ceremony")
+
 
 @dataclass
 class CeremonyRun:
@@ -76,7 +79,52 @@ class KeyCeremony:
             c = s.scalar(select(Ceremony).order_by(Ceremony.id.desc()).limit(1))
             return views.ceremony_json(c)
 
-        return await self.ctx.db(run)
+        out = await self.ctx.db(run)
+        running = self.run
+        if running is not None and out.get("ceremony_id") == running.ceremony_id:
+            out["message"] = self.waiting_for(running)
+        return out
+
+    def waiting_for(self, run: CeremonyRun) -> str:
+        """What the running ceremony waits for: which scrutineers, connected or not."""
+        missing = [i for i in range(1, run.count + 1) if i not in run.replies]
+        hub = self.ctx.hub
+        away = [
+            f"{i} (not connected since {hub.trustee_left_at[i]})"
+            if i in hub.trustee_left_at
+            else f"{i} (not connected)"
+            for i in missing
+            if i not in hub.trustees
+        ]
+        text = f"step {run.step}: waiting for scrutineer(s) {', '.join(map(str, missing))}"
+        return text + (f"; {', '.join(away)}" if away else "")
+
+    async def recover(self) -> None:
+        """At startup: a ceremony the server left at a step (killed, restarted) cannot go on —
+        its certificates and polynomials of the step were in memory — so it says ``failed``
+        and why; the secretariat starts a new one (the scrutineers' tools follow)."""
+
+        def run(s: Session) -> list[str]:
+            stuck = list(
+                s.scalars(
+                    select(Ceremony).where(
+                        Ceremony.state.notin_(
+                            [CeremonyState.DONE.value, CeremonyState.FAILED.value]
+                        )
+                    )
+                )
+            )
+            for c in stuck:
+                c.message = (
+                    f"the server stopped during {c.state} of the key ceremony, whose state was "
+                    "in memory: start the ceremony again"
+                )
+                c.state = CeremonyState.FAILED.value
+                self.ctx.audit(s, Actor.SERVER, "ceremony_failed", c.id)
+            return [c.id for c in stuck]
+
+        for cid in await self.ctx.db(run):
+            log.warning("key ceremony %s failed: the server stopped during it", cid)
 
     async def _set(self, cid: str, **values: Any) -> None:
         def run(s: Session) -> None:

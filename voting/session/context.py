@@ -89,9 +89,6 @@ class SessionContext:
         self.poll_create_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[Any]] = set()
         self._init_session()
-        from voting.session.setups import PollSetups
-
-        self.setups = PollSetups(self)
 
     def _init_session(self) -> None:
         """The session's group, name and server trustee key; the staff tokens (first run)."""

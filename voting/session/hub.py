@@ -7,6 +7,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
@@ -17,6 +18,10 @@ _ids = itertools.count(1)
 _opened = itertools.count(1)
 
 MAX_KIOSK_CONNECTIONS = 2  # per deputy (its tablet): a third closes the oldest
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def server_id() -> str:
@@ -49,6 +54,7 @@ class Hub:
         self.kiosks: dict[int, set[Connection]] = {}
         self.trustees: dict[int, set[Connection]] = {}
         self.displays: set[Connection] = set()
+        self.trustee_left_at: dict[int, str] = {}  # index -> when its last connection closed
 
     def add(self, conn: Connection) -> None:
         if conn.role == "kiosk" and conn.deputy_id is not None:
@@ -75,6 +81,8 @@ class Hub:
                 conns.discard(conn)
                 if not conns:
                     del table[key]
+                    if table is self.trustees:
+                        self.trustee_left_at[key] = _now()
         self.displays.discard(conn)
 
     async def to_deputy(self, deputy_id: int, message: BaseModel) -> int:

@@ -169,7 +169,7 @@ class Issuing:
     async def proof(self, msg: m.ProofRequest) -> m.CredentialProof:
         """The inclusion proof of a public credential in a started poll's list."""
         poll = await self.polls.row(msg.poll_id)
-        return self.ctx.setups.proof(poll, msg)
+        return self.live.setups.proof(poll, msg)
 
     async def finish_collection(self, poll_id: str, role: str) -> dict[str, Any]:
         """End collection: the archive's setup, the credentials (sorted, unlinked) and the
@@ -249,7 +249,7 @@ class Issuing:
                 raise
             rt.writer = writer
             rt.credentials = set(credentials)
-        ready = ctx.setups.of(poll).ready  # signed once; the same for every kiosk
+        ready = self.live.setups.of(poll).ready  # signed once; the same for every kiosk
 
         async def issue(deputy_id: int, stmt: str) -> None:
             await ctx.hub.to_deputy(deputy_id, views.ballot_issued(poll_id, stmt))

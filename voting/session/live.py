@@ -15,12 +15,14 @@ from voting.session import queries as q
 from voting.session import views
 from voting.session.context import SessionContext
 from voting.session.hub import Connection, server_id
+from voting.session.setups import PollSetups
 from voting.session.states import PollState, Presence
 
 
 class Live:
-    def __init__(self, ctx: SessionContext) -> None:
+    def __init__(self, ctx: SessionContext, setups: PollSetups) -> None:
         self.ctx = ctx
+        self.setups = setups
         self._status_pending: set[str] = set()
 
     # -- displays ---------------------------------------------------------------------------
@@ -96,7 +98,7 @@ class Live:
                 await conn.send(views.credential_request(poll))
             elif poll.state == PollState.OPEN and poll.id in issued:
                 await conn.send(views.ballot_issued(poll.id, issued[poll.id]))
-                await conn.send(self.ctx.setups.of(poll).ready)
+                await conn.send(self.setups.of(poll).ready)
             elif poll.state == PollState.PUBLISHED and poll.id in issued and poll.statement:
                 # a kiosk that was away at publication gets the signed result now
                 await conn.send(

@@ -21,6 +21,7 @@ imports only those before it::
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -44,6 +45,7 @@ from voting.session.hub import Connection, Hub
 from voting.session.issuance import Issuing
 from voting.session.live import Live
 from voting.session.polls import Polls
+from voting.session.setups import PollSetups
 from voting.session.signing import ReportSigning
 from voting.session.staff import Principal, StaffJob, require
 from voting.session.states import RECORDED, PollState, Role
@@ -58,7 +60,8 @@ class SessionService:
         self.ctx = ctx = SessionContext(config)
         self.staff = StaffJob(ctx)
         self.polls = Polls(ctx)
-        self.live = Live(ctx)
+        self.setups = PollSetups(ctx)
+        self.live = Live(ctx, self.setups)
         self.attendance = Attendance(ctx, self.live)
         self.ballot_box = BallotBox(ctx, self.live)
         self.issuance = Issuing(ctx, self.polls, self.ballot_box, self.live)
@@ -109,7 +112,7 @@ class SessionService:
 
     def poll_setup(self, poll: Poll) -> dict[str, Any]:
         """The poll's signed ``poll_setup`` statement, as JSON (for the record)."""
-        return self.ctx.setups.of(poll).statement.model_dump()
+        return self.setups.of(poll).statement.model_dump()
 
     async def db(self, fn: Callable[[Session], T]) -> T:
         return await self.ctx.db(fn)
@@ -125,6 +128,7 @@ class SessionService:
                 initializer=warm_up,
             )
         await ctx.db(self.ballot_box.recover)
+        await self.ceremony.recover()
         for poll_id in list(ctx.runtimes):
             poll = await self.polls.row(poll_id)
             if poll is not None and poll.state == PollState.CLOSED:
@@ -183,12 +187,16 @@ class SessionService:
     async def record_data(self) -> dict[str, Any]:
         return await record.record_data(self)
 
-    async def archive_file(self, poll_id: str, name: str) -> Path:
-        """The archive of a closed, tallied or published poll, named ``<uuid>.bel``."""
+    async def archive_file(self, poll_id: str, name: str) -> bytes:
+        """The archive of a closed, tallied or published poll, named ``<uuid>.bel``: a
+        consistent snapshot, even while the tally appends to it."""
         info = await self.polls.get(poll_id)
         if info["state"] not in RECORDED or name != f"{info['uuid']}.bel":
             raise ActionError(Code.NOT_FOUND, "no such record file", 404)
-        return self.archive_path(poll_id)
+        rt = self.ctx.runtimes.get(poll_id)
+        if rt is not None and rt.writer is not None:
+            return await asyncio.to_thread(rt.writer.snapshot)
+        return await asyncio.to_thread(self.archive_path(poll_id).read_bytes)
 
 
 __all__ = ["ActionError", "Principal", "SessionService"]

@@ -14,18 +14,15 @@ cost 3,000 lookups, not 3,000 trees.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from tally import messages as m
 from tally.merkle import MerkleTree, credential_leaves
 from tally.statements import SignedStatement
 from voting.models import Poll
 from voting.session import views
+from voting.session.context import SessionContext
 from voting.session.errors import ActionError
 from voting.session.hub import server_id
-
-if TYPE_CHECKING:
-    from voting.session.context import SessionContext
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
@@ -51,6 +52,7 @@ from voting.session.staff import Principal, check_trustee
 from voting.session.states import COUNTED, Actor, PollAction, PollState
 from voting.session.upsert import insert_ignore
 from voting.session.views import PollCounts
+from voting.session.waits import Waits, away_words, decryption_message, shuffle_message
 
 log = logging.getLogger("renda.tally")
 
@@ -141,6 +143,10 @@ class Tallying:
         self.box = box
         self.live = live
         self.signing = signing
+        self.waits = Waits(ctx, self._set_message)
+
+    async def _set_message(self, poll_id: str, message: str) -> None:
+        await self.ctx.db(set_message(poll_id, message))
 
     def start(self, poll_id: str) -> None:
         """Tally the closed poll in the background (as far as it can go now)."""
@@ -280,12 +286,17 @@ class Tallying:
         )
         rt = self.ctx.runtimes.get(poll_id)
         checks = sorted((rt.checks if rt else {}).values(), key=lambda c: c.trustee_id)
+        hub = self.ctx.hub
         for trustee_index in indices:
             trustee_id = trustee_index + 1
             if index is not None and trustee_index != index:
                 continue
             if trustee_id in have:
                 continue
+            if trustee_index in hub.trustees:
+                self.waits.asked_to_decrypt(
+                    poll_id, trustee_index, partial(self._decryption_timeout, poll_id)
+                )
             await self.ctx.hub.to_trustee(
                 trustee_index,
                 m.DecryptionRequest(
@@ -300,11 +311,48 @@ class Tallying:
                     checks=[c for c in checks if c.trustee_id != trustee_id] or None,
                 ),
             )
+        await self.explain_decryptions(poll_id)
+
+    async def explain_decryptions(self, poll_id: str) -> None:
+        """The poll's message while partial decryptions are missing: how many of the k are
+        in, whom the server asked and when, who is not connected (since when)."""
+
+        def run(s: Session) -> tuple[Poll, set[int], list[int]]:
+            return q.poll(s, poll_id), set(q.partials(s, poll_id)), q.scrutineer_indices(s)
+
+        poll, have, indices = await self.ctx.db(run)
+        if poll.state != PollState.CLOSED or not tally_to_decrypt(poll):
+            return
+        hub = self.ctx.hub
+        answered = {tid - 1 for tid in have} & set(indices)
+        needed = _scrutineer_threshold(poll, self.ctx.group)
+        if len(answered) >= needed:
+            return
+        await self.waits.say(
+            poll_id,
+            decryption_message(
+                len(answered),
+                needed,
+                self.waits.of(poll_id).decryption,
+                answered,
+                away_words(set(indices) - answered, set(hub.trustees), hub.trustee_left_at),
+            ),
+        )
+
+    async def _decryption_timeout(self, poll_id: str) -> None:
+        if self.waits.decryption_timed_out(poll_id):
+            await self.request_decryptions(poll_id)
+
+    async def _shuffle_timeout(self, poll_id: str, index: int) -> None:
+        if self.waits.shuffle_timed_out(poll_id, index):
+            await self.request_shuffles(poll_id)
 
     async def next_shufflers(self) -> None:
-        """A scrutineer left: polls waiting for its shuffle ask the next connected one."""
+        """A scrutineer left: polls waiting for its shuffle ask the next connected one, and
+        the polls' messages say who is missing now."""
         for poll_id in await self.ctx.db(lambda s: q.poll_ids_in(s, PollState.CLOSED)):
             await self.request_shuffles(poll_id)
+            await self.explain_decryptions(poll_id)
 
     async def pending_for_trustee(self, index: int) -> None:
         """A scrutineer connected: what it is to shuffle or decrypt now."""
@@ -361,7 +409,8 @@ class Tallying:
 
             have = await ctx.db(run)
             await asyncio.to_thread(_sync_partials, writer, have)
-        await self._maybe_finish(poll.id)
+        if not await self._maybe_finish(poll.id):
+            await self.explain_decryptions(poll.id)
 
     # -- the result and the outcome -----------------------------------------------------------
 
@@ -445,6 +494,7 @@ class Tallying:
                     s,
                     p,
                     PollAction.TALLY,
+                    message="",
                     result=result_raw,
                     counts=json.dumps(count_data, ensure_ascii=False),
                     outcome=json.dumps(outcome, ensure_ascii=False)
@@ -459,6 +509,7 @@ class Tallying:
             writer.close()
             rt.writer = None
             ctx.runtimes.pop(poll_id, None)
+            self.waits.forget(poll_id)
         await self.live.status_to_displays(poll_id)
         await self.signing.request_signatures(poll_id)  # the scrutineers sign the count report
         return True
@@ -523,8 +574,30 @@ class Tallying:
             [raw for _o, raw in rows],
         )
         # one scrutineer at a time (a chain): the lowest connected one that has not shuffled
-        waiting = sorted(i for i in ctx.hub.trustees if i + 1 not in done)
-        for trustee_index in waiting[:1]:
+        # (and has not let a request pass its deadline, while another one can be asked)
+        hub = ctx.hub
+        chosen = self.waits.shuffler(poll_id, sorted(i for i in hub.trustees if i + 1 not in done))
+        indices = await ctx.db(q.scrutineer_indices)
+        waits = self.waits.of(poll_id)
+        if chosen is not None and (index is None or chosen == index):
+            self.waits.asked_to_shuffle(
+                poll_id, chosen, partial(self._shuffle_timeout, poll_id, chosen)
+            )
+        await self.waits.say(
+            poll_id,
+            shuffle_message(
+                len(rows) - 1,
+                _scrutineer_threshold(poll, ctx.group),
+                waits.shuffle if chosen is not None else None,
+                waits.skipped,
+                away_words(
+                    [i for i in indices if i + 1 not in done],
+                    set(hub.trustees),
+                    hub.trustee_left_at,
+                ),
+            ),
+        )
+        for trustee_index in [chosen] if chosen is not None else []:
             trustee_id = trustee_index + 1
             if index is not None and trustee_index != index:
                 continue
@@ -584,4 +657,5 @@ class Tallying:
             )
             all_rows = await ctx.db(lambda s: q.shuffles(s, poll.id))
             await asyncio.to_thread(_sync_shuffles, rt.writer, all_rows)  # type: ignore[arg-type]
+        self.waits.shuffled(poll.id)
         self.start(poll.id)
