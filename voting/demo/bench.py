@@ -149,7 +149,7 @@ def ballot_check_cost(group: str, samples: int = 5) -> float:
     from keys.group import group_by_name
     from tally.ballot import create_ballot
     from tally.election import generate_uuid, make_election
-    from voting.checker import check_cast
+    from voting.session.checker import check_cast
 
     grp = group_by_name(group, allow_test=True)
     election = make_election(
