@@ -12,10 +12,11 @@ from typing import Any
 
 from keys.credentials import public_credential
 from keys.group import TEST_256, to_str
+from keys.hashing import sha256_hex
 from tally import messages as m
 from tally import statements as st
 from tally.merkle import InclusionProof
-from tally.poll_setup import check_setup
+from tally.poll_setup import includes
 from tally.session_record import verify_session
 from tests.server.helpers import MOTION, connect_kiosks, mid, open_motion, session, wait_state
 from voting.session.record import export_record
@@ -44,19 +45,15 @@ def test_each_kiosk_proves_its_credential_against_the_signed_root(tmp_path: Path
         assert len({m.dump(r.model_copy(update={"id": "x"})) for r in readies}) == 1
         assert "public_credentials" not in m.dump(readies[0])
         for k, ready in zip(kiosks, readies, strict=True):
-            setup = check_setup(
-                ready.setup,
-                server_key=k.server_key,
-                poll_id=pid,
-                uuid=ready.uuid,
-                election=ready.election,
-                trustees=ready.trustees,
+            setup = st.verify_statement(
+                ready.setup, expected_signer=k.server_key, kind=st.POLL_SETUP
             )
-            assert setup.credentials_count == 5
+            assert setup["election_hash"] == sha256_hex(ready.election)
+            assert setup["voters"] == 5
             pub = to_str(public_credential(TEST_256, ready.uuid, k.private[pid]))
             proof = _proof(k, pid, pub)
             assert isinstance(proof, m.CredentialProof), proof
-            assert setup.includes(pub, InclusionProof(proof.index, proof.size, tuple(proof.path)))
+            assert includes(setup, pub, InclusionProof(proof.index, proof.size, tuple(proof.path)))
         # a credential that is not in the list: refused, and no proof for it
         stranger = to_str(TEST_256.g_pow(12345))
         refused = _proof(kiosks[0], pid, stranger)
