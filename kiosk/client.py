@@ -470,6 +470,8 @@ class Kiosk:
         from tally.trustees import PedersenTrustees, combined_public_key, parse_trustees
 
         refusal = "选票的加密设置未经服务器签名，本机拒绝投票，请联系秘书处 — "
+        if msg.setup is None:
+            raise KioskError(refusal + "the poll's setup is not signed by the server")
         try:
             signed = self._server_statement(msg.setup, statements.POLL_SETUP)
         except statements.StatementError as exc:

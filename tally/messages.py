@@ -200,8 +200,8 @@ class PollReady(_Msg):
     trustees: Raw  # trustees.json text
     last_press_valid: bool
     # server-signed statements.poll_setup_payload of this setup (with the Merkle root of the
-    # credentials); a kiosk votes only with it
-    setup: SignedStatement
+    # credentials); a kiosk votes only with it (None: refused, and the deputy told why)
+    setup: SignedStatement | None = None
 
 
 class ProofRequest(_Msg):

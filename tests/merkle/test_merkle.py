@@ -7,7 +7,7 @@ import hashlib
 import json
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tally.errors import RecordError
@@ -60,11 +60,13 @@ def test_certificate_transparency_vectors() -> None:
 leaf_lists = st.lists(st.text(max_size=12), min_size=1, max_size=70, unique=True)
 
 
+@settings(deadline=None)
 @given(leaf_lists)
 def test_root_is_the_recursive_definition(leaves: list[str]) -> None:
     assert merkle_root(leaves) == _recursive_root(leaves).hex()
 
 
+@settings(deadline=None)
 @given(leaf_lists, st.data())
 def test_every_leaf_has_a_proof_that_checks(leaves: list[str], data: st.DataObject) -> None:
     tree = MerkleTree(leaves)
@@ -77,6 +79,7 @@ def test_every_leaf_has_a_proof_that_checks(leaves: list[str], data: st.DataObje
     assert parse_inclusion_proof(json.loads(json.dumps(proof.to_json()))) == proof
 
 
+@settings(deadline=None)
 @given(leaf_lists, st.data())
 def test_no_tampered_proof_checks(leaves: list[str], data: st.DataObject) -> None:
     tree = MerkleTree(leaves)

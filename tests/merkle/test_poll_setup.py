@@ -36,7 +36,7 @@ def setup_of(raw: str) -> statements.SignedStatement:
     )
 
 
-@settings(max_examples=30)
+@settings(max_examples=30, deadline=None)
 @given(st.lists(st.integers(2, 10**30), min_size=1, max_size=40, unique=True), st.data())
 def test_every_listed_credential_has_a_proof_under_the_signed_root(
     values: list[int], data: st.DataObject
