@@ -9,6 +9,7 @@ verify --trackers`` prints this list and the public bulletin board (``/results``
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass
 
@@ -43,6 +44,12 @@ def box_entries(archive: Archive) -> list[BoxEntry]:
         BoxEntry(position=n, tracker=hjson(raw), counted=last[credentials[n - 1]] == n)
         for n, (_event, raw) in enumerate(ballots, start=1)
     ]
+
+
+def tracker_hex(tracker: str) -> str:
+    """The tracker's SHA-256 in hex: how ``belenios-tool election compute-ballot-summary``
+    prints the same ballot hash (its ``"hash"`` field)."""
+    return base64.b64decode(tracker + "=" * (-len(tracker) % 4), validate=True).hex()
 
 
 def find_tracker(entries: list[BoxEntry], prefix: str) -> list[BoxEntry]:

@@ -40,11 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def print_trackers(path: str) -> None:
-    """Each archive's ballots: position, tracker in groups of four, and whether it counts."""
+    """Each archive's ballots: position, tracker in groups of four (as the tablet shows it), the
+    same hash in hex (as belenios-tool's compute-ballot-summary prints it), whether it counts."""
     from pathlib import Path
 
     from tally.archive import find_archive, read_archive
-    from tally.box import box_entries
+    from tally.box import box_entries, tracker_hex
     from tally.errors import RecordError
     from tally.tracker import group_tracker
 
@@ -68,7 +69,7 @@ def print_trackers(path: str) -> None:
         print(f"trackers of {name}: {len(entries)} ballot(s), {counted} counted")
         for e in entries:
             note = "" if e.counted else "  (replaced by a later ballot of the same voter)"
-            print(f"  {e.position:>5}  {group_tracker(e.tracker)}{note}")
+            print(f"  {e.position:>5}  {group_tracker(e.tracker)}  {tracker_hex(e.tracker)}{note}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from keys.hashing import hjson
 from tally.archive import read_archive
-from tally.box import box_entries, find_tracker
+from tally.box import box_entries, find_tracker, tracker_hex
 from tally.tracker import group_tracker, ungroup_tracker
 from tests.record.builder import build
 
@@ -24,6 +24,9 @@ def test_trackers_in_order_and_a_replaced_ballot(tmp_path: Path) -> None:
     # voter 1's first ballot (#2) was replaced by the revote (#4)
     assert [e.counted for e in entries] == [True, False, True, True]
     assert all(len(e.tracker) == 43 for e in entries)
+    import hashlib
+
+    assert tracker_hex(entries[0].tracker) == hashlib.sha256(raws[0].encode()).hexdigest()
 
 
 def test_find_by_the_first_groups(tmp_path: Path) -> None:
@@ -67,3 +70,4 @@ def test_renda_verify_prints_the_trackers_grouped(tmp_path: Path) -> None:
         line = next(x for x in out.stdout.splitlines() if group_tracker(e.tracker) in x)
         assert line.split()[0] == str(e.position)
         assert ("replaced" in line) is (not e.counted)
+        assert line.split()[12] == tracker_hex(e.tracker)

@@ -28,6 +28,7 @@ class Connection:
     role: str
     deputy_id: int | None = None
     trustee_index: int | None = None
+    view: str = ""  # a display's view: "hall" or "presidium" (voting.session.display)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, message: BaseModel) -> bool:
@@ -44,12 +45,19 @@ class Hub:
         self.kiosks: dict[int, set[Connection]] = {}
         self.trustees: dict[int, set[Connection]] = {}
         self.displays: set[Connection] = set()
+        # called when something the screens show may have changed (voting.session.display)
+        self.on_change: Callable[[], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def add(self, conn: Connection) -> None:
         if conn.role == "kiosk" and conn.deputy_id is not None:
             self.kiosks.setdefault(conn.deputy_id, set()).add(conn)
         elif conn.role == "scrutineer" and conn.trustee_index is not None:
             self.trustees.setdefault(conn.trustee_index, set()).add(conn)
+            self._changed()
         else:
             self.displays.add(conn)
 
@@ -60,6 +68,8 @@ class Hub:
                 if not conns:
                     del table[key]
         self.displays.discard(conn)
+        if conn.role == "scrutineer":
+            self._changed()
 
     async def to_deputy(self, deputy_id: int, message: BaseModel) -> int:
         sent = 0
@@ -79,3 +89,4 @@ class Hub:
 
     async def to_displays(self, make: Callable[[], BaseModel]) -> None:
         await asyncio.gather(*(c.send(make()) for c in list(self.displays)))
+        self._changed()

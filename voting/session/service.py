@@ -17,6 +17,7 @@ imports only those before it::
     signing                   count-report signatures
     tallying                  end ballots → shuffles → partial decryptions → result → outcome
     closing                   close, publish, withdraw, void, re-run
+    display                   the hall's and the presidium's screens: snapshots of their view
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from voting.session.ballot_box import BallotBox
 from voting.session.ceremony import KeyCeremony
 from voting.session.closing import Closing
 from voting.session.context import SessionContext
+from voting.session.display import DisplayFeed, View
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Connection, Hub
 from voting.session.issuance import Issuing
@@ -65,6 +67,7 @@ class SessionService:
         self.signing = ReportSigning(ctx)
         self.tallying = Tallying(ctx, self.polls, self.ballot_box, self.live, self.signing)
         self.closing = Closing(ctx, self.polls, self.live, self.tallying)
+        self.display = DisplayFeed(ctx)
 
     # -- the session's identity (also what voting.session.record reads) -----------------
 
@@ -124,9 +127,11 @@ class SessionService:
             poll = await self.polls.row(poll_id)
             if poll is not None and poll.state == PollState.CLOSED:
                 self.tallying.start(poll_id)
+        self.display.start()
 
     async def shutdown(self) -> None:
         ctx = self.ctx
+        await self.display.stop()
         for task in list(ctx.tasks):
             task.cancel()
         for rt in ctx.runtimes.values():
@@ -163,9 +168,12 @@ class SessionService:
         if index not in self.hub.trustees:  # the next one shuffles instead
             self.ctx.spawn(self.tallying.next_shufflers())
 
-    async def display_connected(self, conn: Connection) -> None:
+    async def display_connected(self, conn: Connection, view: View) -> None:
+        """A screen joined: its attendance figures, then the whole state of its view."""
+        conn.view = view.value
         self.hub.add(conn)
         await conn.send((await self.live.attendance()).message())
+        await conn.send(await self.display.snapshot(view))
 
     def disconnected(self, conn: Connection) -> None:
         self.hub.remove(conn)

@@ -103,6 +103,10 @@ def install(app: FastAPI) -> None:
     """Mount the web pages on ``app`` (whose ``state.service`` is the session service)."""
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(_index_router())
+    from voting.web import results, screens
+
+    app.include_router(screens.router)
+    app.include_router(results.router)
 
     app.state.html_error_page = error_page
 
