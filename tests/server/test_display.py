@@ -99,7 +99,7 @@ def test_hall_sees_counts_never_partial_results(tmp_path: Path, db: dict[str, An
             assert voting and voting[-1].state["poll"]["title"]
             # until publication, nothing the hall receives carries anything of the choices
             first = next(i for i, (f, _) in enumerate(frames) if _published(f))
-            for msg, raw in frames[:first]:
+            for _msg, raw in frames[:first]:
                 assert not _has_choice_counts(raw), raw
             final = next(
                 f for f, _ in frames if isinstance(f, m.Snapshot) and f.state["stage"] == "result"
