@@ -19,8 +19,8 @@ from tally.errors import RecordError
 from tally.tracker import TrackerError, group_tracker, ungroup_tracker
 from voting.session.display import archive_fingerprint
 from voting.session.results_view import result_view
-from voting.web.base import render
 from voting.web.qrsvg import qr_svg
+from voting.web.render import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from voting.web.base import render
+from voting.web.render import render
 
 router = APIRouter(include_in_schema=False)
 
