@@ -267,15 +267,16 @@ def _process(s: Session, source: SessionContext, poll: Poll | None) -> dict[str,
         },
         {"key": "result", "label": "计票结果", "done": poll.result is not None},
     ]
-    signatures = _count(s, ReportSignatureRow, poll.id)
-    steps.append(
-        {
-            "key": "signed",
-            "label": "监票人签署计票结果报告单",
-            "done": poll.result is not None and threshold > 0 and signatures >= threshold,
-            "detail": f"{signatures} / {threshold}" if poll.result is not None else "",
-        }
-    )
+    if threshold > 0:
+        signatures = _count(s, ReportSignatureRow, poll.id)
+        steps.append(
+            {
+                "key": "signed",
+                "label": "监票人签署计票结果报告单",
+                "done": poll.result is not None and signatures >= threshold,
+                "detail": f"{signatures} / {threshold}" if poll.result is not None else "",
+            }
+        )
     steps.append({"key": "published", "label": "主持人宣布结果", "done": state == "published"})
     if after_close:
         for step in steps:

@@ -176,7 +176,7 @@ def result_view(poll: dict[str, Any]) -> ResultView | None:
     line_after: int | None = None
     seats: int | None = None
     if kind == "projects":
-        rows.sort(key=lambda r: (-r.yes, r.name))
+        rows.sort(key=lambda r: -r.yes)  # stable: ties keep the rules order
         chosen = sum(1 for r in rows if r.status == "selected")
         line_after = chosen
         seats = chosen

@@ -64,7 +64,7 @@
   /* -- attendance -------------------------------------------------------------------- */
 
   function attendanceBlock(att, small) {
-    return h("section", {class: "attendance", "aria-labelledby": "att-title"},
+    return h("section", {class: "attendance" + (small ? " compact" : ""), "aria-labelledby": "att-title"},
       h("h2", {id: "att-title", class: "visually-hidden", text: "出席情况"}),
       h("dl", {class: "figures" + (small ? " small" : "")},
         figure("应到", att.expected, "expected"),
@@ -78,7 +78,7 @@
     const met = !!att.quorum;
     return h("p", {class: "quorum " + (met ? "met" : "unmet"), "data-bind": "quorum"},
       h("span", {class: "mark", text: met ? "符合法定人数" : "不足法定人数"}),
-      " 全体代表 " + att.total + " 名，实到须达三分之二");
+      h("span", {class: "rule", text: " 全体代表 " + att.total + " 名，实到须达三分之二"}));
   }
 
   function applyAttendance(att) {
@@ -252,8 +252,7 @@
 
   function verifyBlock(result) {
     if (!result.published || !result.qr_url) {
-      return h("aside", {class: "verify pending"},
-        h("p", {text: "公布后可在公告栏查看公开记录"}));
+      return null;
     }
     const box = h("div", {class: "qr", "data-qr": result.qr_url});
     fetch(result.qr_url).then(function (r) { return r.ok ? r.text() : ""; }).then(function (svg) {
@@ -281,14 +280,17 @@
   function resultBlock(result) {
     const body = result.kind === "motion" || result.kind === "confirmation" && result.rows.length === 1
       ? motionResult(result) : listResult(result);
-    return h("section", {class: "result", "aria-label": "表决结果", "data-poll": result.poll_id},
+    const isList = !(result.kind === "motion" || result.kind === "confirmation" && result.rows.length === 1);
+    return h("section", {class: "result" + (isList ? " list" : ""), "aria-label": "表决结果",
+      "data-poll": result.poll_id},
       h("p", {class: "poll-sub", text: result.kind_label + " · "
         + (result.published ? "表决结果" : "计票结果（尚未公布）")}),
       h("h2", {class: "poll-title", text: result.title}),
       h("div", {class: "result-main"},
         h("div", {class: "result-body"}, body, nextSteps(result),
           result.valid ? null : h("p", {class: "poll-sub", text: result.verdict_label}),
-          result.error ? h("p", {class: "poll-sub", text: "计票出现问题：" + result.error}) : null),
+          result.error ? h("p", {class: "poll-sub", text: "计票出现问题：" + result.error}) : null,
+          result.published ? null : h("p", {class: "poll-sub", text: "主持人宣布后，公开记录和二维码在会场大屏和公告栏上显示"})),
         verifyBlock(result)));
   }
 
@@ -317,8 +319,10 @@
       steps,
       proc.stuck ? h("p", {class: "stuck", role: "alert"},
         h("strong", {text: "计票暂停："}), proc.stuck) : null,
-      h("h3", {text: "监票人（需 " + proc.threshold + " 人）"}),
-      trustees);
+      proc.scrutineers.length
+        ? h("h3", {text: "监票人（解密需 " + proc.threshold + " 人）"}) : null,
+      proc.scrutineers.length ? trustees
+        : h("p", {class: "muted", text: "本次会议未设监票人，由服务器密钥解密"}));
   }
 
   /* -- the whole screen -------------------------------------------------------------- */
@@ -340,11 +344,33 @@
       view === "presidium" ? processBlock(state.process) : null);
     root.replaceChildren(content);
     root.dataset.stage = stage;
+    fitRows();
     if (countdownTimer === null) {
       countdownTimer = window.setInterval(tickCountdown, 250);
     }
     tickCountdown();
   }
+
+  /* A long list (many candidates or projects) is made smaller until it fits on the screen. */
+  function fitRows() {
+    const table = root.querySelector(".result-rows");
+    if (!table) {
+      return;
+    }
+    const limit = window.innerHeight - 8;
+    const bottom = function () {
+      const next = root.querySelector(".next-steps");
+      const last = next || table;
+      return last.getBoundingClientRect().bottom;
+    };
+    let size = parseFloat(getComputedStyle(table).fontSize);
+    const floor = window.innerHeight * 0.022;
+    while (bottom() > limit && size > floor) {
+      size = Math.max(floor, size * 0.92);
+      table.style.fontSize = size + "px";
+    }
+  }
+  window.addEventListener("resize", fitRows);
 
   function clock() {
     const el = document.getElementById("clock");
