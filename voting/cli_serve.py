@@ -72,6 +72,9 @@ def config_from(args: argparse.Namespace) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    os.umask(0o077)  # every file the server makes (database, WAL, archives) is 0600
     from voting.api.app import create_app
     from voting.api.bodies import MAX_HTTP_BODY
     from voting.config import ServerConfig, read_tokens

@@ -434,7 +434,9 @@ class Scrutineer:
 
         url = f"{self.keyfile.server.rstrip('/')}/record/polls/{poll_id}/{uuid}.bel"
         try:
-            response = httpx.get(url, timeout=60)
+            # with the token: a poll not yet published is served with its result to scrutineers
+            headers = {"Authorization": f"Bearer {self.keyfile.token}"}
+            response = httpx.get(url, timeout=60, headers=headers)
         except httpx.HTTPError as exc:
             raise TrusteeError(f"cannot fetch the poll's public record {url}: {exc}") from exc
         if response.status_code != 200:

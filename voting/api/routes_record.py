@@ -1,12 +1,17 @@
 """The public record: the index of published polls and each recorded poll's archive; the
 whole record's JSON parts for staff (docs/protocol.md, docs/auditing.md)."""
 
-from typing import Any
+import asyncio
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Header
+from fastapi.responses import FileResponse, Response
 
 from voting.api.deps import Service, Viewer
+from voting.session.errors import ActionError
+from voting.session.record import before_result
+from voting.session.service import SessionService
+from voting.session.states import PollState, Role
 
 router = APIRouter()
 
@@ -22,7 +27,30 @@ async def record(service: Service, p: Viewer) -> dict[str, Any]:
     return await service.record_data()
 
 
-@router.get("/record/polls/{poll_id}/{name}")
-async def record_archive(poll_id: str, name: str, service: Service) -> FileResponse:
+@router.get("/record/polls/{poll_id}/{name}", response_model=None)
+async def record_archive(
+    poll_id: str,
+    name: str,
+    service: Service,
+    authorization: Annotated[str | None, Header()] = None,
+) -> FileResponse | Response:
+    """A poll's archive. Until the chair publishes, it ends before the Result event, except
+    for the scrutineers (who check the result before they sign the count report), the
+    secretariat and the chair (a bearer token)."""
     path = await service.archive_file(poll_id, name)
-    return FileResponse(path, media_type="application/x-tar")
+    info = await service.polls.get(poll_id)
+    if info["state"] == PollState.PUBLISHED or _sees_results(service, authorization):
+        return FileResponse(path, media_type="application/x-tar")
+    blob = await asyncio.to_thread(before_result, path)
+    return Response(blob, media_type="application/x-tar")
+
+
+def _sees_results(service: SessionService, authorization: str | None) -> bool:
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    if not token:
+        return False
+    try:
+        p = service.authenticate(token)
+    except ActionError:
+        return False
+    return p.role in (Role.SCRUTINEER, Role.SECRETARIAT, Role.CHAIR)

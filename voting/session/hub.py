@@ -14,6 +14,7 @@ from tally.messages import dump
 
 log = logging.getLogger("renda.hub")
 _ids = itertools.count(1)
+REVOKED = 4403  # websocket close code: this tablet's enrolment was revoked
 
 
 def server_id() -> str:
@@ -29,6 +30,8 @@ class Connection:
     deputy_id: int | None = None
     trustee_index: int | None = None
     view: str = ""  # a display's view: "hall" or "presidium" (voting.session.display)
+    device_id: str | None = None  # a kiosk's enrolled device
+    close: Callable[[int], Awaitable[None]] | None = None  # the websocket's close(code)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def send(self, message: BaseModel) -> bool:
@@ -70,6 +73,20 @@ class Hub:
         self.displays.discard(conn)
         if conn.role == "scrutineer":
             self._changed()
+
+    async def close_kiosks(self, deputy_id: int) -> int:
+        """Revocation: close at once every live connection of the deputy's tablets; they
+        get nothing more. The number closed."""
+        closed = 0
+        for conn in list(self.kiosks.get(deputy_id, ())):
+            self.remove(conn)
+            closed += 1
+            if conn.close is not None:
+                try:
+                    await conn.close(REVOKED)
+                except Exception:  # already gone
+                    log.debug("a revoked kiosk connection was already closed")
+        return closed
 
     async def to_deputy(self, deputy_id: int, message: BaseModel) -> int:
         sent = 0

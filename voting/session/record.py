@@ -165,3 +165,20 @@ async def export_record(service: SessionService, out: Path) -> Path:
     for poll, folder in write_record(data, out):
         shutil.copyfile(service.archive_path(poll["poll_id"]), folder / archive_name(poll["uuid"]))
     return out
+
+
+def before_result(path: Path) -> bytes:
+    """The archive's bytes up to (not including) its Result event and the result it names:
+    what is public before the chair publishes."""
+    from tally.archive import read_archive
+
+    blob = path.read_bytes()
+    archive = read_archive(path)
+    result = archive.result()
+    if result is None:
+        return blob
+    members = archive.members
+    i = next(n for n, mb in enumerate(members) if mb.kind == "event" and mb.hash == result[0].hash)
+    while i > 0 and members[i - 1].kind != "event":  # the result's data member(s)
+        i -= 1
+    return blob[: members[i].offset]
