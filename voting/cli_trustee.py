@@ -26,6 +26,7 @@ import os
 import secrets
 import signal
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -436,7 +437,14 @@ class Scrutineer:
         try:
             # with the token: a poll not yet published is served with its result to scrutineers
             headers = {"Authorization": f"Bearer {self.keyfile.token}"}
-            response = httpx.get(url, timeout=60, headers=headers)
+            for attempt in range(3):  # a connection lost on the way: fetch it again
+                try:
+                    response = httpx.get(url, timeout=60, headers=headers)
+                    break
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.5 * (attempt + 1))
         except httpx.HTTPError as exc:
             raise TrusteeError(f"cannot fetch the poll's public record {url}: {exc}") from exc
         if response.status_code != 200:

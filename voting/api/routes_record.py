@@ -5,11 +5,11 @@ import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 
 from voting.api.deps import Service, Viewer
 from voting.session.errors import ActionError
-from voting.session.record import before_result
+from voting.session.record import archive_snapshot, before_result
 from voting.session.service import SessionService
 from voting.session.states import PollState, Role
 
@@ -33,15 +33,18 @@ async def record_archive(
     name: str,
     service: Service,
     authorization: Annotated[str | None, Header()] = None,
-) -> FileResponse | Response:
+) -> Response:
     """A poll's archive. Until the chair publishes, it ends before the Result event, except
     for the scrutineers (who check the result before they sign the count report), the
     secretariat and the chair (a bearer token)."""
     path = await service.archive_file(poll_id, name)
     info = await service.polls.get(poll_id)
     if info["state"] == PollState.PUBLISHED or _sees_results(service, authorization):
-        return FileResponse(path, media_type="application/x-tar")
-    blob = await asyncio.to_thread(before_result, path)
+        # a snapshot, not a file stream: the archive grows while it is read (partial
+        # decryptions), and a stream would send more than its declared length
+        blob = await asyncio.to_thread(archive_snapshot, path)
+    else:
+        blob = await asyncio.to_thread(before_result, path)
     return Response(blob, media_type="application/x-tar")
 
 

@@ -170,10 +170,10 @@ async def export_record(service: SessionService, out: Path) -> Path:
 def before_result(path: Path) -> bytes:
     """The archive's bytes up to (not including) its Result event and the result it names:
     what is public before the chair publishes."""
-    from tally.archive import read_archive
+    from tally.archive import complete_prefix, parse_archive
 
-    blob = path.read_bytes()
-    archive = read_archive(path)
+    blob = complete_prefix(path.read_bytes())
+    archive = parse_archive(blob, str(path))
     result = archive.result()
     if result is None:
         return blob
@@ -182,3 +182,10 @@ def before_result(path: Path) -> bytes:
     while i > 0 and members[i - 1].kind != "event":  # the result's data member(s)
         i -= 1
     return blob[: members[i].offset]
+
+
+def archive_snapshot(path: Path) -> bytes:
+    """The whole archive as it stands, up to its last complete event (it may be growing)."""
+    from tally.archive import complete_prefix
+
+    return complete_prefix(path.read_bytes())
