@@ -16,9 +16,11 @@ A ballot is void (作废) when (reference §4.2–4.3):
 
 - 所选人数 (赞成 marks, after reading unmarked boxes, plus write-ins) exceeds the seats
   (选举法 第四十四条第二款);
-- a write-in has no 反对 of its own: uncoupled, more write-ins than 反对 marks; coupled, the
-  candidate it stands against is not marked 反对 (代表法 第十七条: 表示反对的，可以另选他人);
-- a write-in is paired with a 弃权 (表示弃权的，不能另选他人);
+- with ``write_in_pairing: with_no`` (the default): a write-in has no 反对 of its own:
+  uncoupled, more write-ins than 反对 marks; coupled, the candidate it stands against is not
+  marked 反对 (代表法 第十七条: 表示反对的，可以另选他人); or a write-in is paired with a 弃权
+  (表示弃权的，不能另选他人). ``free`` drops this rule (地方组织法 第二十八条 lists 另选 as an
+  option of its own); the overvote rule still holds;
 - a listed candidate, or the same person twice, is written in;
 - a box is unmarked and the rules say ``unmarked: void``;
 - the decoder reported a problem (an unknown mark code, a forbidden "no mark", a roster
@@ -36,7 +38,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tally.rules.errors import RulesError
-from tally.rules.model import ElectionPoll, IneligibleWriteIn, Unmarked, person_key
+from tally.rules.model import (
+    ElectionPoll,
+    IneligibleWriteIn,
+    Unmarked,
+    WriteInPairing,
+    person_key,
+)
 from tally.rules.nominations import write_in_eligible
 
 
@@ -156,7 +164,9 @@ def read_ballot(
         reasons.append(VoidReason.WRITE_IN_LISTED)
     if len(set(people)) != len(people):
         reasons.append(VoidReason.WRITE_IN_DUPLICATE)
-    if entries and all(paired):
+    if poll.settings.write_in_pairing is WriteInPairing.FREE:
+        pass  # the 选举办法 lets a write-in stand without a 反对 (only the overvote rule)
+    elif entries and all(paired):
         used: set[int] = set()
         for w in entries:
             idx = w.replaces
