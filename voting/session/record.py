@@ -33,9 +33,9 @@ from tally.record_files import (
 )
 from tally.session_trustees import POLL_LIST, poll_list_entry
 from voting.models import Deputy, Issuance, Meta, Poll
+from voting.session.states import RECORDED
 from voting.session.views import report_json
 
-RECORDED = ("closed", "tallied", "published")
 T = TypeVar("T")
 
 

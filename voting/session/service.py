@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from keys.group import Group
+from tally.record_files import archive_name
 from voting.config import ServerConfig
 from voting.session import record
 from voting.session.attendance import Attendance
@@ -187,9 +188,9 @@ class SessionService:
         return await record.record_data(self)
 
     async def archive_file(self, poll_id: str, name: str) -> Path:
-        """The archive of a closed, tallied or published poll, named ``<uuid>.bel``."""
+        """The archive of a closed, tallied, published or void poll, named ``<uuid>.bel``."""
         info = await self.polls.get(poll_id)
-        if info["state"] not in RECORDED or name != f"{info['uuid']}.bel":
+        if info["state"] not in RECORDED or name != archive_name(info["uuid"]):
             raise ActionError(Code.NOT_FOUND, "no such record file", 404)
         return self.archive_path(poll_id)
 

@@ -93,14 +93,20 @@ def tally_to_decrypt(poll: Poll) -> str | None:
 
 
 def evaluate_outcome(
-    poll: Poll, counts: dict[str, Any], roster: dict[str, str] | None = None
+    poll: Poll,
+    counts: dict[str, Any],
+    roster: dict[str, str] | None = None,
+    session: str | None = None,
 ) -> dict[str, Any] | None:
     """The rules engine's outcome for the poll's rules and counts (None without rules);
-    ``roster`` (roster number → name) resolves the write-ins of an election with write-ins."""
+    ``roster`` (roster number → name) resolves the write-ins of an election with write-ins;
+    ``session`` is the session's name, which the count report names."""
     if not poll.rules:
         return None
     try:
-        out: dict[str, Any] = outcome_for(json.loads(poll.rules), poll, counts, roster)
+        out: dict[str, Any] = outcome_for(
+            json.loads(poll.rules), poll, counts, roster, session=session
+        )
         return out
     except Exception as exc:  # the rules engine refuses: say so in the outcome
         log.warning("rules engine on %s: %s", poll.id, exc)
@@ -418,7 +424,7 @@ class Tallying:
                     return {d.seat: d.name for d in s.scalars(select(Deputy))}
 
                 roster = roster_numbers(await ctx.db(seats))
-            outcome = evaluate_outcome(poll, count_data, roster)
+            outcome = evaluate_outcome(poll, count_data, roster, ctx.session_name)
             follows = []
             for follow in (outcome or {}).get("followups", []) or []:
                 try:
