@@ -410,7 +410,7 @@ class Tallying:
             def counts(s: Session) -> PollCounts:
                 return PollCounts(
                     total=q.deputies_total(s),
-                    present=q.voters_count(s, poll_id),
+                    present=q.opening_present(s, poll_id),
                     issued=q.issued_count(s, poll_id),
                     received=counts_n,
                     result=json.loads(result_raw)["result"],
