@@ -66,6 +66,9 @@ class ElectionBallot:
     marks: tuple[Mark, ...]
     write_ins: tuple[str | WriteIn, ...] = ()
     problems: tuple[str, ...] = ()
+    # one ballot for several posts with ``overfilled_section: sheet``: another post's section of
+    # the same ballot is overfilled, so this section is void too (tally.rules.sheet)
+    sheet_void: bool = False
 
     def entries(self) -> tuple[WriteIn, ...]:
         return tuple(
@@ -103,6 +106,7 @@ class VoidReason(StrEnum):
     WRITE_IN_DUPLICATE = "write_in_duplicate"
     UNMARKED = "unmarked"
     INELIGIBLE_WRITE_IN = "ineligible_write_in"
+    SHEET_VOID = "sheet_void"
 
 
 VOID_LABELS = {
@@ -114,6 +118,7 @@ VOID_LABELS = {
     VoidReason.WRITE_IN_DUPLICATE: "同一人重复另选",
     VoidReason.UNMARKED: "有候选人未标记",
     VoidReason.INELIGIBLE_WRITE_IN: "另选的人不符合任职条件",
+    VoidReason.SHEET_VOID: "同一张选票另一职位所选人数多于应选人数，全票作废",
 }
 
 
@@ -146,6 +151,8 @@ def read_ballot(
     n = len(poll.candidates)
     if ballot.problems:
         return BallotReading(False, (VoidReason.MALFORMED,), (), (), ())
+    if ballot.sheet_void:
+        return BallotReading(False, (VoidReason.SHEET_VOID,), (), (), ())
     if len(ballot.marks) != n:
         raise RulesError(
             f"election {poll.id!r}: a ballot has {len(ballot.marks)} marks for {n} candidates"

@@ -16,13 +16,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from tally.rules.counts import load_counts_file
+from tally.rules.counts import parse_counts
+from tally.rules.documents import read_document
 from tally.rules.errors import RulesError
 from tally.rules.loader import load_rules_file, schema
 from tally.rules.outcome import evaluate
 from tally.rules.report import report_to_data, report_to_text
 from tally.rules.result import Outcome
 from tally.rules.serialize import to_data
+from tally.rules.sheet import evaluate_sheet, is_sheet_counts
 
 HELP = "the rules engine: check a session's rules, evaluate a poll's outcome"
 
@@ -87,7 +89,18 @@ def run(
                     print(json.dumps({"outcome": published}, ensure_ascii=False, indent=2))
                 return 0
             rules = load_rules_file(args.rules)
-            outcome = evaluate(rules, load_counts_file(args.counts))
+            document = read_document(args.counts, "COUNTS")
+            if is_sheet_counts(document):  # one ballot for several posts, counted post by post
+                outcomes = evaluate_sheet(rules, document)
+                if args.table:
+                    for each in outcomes:
+                        assert each.report is not None
+                        sys.stdout.write(report_to_text(each.report))
+                else:
+                    data = [outcome_to_data(o) for o in outcomes]
+                    print(json.dumps({"posts": data}, ensure_ascii=False, indent=2))
+                return 0
+            outcome = evaluate(rules, parse_counts(document))
             if args.table:
                 assert outcome.report is not None
                 sys.stdout.write(report_to_text(outcome.report))

@@ -264,6 +264,7 @@ def supplementary_poll(
         extra=None,
         round=Round.BY_ELECTION if poll.round is Round.BY_ELECTION else Round.SUPPLEMENTARY,
         parent=poll.id,
+        ballot=None,
     )
     return follow(spec, CandidateSource.FIRST_ROUND_ORDER, chosen)
 
@@ -278,6 +279,7 @@ def tie_revote_poll(poll: ElectionPoll, alloc: Allocation, names: dict[str, str]
         extra=None,
         round=Round.TIE_REVOTE,
         parent=poll.id,
+        ballot=None,
     )
     reason = (
         f"{len(alloc.tied)}人票数相等，不能确定最后{alloc.tie_seats}个名额的当选人，"

@@ -191,6 +191,7 @@ def _poll(data: Mapping[str, Any], base: Settings) -> Poll:
             round=Round(data.get("round", "regular")),
             parent=data.get("parent"),
             write_ins=write_ins,
+            ballot=None if data.get("ballot") is None else str(data["ballot"]),
             settings=settings,
         )
     if kind is PollKind.PROJECTS:
@@ -211,6 +212,22 @@ def _poll(data: Mapping[str, Any], base: Settings) -> Poll:
     return RemovalPoll(id=pid, title=title, persons=persons, settings=settings)
 
 
+def _check_sheets(polls: tuple[Poll, ...]) -> None:
+    """Elections on one ballot paper (``ballot``) are regular elections of different posts."""
+    sheets: dict[str, list[ElectionPoll]] = {}
+    for poll in polls:
+        if isinstance(poll, ElectionPoll) and poll.ballot is not None:
+            sheets.setdefault(poll.ballot, []).append(poll)
+    for sheet, posts in sheets.items():
+        if len(posts) < 2:
+            raise RulesError(
+                f"ballot {sheet!r} holds only election {posts[0].id!r}: a ballot paper for "
+                "several posts lists two or more elections"
+            )
+        if any(p.round is Round.TIE_REVOTE for p in posts):
+            raise RulesError(f"ballot {sheet!r}: a tie re-vote has a ballot of its own")
+
+
 def load_rules(data: object) -> SessionRules:
     """Check a parsed rules document (schema, consistency, law) and build the rules."""
     _validate_schema(data)
@@ -226,6 +243,7 @@ def load_rules(data: object) -> SessionRules:
     total = session.get("total_deputies")
     for poll in polls:
         check_poll(poll, level)
+    _check_sheets(polls)
     return SessionRules(
         name=str(session.get("name", "")),
         level=level,

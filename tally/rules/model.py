@@ -127,6 +127,13 @@ class WriteInPairing(StrEnum):
     FREE = "free"  # a write-in needs no 反对 (地方组织法 第二十八条 lists 另选 beside 反对)
 
 
+class OverfilledSection(StrEnum):
+    """One ballot for several posts: what an overfilled section voids."""
+
+    SECTION = "section"  # only that post's section is void; the other posts count (§4.3)
+    SHEET = "sheet"  # the whole ballot is void for every post on it
+
+
 class ElectionMethod(StrEnum):
     DEVICE = "device"  # secret ballot cast on the kiosk (the 选举办法 must adopt it, §7.1)
     PAPER_TALLY = "paper_tally"  # paper ballots, electronic tally
@@ -155,6 +162,7 @@ class Settings:
     small_committee_extra: SmallCommitteeExtra = SmallCommitteeExtra.AT_LEAST_ONE
     ineligible_write_in: IneligibleWriteIn = IneligibleWriteIn.VOID_ENTRY
     write_in_pairing: WriteInPairing = WriteInPairing.WITH_NO
+    overfilled_section: OverfilledSection = OverfilledSection.SECTION
     election_method: ElectionMethod = ElectionMethod.DEVICE
     project_majority_floor: bool = True
     project_tie: ProjectTie = ProjectTie.REVOTE
@@ -194,6 +202,9 @@ class ElectionPoll:
     round: Round = Round.REGULAR
     parent: str | None = None
     write_ins: WriteInPolicy = WriteInPolicy.DEPUTIES
+    # the sheet (一次投票，分别计算): elections with the same ``ballot`` are on one ballot paper,
+    # each counted on its own (tally.rules.sheet); None: a ballot of its own (the default)
+    ballot: str | None = None
     settings: Settings = field(default_factory=Settings)
     kind: PollKind = PollKind.ELECTION
 
