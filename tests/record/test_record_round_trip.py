@@ -16,13 +16,12 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from voting.record import export_record
-
 from tally import messages as m
 from tally.session_record import verify_session
 from tests.server.helpers import connect_kiosks, open_motion, open_poll, session, wait_state
 from tests.server.test_writeins import BALLOTS, RULES, TEMPLATE
 from voting.cli import main
+from voting.session.record import export_record
 
 MOTION_RULES = {"id": "m1", "kind": "motion", "title": "关于议程的决定"}
 
