@@ -116,6 +116,7 @@ def followups(
                 int(nxt.seats or layout.seats),
                 layout.roster_max,
                 layout.allow_unmarked,
+                layout.name_chars,
             )
             tmpl["questions"] = [question_json(sub, question)]
             tmpl["name"] = f"{template['name']}（{label}）"

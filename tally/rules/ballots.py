@@ -83,11 +83,11 @@ MARK_CODES = {0: Mark.UNMARKED, 1: Mark.YES, 2: Mark.NO, 3: Mark.ABSTAIN}
 
 
 def from_vector(
-    marks: Sequence[int], write_ins: Sequence[int | None], problems: Sequence[str] = ()
+    marks: Sequence[int], write_ins: Sequence[int | str | None], problems: Sequence[str] = ()
 ) -> ElectionBallot:
     """The ballot of a decoded answer vector (docs/ballots.md: 0 未标记, 1 赞成, 2 反对,
-    3 弃权; write-in slots hold roster numbers, None for empty). A ballot with problems keeps
-    them and is void; its unreadable marks are not interpreted."""
+    3 弃权; write-in slots hold roster numbers or free names, None for empty). A ballot with
+    problems keeps them and is void; its unreadable marks are not interpreted."""
     if problems or any(m not in MARK_CODES for m in marks):
         bad = tuple(problems) or ("unknown mark code",)
         return ElectionBallot((), (), bad)
