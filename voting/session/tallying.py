@@ -35,7 +35,6 @@ from voting.models import (
     Poll,
     ShuffleRow,
     Vote,
-    Voter,
 )
 from voting.session import queries as q
 from voting.session import tally_jobs as jobs
@@ -257,7 +256,7 @@ class Tallying:
         def run(s: Session) -> tuple[Poll, set[int], list[int], dict[str, int]]:
             figures = {
                 "total": q.count(s, Deputy),
-                "present": q.count(s, Voter, Voter.poll_id == poll_id),
+                "present": q.opening_present(s, poll_id),  # 实到, as the count's
                 "issued": q.count(s, Issuance, Issuance.poll_id == poll_id),
                 "received": q.count(s, Vote, Vote.poll_id == poll_id),
             }
