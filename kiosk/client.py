@@ -256,6 +256,11 @@ class Kiosk:
             )
         )
         welcome = m.parse_server_message(await ws.recv())
+        if isinstance(welcome, m.Error) and welcome.code == m.ErrorCode.UNKNOWN_DEVICE:
+            raise KioskError(
+                "本平板的登记已被撤销或无效，不能投票，请联系秘书处 — this tablet's enrolment "
+                f"was revoked or is unknown: {welcome.message}"
+            )
         if isinstance(welcome, m.Error):
             raise KioskError(f"服务器拒绝 (server refused): {welcome.code}: {welcome.message}")
         if not isinstance(welcome, m.Welcome):

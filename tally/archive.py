@@ -613,6 +613,12 @@ def _last_complete_event_end(blob: bytes) -> int:
     return end
 
 
+def complete_prefix(blob: bytes) -> bytes:
+    """The bytes of an archive read while it is being appended to, up to its last complete
+    event (a snapshot that parses, whatever was half-written at the end)."""
+    return blob[: _last_complete_event_end(blob)]
+
+
 def write_archive(
     path: str | os.PathLike[str],
     timestamp: int,

@@ -31,7 +31,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="an earlier copy of the same record: check that nothing was removed since",
     )
+    parser.add_argument(
+        "--trackers",
+        action="store_true",
+        help="also print every ballot's tracker (跟踪号), grouped as the tablet shows it",
+    )
     parser.add_argument("--test-group", action="store_true", help=argparse.SUPPRESS)
+
+
+def print_trackers(path: str) -> None:
+    """Each archive's ballots: position, tracker in groups of four (as the tablet shows it), the
+    same hash in hex (as belenios-tool's compute-ballot-summary prints it), whether it counts."""
+    from pathlib import Path
+
+    from tally.archive import find_archive, read_archive
+    from tally.box import box_entries, tracker_hex
+    from tally.errors import RecordError
+    from tally.tracker import group_tracker
+
+    root = Path(path)
+    if is_session_record(path):
+        archives = sorted((root / "polls").glob("*/*.bel"))
+    else:
+        archives = [find_archive(path)]
+    for archive_path in archives:
+        name = (
+            f"{archive_path.parent.name}/{archive_path.name}"
+            if is_session_record(path)
+            else (archive_path.name)
+        )
+        try:
+            entries = box_entries(read_archive(archive_path))
+        except RecordError as exc:
+            print(f"trackers of {name}: cannot be read: {exc}")
+            continue
+        counted = sum(1 for e in entries if e.counted)
+        print(f"trackers of {name}: {len(entries)} ballot(s), {counted} counted")
+        for e in entries:
+            note = "" if e.counted else "  (replaced by a later ballot of the same voter)"
+            print(f"  {e.position:>5}  {group_tracker(e.tracker)}  {tracker_hex(e.tracker)}{note}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
         )
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if args.trackers:
+        print_trackers(args.path)
     failure = report.first_failure
     if failure is None and report.ok:
         print("VERIFIED: all checks passed")

@@ -9,7 +9,11 @@ RFC-3526-2048 group, whose embedding packs a vector of integers of 8 bits each (
 2. ``seats`` write-in slots (另选他人). A slot holds the roster number (1 … ``roster_max``)
    of the person written in, or 0 for an empty slot, written in base 256 over
    ``ints_per_write_in`` integers, most significant first (1 integer while
-   ``roster_max`` ≤ 255, 2 up to 65,535, 3 up to 16,777,215).
+   ``roster_max`` ≤ 255, 2 up to 65,535, 3 up to 16,777,215). In version 2 (``name_chars``
+   > 0, for posts where "其他任何代表或者选民" may be elected, 地方组织法 第二十八条) each slot
+   then holds a free name of up to ``name_chars`` characters, each a Unicode code point in
+   3 integers (base 256), 0 after the name's end; a slot holds a roster number or a name,
+   never both.
 
 The layout is published in the election itself: the question's ``extra`` field holds
 ``{"method":"RendaElection","version":1,"seats":S,"roster_max":M,"unmarked":B}``, its
@@ -36,6 +40,8 @@ BITS_PER_INT = 8
 MAX_INTS = 254
 METHOD = "RendaElection"
 VERSION = 1
+NAMES_VERSION = 2  # write-in slots that may also hold a free name
+INTS_PER_CHAR = 3  # a code point (at most 0x10FFFF) in base 256
 
 
 class Mark(IntEnum):
@@ -63,6 +69,7 @@ class ElectionLayout:
     seats: int
     roster_max: int
     allow_unmarked: bool = False
+    name_chars: int = 0  # version 2: characters of a free name per write-in slot (0: none)
 
     def __post_init__(self) -> None:
         if self.seats < 1:
@@ -71,6 +78,8 @@ class ElectionLayout:
             raise ValueError("the roster has at least one person")
         if not self.candidates:
             raise ValueError("an election lists at least one candidate")
+        if self.name_chars < 0:
+            raise ValueError("name_chars is 0 (no free names) or more")
         if self.length > MAX_INTS:
             raise ValueError(
                 f"this ballot needs {self.length} integers ({len(self.candidates)} candidates, "
@@ -84,17 +93,23 @@ class ElectionLayout:
         return max(1, (self.roster_max.bit_length() + BITS_PER_INT - 1) // BITS_PER_INT)
 
     @property
+    def ints_per_slot(self) -> int:
+        """Integers of one write-in slot: the roster number, then the free name (version 2)."""
+        return self.ints_per_write_in + self.name_chars * INTS_PER_CHAR
+
+    @property
     def length(self) -> int:
         """Number of integers in the answer vector (= answers of the question)."""
-        return len(self.candidates) + self.seats * self.ints_per_write_in
+        return len(self.candidates) + self.seats * self.ints_per_slot
 
 
 @dataclass(frozen=True)
 class ElectionBallot:
-    """What a deputy cast: one mark per candidate and ``seats`` write-ins (None = empty)."""
+    """What a deputy cast: one mark per candidate and ``seats`` write-ins: a roster number, a
+    free name (version 2 layouts), or None for an empty slot."""
 
     marks: tuple[Mark, ...]
-    write_ins: tuple[int | None, ...]
+    write_ins: tuple[int | str | None, ...]
 
 
 @dataclass(frozen=True)
@@ -106,7 +121,7 @@ class DecodedBallot:
     """
 
     marks: tuple[int, ...]
-    write_ins: tuple[int | None, ...]
+    write_ins: tuple[int | str | None, ...]
     problems: tuple[str, ...]
 
     @property
@@ -123,27 +138,32 @@ class DecodedBallot:
 def write_in_labels(layout: ElectionLayout) -> list[str]:
     """Answer labels of the write-in integers: ``另选他人 s`` or ``另选他人 s (d/k)``."""
     k = layout.ints_per_write_in
+    n = layout.name_chars * INTS_PER_CHAR
     labels = []
     for s in range(1, layout.seats + 1):
         if k == 1:
             labels.append(f"另选他人 {s}")
         else:
             labels.extend(f"另选他人 {s} ({d}/{k})" for d in range(1, k + 1))
+        labels.extend(f"另选他人 {s} 姓名 ({d}/{n})" for d in range(1, n + 1))
     return labels
 
 
 def question_json(layout: ElectionLayout, title: str) -> dict[str, Any]:
     """The non-homomorphic question of an election template for this layout."""
+    extra: dict[str, Any] = {
+        "method": METHOD,
+        "version": VERSION,
+        "seats": layout.seats,
+        "roster_max": layout.roster_max,
+        "unmarked": layout.allow_unmarked,
+    }
+    if layout.name_chars:
+        extra.update(version=NAMES_VERSION, names=layout.name_chars)
     return {
         "type": "NonHomomorphic",
         "value": {"answers": [*layout.candidates, *write_in_labels(layout)], "question": title},
-        "extra": {
-            "method": METHOD,
-            "version": VERSION,
-            "seats": layout.seats,
-            "roster_max": layout.roster_max,
-            "unmarked": layout.allow_unmarked,
-        },
+        "extra": extra,
     }
 
 
@@ -151,10 +171,18 @@ def layout_from_question(answers: Sequence[str], extra: Any) -> ElectionLayout:
     """Read the layout back from a question's answers and ``extra`` (ValueError if not ours)."""
     if not isinstance(extra, Mapping) or extra.get("method") != METHOD:
         raise ValueError(f"the question is not a {METHOD} election ballot")
-    if set(extra) != {"method", "version", "seats", "roster_max", "unmarked"}:
+    fields = {"method", "version", "seats", "roster_max", "unmarked"}
+    if extra.get("version") == NAMES_VERSION:
+        fields.add("names")
+    elif extra.get("version") != VERSION:
+        raise ValueError(f"unsupported election ballot version {extra.get('version')!r}")
+    if set(extra) != fields:
         raise ValueError("the election ballot description has missing or unknown fields")
-    if extra["version"] != VERSION:
-        raise ValueError(f"unsupported election ballot version {extra['version']!r}")
+    names = extra.get("names", 0)
+    if not (isinstance(names, int) and not isinstance(names, bool) and names >= 0) or (
+        extra["version"] == NAMES_VERSION and names < 1
+    ):
+        raise ValueError("names must be a positive integer (characters of a free name)")
     seats, roster_max, unmarked = extra["seats"], extra["roster_max"], extra["unmarked"]
     if not (isinstance(seats, int) and not isinstance(seats, bool) and seats >= 1):
         raise ValueError("seats must be a positive integer")
@@ -162,11 +190,11 @@ def layout_from_question(answers: Sequence[str], extra: Any) -> ElectionLayout:
         raise ValueError("roster_max must be a positive integer")
     if not isinstance(unmarked, bool):
         raise ValueError("unmarked must be true or false")
-    probe = ElectionLayout(("x",), seats, roster_max, unmarked)
-    count = len(answers) - seats * probe.ints_per_write_in
+    probe = ElectionLayout(("x",), seats, roster_max, unmarked, names)
+    count = len(answers) - seats * probe.ints_per_slot
     if count < 1:
         raise ValueError("the question has too few answers for its write-in slots")
-    layout = ElectionLayout(tuple(answers[:count]), seats, roster_max, unmarked)
+    layout = ElectionLayout(tuple(answers[:count]), seats, roster_max, unmarked, names)
     if list(answers[count:]) != write_in_labels(layout):
         raise ValueError("the write-in answers of the question are not labelled as expected")
     return layout
@@ -184,11 +212,22 @@ def encode_ballot(layout: ElectionLayout, ballot: ElectionBallot) -> list[int]:
         raise ValueError(f"{len(ballot.write_ins)} write-in slots, expected {layout.seats}")
     out = [int(Mark(m)) for m in ballot.marks]
     k = layout.ints_per_write_in
-    for number in ballot.write_ins:
-        value = 0 if number is None else number
+    for entry in ballot.write_ins:
+        name = entry if isinstance(entry, str) else ""
+        number = entry if isinstance(entry, int) else None
+        if isinstance(entry, str) and not layout.name_chars:
+            raise ValueError("this ballot's write-ins are roster numbers, not names")
+        if isinstance(entry, str) and (not name.strip() or len(name) > layout.name_chars):
+            raise ValueError(
+                f"a written-in name has 1 to {layout.name_chars} characters, not blank"
+            )
         if number is not None and not 1 <= number <= layout.roster_max:
             raise ValueError(f"roster number {number} is not between 1 and {layout.roster_max}")
+        value = number or 0
         out.extend((value >> (BITS_PER_INT * (k - 1 - d))) & 0xFF for d in range(k))
+        points = [ord(ch) for ch in name] + [0] * (layout.name_chars - len(name))
+        for point in points:
+            out.extend((point >> (BITS_PER_INT * (2 - d))) & 0xFF for d in range(INTS_PER_CHAR))
     return out
 
 
@@ -207,12 +246,21 @@ def decode_ballot(layout: ElectionLayout, values: Sequence[int]) -> DecodedBallo
         elif m == Mark.UNMARKED and not layout.allow_unmarked:
             problems.append(f"candidate {i + 1} is not marked and the rules require a mark")
     k = layout.ints_per_write_in
-    write_ins: list[int | None] = []
+    size = layout.ints_per_slot
+    write_ins: list[int | str | None] = []
     for s in range(layout.seats):
+        start = c + s * size
         value = 0
-        for v in values[c + s * k : c + (s + 1) * k]:
+        for v in values[start : start + k]:
             value = (value << BITS_PER_INT) | (int(v) & 0xFF)
-        if value == 0:
+        name, problem = _read_name(values[start + k : start + size])
+        if problem:
+            problems.append(f"write-in {s + 1}: {problem}")
+        if value and name:
+            problems.append(f"write-in {s + 1} holds both a roster number and a name")
+        if name:
+            write_ins.append(name)
+        elif value == 0:
             write_ins.append(None)
         else:
             write_ins.append(value)
@@ -221,6 +269,28 @@ def decode_ballot(layout: ElectionLayout, values: Sequence[int]) -> DecodedBallo
                     f"write-in {s + 1} holds {value}, not a roster number (1-{layout.roster_max})"
                 )
     return DecodedBallot(marks, tuple(write_ins), tuple(problems))
+
+
+def _read_name(values: Sequence[int]) -> tuple[str, str]:
+    """The free name of a slot (version 2) and what is wrong with it ("" when nothing)."""
+    points = []
+    for i in range(0, len(values), INTS_PER_CHAR):
+        point = 0
+        for v in values[i : i + INTS_PER_CHAR]:
+            point = (point << BITS_PER_INT) | (int(v) & 0xFF)
+        points.append(point)
+    while points and points[-1] == 0:
+        points.pop()
+    if not points:
+        return "", ""
+    if 0 in points:
+        return "", "the name has a gap"
+    if any(p > 0x10FFFF or 0xD800 <= p <= 0xDFFF for p in points):
+        return "", "the name holds a number that is no character"
+    name = "".join(chr(p) for p in points)
+    if not name.strip() or not name.isprintable():
+        return "", "the name is blank or holds a control character"
+    return name, ""
 
 
 def layout_of_question(question: Any) -> ElectionLayout | None:

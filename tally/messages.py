@@ -272,6 +272,15 @@ class Auth(_Msg):
     protocol: Literal["renda-1"] = "renda-1"
 
 
+class Watch(_Msg):
+    """First message on /ws/display from a public screen (the hall): no token. It receives
+    only what the hall may show (docs/protocol.md §7): never a result before it may be shown."""
+
+    type: Literal["watch"] = "watch"
+    view: Literal["hall"] = "hall"
+    protocol: Literal["renda-1"] = "renda-1"
+
+
 class Authenticated(_Msg):
     type: Literal["authenticated"] = "authenticated"
     role: Literal["scrutineer", "display", "chair", "secretariat"]
@@ -408,6 +417,15 @@ class Attendance(_Msg):
     quorum: bool
 
 
+class Snapshot(_Msg):
+    """A screen's whole state, on every (re)connect and after every change of what it shows
+    (docs/protocol.md §7); the screen redraws from it alone."""
+
+    type: Literal["snapshot"] = "snapshot"
+    view: Literal["hall", "presidium"]
+    state: dict[str, Any]
+
+
 class PollStatus(_Msg):
     """During a vote: 发出 issued and 已投 received only — never partial results."""
 
@@ -430,7 +448,7 @@ TrusteeIn = Annotated[
     | Ping,
     Field(discriminator="type"),
 ]
-DisplayIn = Annotated[Auth | Ping, Field(discriminator="type")]
+DisplayIn = Annotated[Auth | Watch | Ping, Field(discriminator="type")]
 ServerOut = Annotated[
     Challenge
     | Welcome
@@ -450,7 +468,8 @@ ServerOut = Annotated[
     | ShuffleRequest
     | ReportRequest
     | Attendance
-    | PollStatus,
+    | PollStatus
+    | Snapshot,
     Field(discriminator="type"),
 ]
 
@@ -474,7 +493,7 @@ _TYPES: dict[str, frozenset[str]] = {
             "ping",
         }
     ),
-    "display": frozenset({"auth", "ping"}),
+    "display": frozenset({"auth", "watch", "ping"}),
 }
 
 

@@ -16,8 +16,11 @@ DEFAULT_LEVEL = "乡镇"
 
 
 def rules_document(
-    rules: dict[str, Any], counts: dict[str, Any]
+    rules: dict[str, Any], counts: dict[str, Any], session: str | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The whole rules document and the poll's entry in it. ``rules`` is a whole document
+    (``"poll"`` names the entry, default the first) or one poll entry, which is put in a
+    township session named ``session`` (the session's name), of ``counts["total"]`` deputies."""
     if "polls" in rules and "session" in rules:
         doc = {k: v for k, v in rules.items() if k != "poll"}
         wanted = rules.get("poll")
@@ -25,8 +28,12 @@ def rules_document(
         if not entries:
             raise ValueError(f"the rules document has no poll {wanted!r}")
         return doc, entries[0]
-    session = {"name": "session", "level": DEFAULT_LEVEL, "total_deputies": counts["total"]}
-    return {"session": session, "polls": [rules]}, rules
+    meta = {
+        "name": session or "session",
+        "level": DEFAULT_LEVEL,
+        "total_deputies": counts["total"],
+    }
+    return {"session": meta, "polls": [rules]}, rules
 
 
 def roster_numbers(seats: dict[str, str]) -> dict[str, str]:

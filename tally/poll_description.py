@@ -384,3 +384,78 @@ def check_countable(template: dict[str, Any], rules: dict[str, Any] | None, tota
         evaluate_poll(rules, template, counts, {})
     except (RulesError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise DescriptionError(f"选票与选举办法不一致，这样的投票无法计票：{exc}") from None
+
+
+def description_of(poll: Any, *, write_ins: bool = False) -> Description:
+    """The description of one poll of a loaded rules document (``tally.rules.model``): the
+    session's 选举办法 / 票决办法 imported once, its ballots derived from it. ``write_ins``:
+    elections get 另选他人 slots (a session in a group that allows them)."""
+    from tally.rules.model import (
+        ConfirmationPoll,
+        ElectionPoll,
+        MotionPoll,
+        ProjectPoll,
+        RemovalPoll,
+    )
+
+    if isinstance(poll, MotionPoll):
+        return MotionDescription(poll.title)
+    if isinstance(poll, ProjectPoll):
+        names = tuple(p.name for p in poll.projects)
+        return ProjectsDescription(
+            poll.title, names, poll.select or len(names), poll.form, poll.competitive
+        )
+    if isinstance(poll, ElectionPoll):
+        return ElectionDescription(
+            poll.title,
+            poll.post,
+            poll.post_type,
+            poll.organ,
+            poll.seats,
+            tuple(c.name for c in poll.candidates),
+            write_ins=write_ins,
+            write_in_policy=poll.write_ins,
+            round=poll.round,
+        )
+    if isinstance(poll, ConfirmationPoll | RemovalPoll):
+        return PersonsDescription(
+            poll.title,
+            tuple((p.name, p.post) for p in poll.persons),
+            removal=isinstance(poll, RemovalPoll),
+        )
+    raise DescriptionError("选举办法中有无法识别的表决种类")
+
+
+def imported_polls(
+    document: dict[str, Any], *, roster_max: int = 0, write_ins: bool = False, total: int = 1
+) -> list[DerivedPoll]:
+    """Every poll of a rules document (选举办法 / 票决办法, parsed YAML or JSON), each with its
+    template derived from its entry and, as its rules, the whole document naming that entry
+    (so the document's settings hold). The document is checked against the law first; each
+    poll must then be countable. DescriptionError (with the article) otherwise."""
+    from tally.rules.loader import load_rules
+
+    try:
+        rules = load_rules(document)
+    except LawError as exc:
+        raise DescriptionError(f"选举办法不符合法律规定：{exc}", exc.article) from None
+    except RulesError as exc:
+        raise DescriptionError(f"选举办法有误：{exc}") from None
+    if not rules.polls:
+        raise DescriptionError("选举办法中没有表决事项（polls）")
+    out = []
+    for poll in rules.polls:
+        desc = description_of(poll, write_ins=write_ins)
+        derived = derive(
+            desc,
+            entry_id=poll.id,
+            level=rules.level,
+            session_name=rules.name,
+            roster_max=roster_max,
+        )
+        doc = dict(document, poll=poll.id)
+        check_countable(derived.template, doc, total)
+        out.append(
+            DerivedPoll(derived.kind, derived.title, derived.template, doc, derived.homomorphic)
+        )
+    return out

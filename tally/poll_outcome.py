@@ -49,20 +49,39 @@ def evaluate_poll(
     template: dict[str, Any],
     counts: dict[str, Any],
     roster: dict[str, str] | None = None,
+    *,
+    session: str | None = None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     """The rules engine's outcome of a tallied poll (with its count report) as JSON data, and
-    under ``"followups"`` the draft polls it calls for."""
-    doc, entry = rules_document(rules, counts)
+    under ``"followups"`` the draft polls it calls for. ``session`` is the session's name (for
+    rules given as one poll entry; the count report names it), ``title`` the poll's title (a
+    re-run keeps it; default the template's name)."""
+    return poll_outcome(rules, template, counts, roster, session=session, title=title)[1]
+
+
+def poll_outcome(
+    rules: dict[str, Any],
+    template: dict[str, Any],
+    counts: dict[str, Any],
+    roster: dict[str, str] | None = None,
+    *,
+    session: str | None = None,
+    title: str | None = None,
+) -> tuple[Outcome, dict[str, Any]]:
+    """:func:`evaluate_poll` with the engine's :class:`Outcome` too (its count report as a
+    table: ``renda rules evaluate --table``)."""
+    doc, entry = rules_document(rules, counts, session)
     outcome = evaluate(
         load_rules(doc), parse_counts(counts_document(entry, template, counts, roster))
     )
     data: dict[str, Any] = json.loads(json.dumps(to_data(outcome), ensure_ascii=False))
-    data[FOLLOWUPS] = followups(entry, template, outcome)
-    return data
+    data[FOLLOWUPS] = followups(entry, template, outcome, title)
+    return outcome, data
 
 
 def followups(
-    entry: dict[str, Any], template: dict[str, Any], outcome: Outcome
+    entry: dict[str, Any], template: dict[str, Any], outcome: Outcome, title: str | None = None
 ) -> list[dict[str, Any]]:
     """Draft polls for the outcome's next polls: template, rules entry, title, relation."""
     out: list[dict[str, Any]] = []
@@ -73,7 +92,7 @@ def followups(
             out.append(
                 {
                     "relation": kind.value,
-                    "title": template["name"],
+                    "title": title or template["name"],
                     "template": template,
                     "rules": rules,
                 }
@@ -91,14 +110,15 @@ def followups(
         if layout is not None and spec_people:
             # a write-in ballot: the same layout for the engine's candidates, who may include a
             # person written in (a tie across the last seat with a write-in)
-            title = str(template["questions"][0]["value"].get("question", template["name"]))
+            question = str(template["questions"][0]["value"].get("question", template["name"]))
             sub = ElectionLayout(
                 tuple(str(c.name or c.id) for c in spec_people),
                 int(nxt.seats or layout.seats),
                 layout.roster_max,
                 layout.allow_unmarked,
+                layout.name_chars,
             )
-            tmpl["questions"] = [question_json(sub, title)]
+            tmpl["questions"] = [question_json(sub, question)]
             tmpl["name"] = f"{template['name']}（{label}）"
             out.append(
                 {

@@ -25,12 +25,23 @@ from tally.report_signatures import check_report_against_result
 
 
 def rerun_outcome(
-    rules: Any, counts: Mapping[str, Any], election_raw: str, roster: Mapping[str, str] | None
+    rules: Any,
+    counts: Mapping[str, Any],
+    election_raw: str,
+    roster: Mapping[str, str] | None,
+    session: str | None = None,
 ) -> Any:
-    """The rules engine's outcome, by the one pipeline the server and the auditor run."""
+    """The rules engine's outcome, by the one pipeline the server and the auditor run; the
+    count report names ``session``."""
     from tally.poll_outcome import evaluate_poll
 
-    return evaluate_poll(rules, json.loads(election_raw), dict(counts), dict(roster or {}) or None)
+    return evaluate_poll(
+        rules,
+        json.loads(election_raw),
+        dict(counts),
+        dict(roster or {}) or None,
+        session=session,
+    )
 
 
 def check_report_fields(
@@ -81,7 +92,10 @@ def check_report_fields(
     if not isinstance(outcome, dict):
         raise RecordError("the poll has rules, but the count report has no outcome")
     try:
-        mine = rerun_outcome(rules, counts, election_raw, numbers)
+        session = report.get("session")  # checked against the session's name by the tool
+        mine = rerun_outcome(
+            rules, counts, election_raw, numbers, str(session) if session else None
+        )
     except Exception as exc:  # the rules engine refuses these counts: so must the report
         if "error" in outcome:
             return

@@ -95,6 +95,20 @@ def _load(path: Path, what: str) -> Any:
         raise RecordError(f"{what} ({path.name}) is not readable JSON: {exc}") from None
 
 
+NO_ARCHIVE = {
+    "draft": "a draft, never opened",
+    "collecting": "opened, still collecting the tablets' credentials",
+    "open": "still open: no archive before the close",
+    "withdrawn": "withdrawn before its close: no ballot was counted",
+    "void": "void before its close",
+}
+
+
+def _no_archive(state: object) -> str:
+    """Why a poll of the record has no archive, from its state."""
+    return NO_ARCHIVE.get(str(state), f"state {state}")
+
+
 def _name(poll: Mapping[str, Any]) -> str:
     return f"poll {poll.get('poll_id')} ({poll.get('title')})"
 
@@ -142,6 +156,7 @@ class SessionVerifier:
         self.issuance: dict[str, Any] = {}
         self.polls: list[dict[str, Any]] = []
         self.recorded: list[_Poll] = []
+        self.unrecorded: list[dict[str, Any]] = []
         self.group: Group | None = None
 
     # -- running -------------------------------------------------------------------------------
@@ -214,6 +229,7 @@ class SessionVerifier:
                 raise RecordError(f"outcomes.json lists {_name(entry)} twice")
             ids.add(entry["poll_id"])
             if entry.get("archive") is None:
+                self.unrecorded.append(entry)
                 continue
             folder = poll_folder(self.root, entry["poll_id"])
             poll = _Poll(entry, folder)
@@ -227,7 +243,14 @@ class SessionVerifier:
         self.session, self.issuance, self.polls = session, issuance, polls
         for poll in self.recorded:
             self._read(poll)
-        return f"{len(polls)} poll(s), {len(self.recorded)} with an archive"
+        text = f"{len(polls)} poll(s), {len(self.recorded)} with an archive"
+        if self.recorded:
+            text += " (" + ", ".join(p.id for p in self.recorded) + ")"
+        if self.unrecorded:
+            text += "; no archive: " + ", ".join(
+                f"{e['poll_id']} ({_no_archive(e.get('state'))})" for e in self.unrecorded
+            )
+        return text
 
     def _read(self, poll: _Poll) -> None:
         archive = read_archive(poll.archive_path)
@@ -467,7 +490,14 @@ class SessionVerifier:
                 if isinstance(i, dict) and i.get("write_in")
             }
             roster = {str(n): names.get(str(n), str(n)) for n in self.session["roster"]}
-        data = evaluate_poll(rules, self._template(poll), counts, roster)
+        data = evaluate_poll(
+            rules,
+            self._template(poll),
+            counts,
+            roster,
+            session=str(self.session["session"]),
+            title=str(poll.entry.get("title") or "") or None,
+        )
         data.pop(FOLLOWUPS, None)
         return data
 
@@ -557,6 +587,9 @@ class SessionVerifier:
             if poll.result_raw is None:
                 continue
             path = poll.folder / REPORT_FILE
+            if poll.entry.get("state") == "void" and not path.exists():
+                lines.append(f"{poll.id}: void, its count report is not confirmed")
+                continue
             if not path.exists():
                 raise RecordError(f"{poll.name}: the record has no count report (report.json)")
             report = _load(path, f"count report of {poll.name}")
@@ -593,6 +626,9 @@ class SessionVerifier:
                     f"{poll.name}: the count report says {report.get('needed')!r} signatures "
                     f"are needed, the poll's trustees.json says {needed}"
                 )
+            if len(signers) < needed and poll.entry.get("state") == "void":
+                lines.append(f"{poll.id}: void, {len(signers)} of {needed} signature(s)")
+                continue
             if len(signers) < needed:
                 raise RecordError(
                     f"{poll.name}: only {len(signers)} of the {needed} scrutineers' signatures "
@@ -623,6 +659,9 @@ class SessionVerifier:
                 raise RecordError(f"{_name(entry)} has an unknown relation {relation!r}")
             nexts = (parent.get("outcome") or {}).get("next_polls") or []
             kinds = {str(n.get("kind")) for n in nexts if isinstance(n, dict)}
+            if relation == "rerun" and parent.get("state") in ("void", "withdrawn"):
+                linked += 1  # the presidium re-runs a void or withdrawn poll
+                continue
             if relation not in kinds:
                 raise RecordError(
                     f"{_name(entry)} is a {relation} of {_name(parent)}, whose outcome calls "

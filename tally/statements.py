@@ -248,9 +248,10 @@ def poll_closed_payload(
     issued: int,
     received: int,
 ) -> dict[str, Any]:
-    """A closed poll's figures: deputies on the roster (total) and present when it opened (the
-    frozen voters), ballots issued (发出, = its public credentials) and received (已投, = the
-    ballots tallied, one per credential)."""
+    """A closed poll's figures: deputies on the roster (total) and present when it opened
+    (实到: every deputy checked in, the figure of its opening quorum check), ballots issued
+    (发出, = its public credentials) and received (已投, = the ballots tallied, one per
+    credential)."""
     return {
         "kind": POLL_CLOSED,
         "session": session,

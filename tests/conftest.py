@@ -7,8 +7,14 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from keys.group import TEST_256, Group
+
+# No property test fails for being slow: this machine has 2 shared cores, and speed is measured
+# by benchmarks, never by timed tests. Per-test @settings keep their other values.
+settings.register_profile("renda", deadline=None)
+settings.load_profile("renda")
 
 
 def _required(var: str) -> bool:

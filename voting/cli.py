@@ -19,7 +19,7 @@ from types import ModuleType
 SUBCOMMANDS: dict[str, str] = {
     "verify": "tally.cli_verify",
     "simulate": "tally.cli_simulate",
-    "rules": "tally.rules.cli",
+    "rules": "tally.cli_rules",
     "bench": "tally.bench.cli",
     "keys": "keys.cli",
     "serve": "voting.cli_serve",

@@ -20,7 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="SQLAlchemy URL of a PostgreSQL database (default: SQLite in the session folder)",
     )
     parser.add_argument("--schema", default=None, help="PostgreSQL schema to use")
-    parser.add_argument("--session-name", default="Renda session", help="name of the session")
+    parser.add_argument(
+        "--session-name",
+        default="人民代表大会会议",
+        help="name shown on every screen, e.g. 青石镇第十九届人民代表大会第三次会议",
+    )
     parser.add_argument("--group", default="BELENIOS-2048", help="Belenios group of the polls")
     parser.add_argument(
         "--test-group",
@@ -76,6 +80,9 @@ def config_from(args: argparse.Namespace) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    os.umask(0o077)  # every file the server makes (database, WAL, archives) is 0600
     from voting.api.app import create_app
     from voting.api.bodies import MAX_HTTP_BODY
     from voting.config import ServerConfig, read_tokens

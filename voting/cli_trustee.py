@@ -436,12 +436,14 @@ class Scrutineer:
         import httpx
 
         url = f"{self.keyfile.server.rstrip('/')}/record/polls/{poll_id}/{uuid}.bel"
+        # with the token: a poll not yet published is served with its result to scrutineers
+        headers = {"Authorization": f"Bearer {self.keyfile.token}"}
         problem = ""
         for attempt in range(RECORD_ATTEMPTS):  # a busy server or a broken connection
             if attempt:
                 time.sleep(min(8.0, RECORD_BACKOFF * 2 ** (attempt - 1)))
             try:
-                response = httpx.get(url, timeout=60)
+                response = httpx.get(url, timeout=60, headers=headers)
             except httpx.HTTPError as exc:
                 problem = str(exc) or type(exc).__name__
                 log.info("fetching %s failed (%s); trying again", url, problem)

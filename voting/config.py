@@ -23,7 +23,7 @@ class ServerConfig:
     schema: str | None = None  # PostgreSQL schema (search_path), for tests
     group: str = "BELENIOS-2048"
     allow_test_group: bool = False  # RENDA-TEST-256: fast tests only, never a real session
-    session_name: str = "Renda session"
+    session_name: str = "人民代表大会会议"
     workers: int = 2  # processes checking ballots
     archive_sync: bool = True  # fsync archive events (only benchmarks turn it off)
     collect_timeout: float = 30.0  # seconds to wait for credentials before issuing anyway

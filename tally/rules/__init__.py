@@ -16,6 +16,7 @@ pyproject.toml checks it):
 * the kinds of vote: :mod:`~tally.rules.motion`, :mod:`~tally.rules.election`,
   :mod:`~tally.rules.projects`, :mod:`~tally.rules.confirmation`, :mod:`~tally.rules.removal`,
   and :mod:`~tally.rules.report` (计票结果报告单);
-* :mod:`~tally.rules.outcome` (one poll, any kind) and :mod:`~tally.rules.loader` (a rules
-  document checked and built into the model); :mod:`~tally.rules.cli` on top.
+* :mod:`~tally.rules.outcome` (one poll, any kind), then :mod:`~tally.rules.sheet` (one ballot
+  for several posts, counted post by post) and :mod:`~tally.rules.loader` (a rules document
+  checked and built into the model); :mod:`~tally.rules.cli` on top.
 """

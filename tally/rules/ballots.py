@@ -16,9 +16,11 @@ A ballot is void (作废) when (reference §4.2–4.3):
 
 - 所选人数 (赞成 marks, after reading unmarked boxes, plus write-ins) exceeds the seats
   (选举法 第四十四条第二款);
-- a write-in has no 反对 of its own: uncoupled, more write-ins than 反对 marks; coupled, the
-  candidate it stands against is not marked 反对 (代表法 第十七条: 表示反对的，可以另选他人);
-- a write-in is paired with a 弃权 (表示弃权的，不能另选他人);
+- with ``write_in_pairing: with_no`` (the default): a write-in has no 反对 of its own:
+  uncoupled, more write-ins than 反对 marks; coupled, the candidate it stands against is not
+  marked 反对 (代表法 第十七条: 表示反对的，可以另选他人); or a write-in is paired with a 弃权
+  (表示弃权的，不能另选他人). ``free`` drops this rule (地方组织法 第二十八条 lists 另选 as an
+  option of its own); the overvote rule still holds;
 - a listed candidate, or the same person twice, is written in;
 - a box is unmarked and the rules say ``unmarked: void``;
 - the decoder reported a problem (an unknown mark code, a forbidden "no mark", a roster
@@ -36,7 +38,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tally.rules.errors import RulesError
-from tally.rules.model import ElectionPoll, IneligibleWriteIn, Unmarked, person_key
+from tally.rules.model import (
+    ElectionPoll,
+    IneligibleWriteIn,
+    Unmarked,
+    WriteInPairing,
+    person_key,
+)
 from tally.rules.nominations import write_in_eligible
 
 
@@ -58,6 +66,9 @@ class ElectionBallot:
     marks: tuple[Mark, ...]
     write_ins: tuple[str | WriteIn, ...] = ()
     problems: tuple[str, ...] = ()
+    # one ballot for several posts with ``overfilled_section: sheet``: another post's section of
+    # the same ballot is overfilled, so this section is void too (tally.rules.sheet)
+    sheet_void: bool = False
 
     def entries(self) -> tuple[WriteIn, ...]:
         return tuple(
@@ -72,11 +83,11 @@ MARK_CODES = {0: Mark.UNMARKED, 1: Mark.YES, 2: Mark.NO, 3: Mark.ABSTAIN}
 
 
 def from_vector(
-    marks: Sequence[int], write_ins: Sequence[int | None], problems: Sequence[str] = ()
+    marks: Sequence[int], write_ins: Sequence[int | str | None], problems: Sequence[str] = ()
 ) -> ElectionBallot:
     """The ballot of a decoded answer vector (docs/ballots.md: 0 未标记, 1 赞成, 2 反对,
-    3 弃权; write-in slots hold roster numbers, None for empty). A ballot with problems keeps
-    them and is void; its unreadable marks are not interpreted."""
+    3 弃权; write-in slots hold roster numbers or free names, None for empty). A ballot with
+    problems keeps them and is void; its unreadable marks are not interpreted."""
     if problems or any(m not in MARK_CODES for m in marks):
         bad = tuple(problems) or ("unknown mark code",)
         return ElectionBallot((), (), bad)
@@ -95,6 +106,7 @@ class VoidReason(StrEnum):
     WRITE_IN_DUPLICATE = "write_in_duplicate"
     UNMARKED = "unmarked"
     INELIGIBLE_WRITE_IN = "ineligible_write_in"
+    SHEET_VOID = "sheet_void"
 
 
 VOID_LABELS = {
@@ -106,6 +118,7 @@ VOID_LABELS = {
     VoidReason.WRITE_IN_DUPLICATE: "同一人重复另选",
     VoidReason.UNMARKED: "有候选人未标记",
     VoidReason.INELIGIBLE_WRITE_IN: "另选的人不符合任职条件",
+    VoidReason.SHEET_VOID: "同一张选票另一职位所选人数多于应选人数，全票作废",
 }
 
 
@@ -138,6 +151,8 @@ def read_ballot(
     n = len(poll.candidates)
     if ballot.problems:
         return BallotReading(False, (VoidReason.MALFORMED,), (), (), ())
+    if ballot.sheet_void:
+        return BallotReading(False, (VoidReason.SHEET_VOID,), (), (), ())
     if len(ballot.marks) != n:
         raise RulesError(
             f"election {poll.id!r}: a ballot has {len(ballot.marks)} marks for {n} candidates"
@@ -156,7 +171,9 @@ def read_ballot(
         reasons.append(VoidReason.WRITE_IN_LISTED)
     if len(set(people)) != len(people):
         reasons.append(VoidReason.WRITE_IN_DUPLICATE)
-    if entries and all(paired):
+    if poll.settings.write_in_pairing is WriteInPairing.FREE:
+        pass  # the 选举办法 lets a write-in stand without a 反对 (only the overvote rule)
+    elif entries and all(paired):
         used: set[int] = set()
         for w in entries:
             idx = w.replaces

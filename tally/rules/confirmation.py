@@ -3,7 +3,7 @@ each person passes with 赞成 from more than half of all deputies (reference §
 
 from __future__ import annotations
 
-from tally.rules.counts import Counts
+from tally.rules.counts import Counts, totals_by_id
 from tally.rules.errors import RulesError
 from tally.rules.model import ConfirmationPoll, Person, RemovalPoll
 from tally.rules.quorum import is_majority
@@ -17,13 +17,14 @@ def per_person(
     if counts.totals is None:
         raise RulesError(f"COUNTS for {poll.id!r}: totals per person are required")
     ids = [p.id for p in poll.persons]
-    if set(counts.totals) != set(ids):
+    totals = totals_by_id(counts.totals, ids)
+    if totals is None:
         raise RulesError(
             f"COUNTS for {poll.id!r}: totals must list exactly the persons {', '.join(ids)}"
         )
     items = []
     for person in poll.persons:
-        t = counts.totals[person.id]
+        t = totals[person.id]
         if t.cast > counts.returned:
             raise RulesError(
                 f"COUNTS: {person.id} has {t.cast} marks on {counts.returned} ballots returned"

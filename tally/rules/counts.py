@@ -72,6 +72,20 @@ class Counts:
     signatories: Signatories = field(default_factory=Signatories)
 
 
+def totals_by_id(
+    totals: Mapping[str, OptionTotals] | None, ids: list[str]
+) -> dict[str, OptionTotals] | None:
+    """``totals`` keyed by the rules' own ids, matching ids of digits as numbers ("007" is
+    "7"); None unless they name exactly ``ids``, each once."""
+    if totals is None:
+        return None
+    given = {person_key(k): v for k, v in totals.items()}
+    wanted = {person_key(i): i for i in ids}
+    if len(given) != len(totals) or set(given) != set(wanted):
+        return None
+    return {wanted[k]: v for k, v in given.items()}
+
+
 def _count(value: object, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
         raise RulesError(f"COUNTS {where}: expected a whole number from 0, got {value!r}")
@@ -94,7 +108,12 @@ _OPTION_KEYS = {"yes", "no", "abstain", "unmarked"}
 
 
 def _option(value: object, where: str) -> OptionTotals:
-    m = _mapping(value, where)
+    if not isinstance(value, Mapping):
+        raise RulesError(
+            f"COUNTS {where}: expected {{yes, no, abstain[, unmarked]}} as whole numbers, "
+            f"got {value!r}"
+        )
+    m = value
     unknown = set(m) - _OPTION_KEYS
     if unknown:
         raise RulesError(f"COUNTS {where}: unknown key(s) {', '.join(sorted(unknown))}")
@@ -122,16 +141,34 @@ def _election_ballot(value: object, where: str) -> ElectionBallot:
     for i, w in enumerate(_list(m.get("write_ins", []), f"{where}.write_ins")):
         if w is None or w == "":
             continue  # an empty slot
+        if isinstance(w, str) and not w.strip():
+            raise RulesError(f"COUNTS {where}.write_ins[{i}]: a blank name ({w!r}) names nobody")
         if isinstance(w, str):
             entries.append(w)
         elif isinstance(w, int) and not isinstance(w, bool) and w > 0:
             entries.append(str(w))  # a roster number
-        elif isinstance(w, Mapping) and isinstance(w.get("person"), str):
+        elif isinstance(w, Mapping) and isinstance(w.get("person"), str) and w["person"].strip():
             r = w.get("replaces")
             entries.append(WriteIn(w["person"], None if r is None else _count(r, where)))
         else:
-            raise RulesError(f"COUNTS {where}.write_ins[{i}]: a person identifier or empty")
+            raise RulesError(
+                f"COUNTS {where}.write_ins[{i}]: expected a roster number (a whole number from "
+                f"1), a person identifier, or an empty slot (null), got {w!r}"
+            )
     return ElectionBallot(marks, tuple(entries))
+
+
+def _person_id(value: object, where: str) -> str:
+    text = str(value)
+    if not text.strip():
+        raise RulesError(f"COUNTS {where}: a blank person identifier ({text!r}) names nobody")
+    return person_key(text)
+
+
+def _name(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RulesError(f"COUNTS {where}: a name must be text that is not blank, got {value!r}")
+    return value
 
 
 def _project_ballot(value: object, where: str) -> ProjectBallot:
@@ -170,7 +207,9 @@ def parse_counts(data: object) -> Counts:
     blank = 0
     if "totals" in m:
         raw = _mapping(m["totals"], "totals")
-        if set(raw) <= _OPTION_KEYS | {"blank"} and all(isinstance(v, int) for v in raw.values()):
+        scalars = raw and not any(isinstance(v, Mapping) for v in raw.values())
+        if scalars and set(raw) & (_OPTION_KEYS | {"blank"}):
+            # a motion's {yes, no, abstain[, blank]}: each a whole number
             blank = _count(raw.get("blank", 0), "totals.blank")
             flat = {k: v for k, v in raw.items() if k != "blank"}
             totals = {"": _option(flat, "totals")}
@@ -203,14 +242,15 @@ def parse_counts(data: object) -> Counts:
         totals=totals,
         ballots=ballots,
         write_in_totals={
-            person_key(str(k)): _count(v, f"write_in_totals.{k}")
+            _person_id(k, "write_in_totals"): _count(v, f"write_in_totals.{k}")
             for k, v in _mapping(m.get("write_in_totals", {}), "write_in_totals").items()
         },
         void=_count(m.get("void", 0), "void"),
         blank=blank,
         roster=roster,
         names={
-            person_key(str(k)): str(v) for k, v in _mapping(m.get("names", {}), "names").items()
+            _person_id(k, "names"): _name(v, f"names.{k}")
+            for k, v in _mapping(m.get("names", {}), "names").items()
         },
         signatories=signatories,
     )

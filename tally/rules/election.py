@@ -20,8 +20,24 @@ from tally.rules.allocation import Allocation, allocate, rank
 from tally.rules.ballots import ElectionBallot, Mark, read_ballot
 from tally.rules.counts import Counts, OptionTotals
 from tally.rules.errors import RulesError
-from tally.rules.model import ElectionPoll, Person, Round, TieThreshold, person_key
-from tally.rules.nominations import ART_30, UNBOUNDED, ExtraRange, rate_range
+from tally.rules.model import (
+    ElectionPoll,
+    Person,
+    Round,
+    TieThreshold,
+    WriteInPairing,
+    person_key,
+    person_order,
+)
+from tally.rules.nominations import (
+    ART_30,
+    DEPUTIES_LAW_17,
+    ELECTION_LAW_44,
+    UNBOUNDED,
+    ExtraRange,
+    rate_range,
+    write_in_eligible,
+)
 from tally.rules.quorum import is_majority
 from tally.rules.result import (
     CandidateSource,
@@ -81,7 +97,7 @@ def tally_ballots(
     )
     return ElectionTally(
         listed,
-        tuple(sorted(write_ins.items(), key=lambda kv: (-kv[1], kv[0]))),
+        _by_votes(write_ins),
         valid,
         void,
         tuple(sorted(reasons.items())),
@@ -89,31 +105,81 @@ def tally_ballots(
     )
 
 
+def _by_votes(items: Counter[str] | dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """Most votes first; equal votes by identifier, roster numbers as numbers."""
+    return tuple(sorted(items.items(), key=lambda kv: (-kv[1], person_order(kv[0]))))
+
+
 def tally_totals(poll: ElectionPoll, counts: Counts) -> ElectionTally:
-    totals = counts.totals or {}
+    """The tally of an election counted in totals, checked as the ballots would be: the totals
+    must be ones that valid ballots can produce, and a written-in person who may not hold the
+    post is never credited (the same eligibility as ballot by ballot)."""
+    given = counts.totals or {}
+    by_key = {person_key(k): v for k, v in given.items()}
     ids = [c.id for c in poll.candidates]
-    missing = [i for i in ids if i not in totals]
-    extra = [k for k in totals if k not in ids]
-    if missing or extra:
+    keys = {person_key(i): i for i in ids}
+    missing = [i for i in ids if person_key(i) not in by_key]
+    extra = [k for k in given if person_key(k) not in keys]
+    if missing or extra or len(by_key) != len(given):
         raise RulesError(
             f"COUNTS for election {poll.id!r}: totals must list exactly the candidates "
             f"(missing: {', '.join(missing) or '-'}; unknown: {', '.join(extra) or '-'})"
         )
+    totals = {i: by_key[person_key(i)] for i in ids}
     if counts.void > counts.returned:
-        raise RulesError("COUNTS: more void ballots than ballots returned")
+        raise RulesError(
+            f"COUNTS for election {poll.id!r}: {counts.void} void ballots but only "
+            f"{counts.returned} returned"
+        )
     valid = counts.returned - counts.void
     for i in ids:
         if totals[i].cast > valid:
             raise RulesError(
-                f"COUNTS: candidate {i} has {totals[i].cast} marks on {valid} valid ballots"
+                f"COUNTS for election {poll.id!r}: candidate {i} has {totals[i].cast} marks on "
+                f"{valid} valid ballots (a valid ballot marks each candidate once)"
             )
-    listed_keys = {person_key(i) for i in ids}
-    for person in counts.write_in_totals:
-        if person_key(person) in listed_keys:
-            raise RulesError(f"COUNTS: write_in_totals names listed candidate {person}")
+    for person, votes in counts.write_in_totals.items():
+        if person in keys:
+            raise RulesError(
+                f"COUNTS for election {poll.id!r}: write_in_totals names listed candidate {person}"
+            )
+        if votes > valid:
+            raise RulesError(
+                f"COUNTS for election {poll.id!r}: {person} is written in on {votes} ballots, "
+                f"but only {valid} are valid"
+            )
+    yes = sum(totals[i].yes for i in ids)
+    written = sum(counts.write_in_totals.values())
+    if yes + written > poll.seats * valid:
+        raise RulesError(
+            f"COUNTS for election {poll.id!r}: {yes} 赞成 and {written} write-in(s) on {valid} "
+            f"valid ballots, but a valid ballot chooses at most {poll.seats} (the seats): no "
+            f"set of valid ballots gives these totals ({ELECTION_LAW_44})"
+        )
+    if poll.settings.write_in_pairing is WriteInPairing.WITH_NO:
+        no = sum(totals[i].no for i in ids)
+        if written > no:
+            raise RulesError(
+                f"COUNTS for election {poll.id!r}: {written} write-in(s) but only {no} 反对: "
+                f"each write-in of a valid ballot goes with a 反对 of its own ({DEPUTIES_LAW_17})"
+            )
+    credited: dict[str, int] = {}
+    ignored = 0
+    for person, votes in counts.write_in_totals.items():
+        if not votes:
+            continue
+        if poll.round is Round.TIE_REVOTE or not write_in_eligible(poll, person, counts.roster):
+            ignored += votes
+        else:
+            credited[person] = votes
+    notes: tuple[str, ...] = ()
+    if ignored:
+        notes = (
+            f"{ignored} write-in vote(s) counted for nobody (ineligible person, or a tie "
+            "re-vote, which is only among the tied)",
+        )
     listed = tuple((c, totals[c.id]) for c in poll.candidates)
-    wi = tuple(sorted(counts.write_in_totals.items(), key=lambda kv: (-kv[1], kv[0])))
-    return ElectionTally(listed, wi, valid, counts.void, (), ())
+    return ElectionTally(listed, _by_votes(credited), valid, counts.void, (), notes)
 
 
 def tally_election(poll: ElectionPoll, counts: Counts) -> ElectionTally:
@@ -198,6 +264,7 @@ def supplementary_poll(
         extra=None,
         round=Round.BY_ELECTION if poll.round is Round.BY_ELECTION else Round.SUPPLEMENTARY,
         parent=poll.id,
+        ballot=None,
     )
     return follow(spec, CandidateSource.FIRST_ROUND_ORDER, chosen)
 
@@ -212,6 +279,7 @@ def tie_revote_poll(poll: ElectionPoll, alloc: Allocation, names: dict[str, str]
         extra=None,
         round=Round.TIE_REVOTE,
         parent=poll.id,
+        ballot=None,
     )
     reason = (
         f"{len(alloc.tied)}人票数相等，不能确定最后{alloc.tie_seats}个名额的当选人，"

@@ -40,17 +40,21 @@ from tally.rules.model import (
     SessionRules,
     Settings,
     WriteInPolicy,
+    person_key,
 )
 from tally.rules.nominations import check_election
 from tally.rules.projects import check_project_poll
+from tally.rules.removal import check_removal_poll
 
 
 def check_poll(poll: Poll, level: Level) -> None:
-    """Law checks of one poll of a rules document (elections and project lists)."""
+    """Law checks of one poll of a rules document (elections, project lists, removals)."""
     if isinstance(poll, ElectionPoll):
         check_election(poll, level)
     elif isinstance(poll, ProjectPoll):
         check_project_poll(poll)
+    elif isinstance(poll, RemovalPoll):
+        check_removal_poll(poll, level)
 
 
 _LEVEL_ALIASES = {
@@ -108,15 +112,37 @@ def _settings(base: Settings, data: Mapping[str, Any] | None) -> Settings:
     return replace(base, **changes)
 
 
-def _persons(items: list[Mapping[str, Any]], what: str, poll_id: str) -> tuple[Person, ...]:
-    persons = tuple(
-        Person(id=str(i["id"]), name=str(i.get("name", i["id"])), post=str(i.get("post", "")))
-        for i in items
+def _person(item: Mapping[str, Any], what: str, poll_id: str) -> Person:
+    pid = str(item["id"])
+    name = str(item.get("name", pid))
+    for label, value in (("id", pid), ("name", name)):
+        if not value.strip():
+            raise RulesError(
+                f"poll {poll_id!r}: a {what}'s {label} is blank ({value!r}); every {what} "
+                "needs an identifier and a name that can be read"
+            )
+    post_type = item.get("post_type")
+    return Person(
+        id=pid,
+        name=name,
+        post=str(item.get("post", "")),
+        post_type=None if post_type is None else PostType(_POST_ALIASES.get(post_type, post_type)),
+        organ=None if item.get("organ") is None else Organ(item["organ"]),
     )
-    ids = [p.id for p in persons]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
+
+
+def _persons(items: list[Mapping[str, Any]], what: str, poll_id: str) -> tuple[Person, ...]:
+    persons = tuple(_person(i, what, poll_id) for i in items)
+    # ids of digits are roster numbers and compare as numbers: "7" and "007" are one person
+    keys = [person_key(p.id) for p in persons]
+    seen: dict[str, str] = {}
+    dup: list[str] = []
+    for person, key in zip(persons, keys, strict=True):
+        if key in seen:
+            dup.append(person.id if person.id == seen[key] else f"{seen[key]} = {person.id}")
+        seen.setdefault(key, person.id)
     if dup:
-        raise RulesError(f"poll {poll_id!r}: {what} listed twice: {', '.join(dup)}")
+        raise RulesError(f"poll {poll_id!r}: {what} listed twice: {', '.join(sorted(dup))}")
     return persons
 
 
@@ -165,6 +191,7 @@ def _poll(data: Mapping[str, Any], base: Settings) -> Poll:
             round=Round(data.get("round", "regular")),
             parent=data.get("parent"),
             write_ins=write_ins,
+            ballot=None if data.get("ballot") is None else str(data["ballot"]),
             settings=settings,
         )
     if kind is PollKind.PROJECTS:
@@ -185,6 +212,22 @@ def _poll(data: Mapping[str, Any], base: Settings) -> Poll:
     return RemovalPoll(id=pid, title=title, persons=persons, settings=settings)
 
 
+def _check_sheets(polls: tuple[Poll, ...]) -> None:
+    """Elections on one ballot paper (``ballot``) are regular elections of different posts."""
+    sheets: dict[str, list[ElectionPoll]] = {}
+    for poll in polls:
+        if isinstance(poll, ElectionPoll) and poll.ballot is not None:
+            sheets.setdefault(poll.ballot, []).append(poll)
+    for sheet, posts in sheets.items():
+        if len(posts) < 2:
+            raise RulesError(
+                f"ballot {sheet!r} holds only election {posts[0].id!r}: a ballot paper for "
+                "several posts lists two or more elections"
+            )
+        if any(p.round is Round.TIE_REVOTE for p in posts):
+            raise RulesError(f"ballot {sheet!r}: a tie re-vote has a ballot of its own")
+
+
 def load_rules(data: object) -> SessionRules:
     """Check a parsed rules document (schema, consistency, law) and build the rules."""
     _validate_schema(data)
@@ -200,6 +243,7 @@ def load_rules(data: object) -> SessionRules:
     total = session.get("total_deputies")
     for poll in polls:
         check_poll(poll, level)
+    _check_sheets(polls)
     return SessionRules(
         name=str(session.get("name", "")),
         level=level,

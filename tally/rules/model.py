@@ -17,6 +17,15 @@ def person_key(identifier: str) -> str:
     return str(int(identifier)) if identifier.isascii() and identifier.isdigit() else identifier
 
 
+def person_order(identifier: str) -> tuple[int, int, str]:
+    """Sort key of person identifiers: roster numbers by number (9 before 10), first; then
+    other identifiers in code-point order."""
+    key = person_key(identifier)
+    if key.isascii() and key.isdigit():
+        return (0, int(key), key)
+    return (1, 0, key)
+
+
 class Level(StrEnum):
     """Level of the congress."""
 
@@ -109,6 +118,22 @@ class IneligibleWriteIn(StrEnum):
     VOID_BALLOT = "void_ballot"  # the whole ballot is void
 
 
+class WriteInPairing(StrEnum):
+    """What a write-in (另选他人) must go with on an election ballot."""
+
+    WITH_NO = (
+        "with_no"  # each write-in needs a 反对 of its own; 弃权 cannot be paired (代表法 第十七条)
+    )
+    FREE = "free"  # a write-in needs no 反对 (地方组织法 第二十八条 lists 另选 beside 反对)
+
+
+class OverfilledSection(StrEnum):
+    """One ballot for several posts: what an overfilled section voids."""
+
+    SECTION = "section"  # only that post's section is void; the other posts count (§4.3)
+    SHEET = "sheet"  # the whole ballot is void for every post on it
+
+
 class ElectionMethod(StrEnum):
     DEVICE = "device"  # secret ballot cast on the kiosk (the 选举办法 must adopt it, §7.1)
     PAPER_TALLY = "paper_tally"  # paper ballots, electronic tally
@@ -136,6 +161,8 @@ class Settings:
     tie_revote_threshold: TieThreshold = TieThreshold.PLURALITY
     small_committee_extra: SmallCommitteeExtra = SmallCommitteeExtra.AT_LEAST_ONE
     ineligible_write_in: IneligibleWriteIn = IneligibleWriteIn.VOID_ENTRY
+    write_in_pairing: WriteInPairing = WriteInPairing.WITH_NO
+    overfilled_section: OverfilledSection = OverfilledSection.SECTION
     election_method: ElectionMethod = ElectionMethod.DEVICE
     project_majority_floor: bool = True
     project_tie: ProjectTie = ProjectTie.REVOTE
@@ -149,6 +176,9 @@ class Person:
     id: str
     name: str
     post: str = ""
+    # the post held, for a person to be removed (罢免): who may be removed depends on it
+    post_type: PostType | None = None
+    organ: Organ | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +202,9 @@ class ElectionPoll:
     round: Round = Round.REGULAR
     parent: str | None = None
     write_ins: WriteInPolicy = WriteInPolicy.DEPUTIES
+    # the sheet (一次投票，分别计算): elections with the same ``ballot`` are on one ballot paper,
+    # each counted on its own (tally.rules.sheet); None: a ballot of its own (the default)
+    ballot: str | None = None
     settings: Settings = field(default_factory=Settings)
     kind: PollKind = PollKind.ELECTION
 

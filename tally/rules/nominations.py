@@ -47,6 +47,12 @@ ART_28 = "地方组织法 第二十八条"
 ELECTION_LAW_31 = "选举法 第三十一条第二款"
 ELECTION_LAW_45 = "选举法 第四十五条第四款"
 ELECTION_LAW_3 = "选举法 第三条"
+ELECTION_LAW_30 = "选举法 第三十条"
+ELECTION_LAW_32 = "选举法 第三十二条"
+ART_11 = "地方组织法 第十一条"
+ART_12 = "地方组织法 第十二条"
+ELECTION_LAW_44 = "选举法 第四十四条第二款"
+DEPUTIES_LAW_17 = "代表法 第十七条"
 
 POST_LABELS = {
     PostType.HEAD: "正职",
@@ -56,6 +62,24 @@ POST_LABELS = {
 }
 
 UNBOUNDED = 10**9
+
+# organs whose head the congress elects and whose deputy heads the standing committee appoints
+# (地方组织法 第十一条: 监察委员会主任、人民法院院长、人民检察院检察长); none at township level
+APPOINTED_DEPUTIES = {
+    Organ.SUPERVISORY_COMMISSION: "监察委员会主任",
+    Organ.COURT: "人民法院院长",
+    Organ.PROCURATORATE: "人民检察院检察长",
+}
+ORGAN_LABELS = {
+    Organ.TOWNSHIP_CONGRESS: "乡镇人民代表大会",
+    Organ.STANDING_COMMITTEE: "人民代表大会常务委员会",
+    Organ.GOVERNMENT: "人民政府",
+    Organ.SUPERVISORY_COMMISSION: "监察委员会",
+    Organ.COURT: "人民法院",
+    Organ.PROCURATORATE: "人民检察院",
+    Organ.HIGHER_CONGRESS: "上一级人民代表大会",
+}
+TOWNSHIP_VICE_CHAIRS = 2  # 乡镇人大 "可以设副主席一人至二人" (地方组织法 第十八条)
 
 
 @dataclass(frozen=True)
@@ -137,11 +161,41 @@ def _check_organ(poll: ElectionPoll, level: Level) -> None:
         raise LawError(f"{where}: a township congress has no standing committee", ART_47)
     if poll.organ is Organ.TOWNSHIP_CONGRESS and level is not Level.TOWNSHIP:
         raise LawError(f"{where}: 人大主席/副主席 exist only at township level", ART_18)
+    if level is Level.TOWNSHIP and poll.organ in APPOINTED_DEPUTIES:
+        raise LawError(
+            f"{where}: a township congress elects only 人大主席、副主席 and 乡长、副乡长 / 镇长、"
+            f"副镇长; there is no {ORGAN_LABELS[poll.organ]} at township level to elect",
+            ART_12,
+        )
+    if poll.organ in APPOINTED_DEPUTIES and poll.post_type is not PostType.HEAD:
+        raise LawError(
+            f"{where}: the congress elects the head of the {ORGAN_LABELS[poll.organ]} only "
+            f"({APPOINTED_DEPUTIES[poll.organ]}); its deputy heads are appointed by the "
+            "standing committee, not elected",
+            ART_11,
+        )
+    if (
+        poll.organ is Organ.TOWNSHIP_CONGRESS
+        and poll.post_type is PostType.DEPUTY
+        and poll.seats > TOWNSHIP_VICE_CHAIRS
+    ):
+        raise LawError(
+            f"{where}: a township congress has one or two 副主席, not {poll.seats}",
+            ART_18,
+        )
     if poll.organ in (Organ.TOWNSHIP_CONGRESS, Organ.STANDING_COMMITTEE) and (
         poll.write_ins is WriteInPolicy.ANYONE
     ):
         article = ART_18 if poll.organ is Organ.TOWNSHIP_CONGRESS else ART_47
         raise LawError(f"{where}: only deputies of this congress may be written in", article)
+
+
+def primary_article(poll: ElectionPoll) -> str:
+    """The article that orders a 预选 when the candidates exceed the 差额: 选举法 for deputies
+    to the higher congress (with the ratio of 第三十一条第二款), 地方组织法 for officers."""
+    if poll.post_type is PostType.HIGHER_DEPUTY:
+        return f"{ELECTION_LAW_31}, {ELECTION_LAW_32}"
+    return ART_27
 
 
 def check_election(poll: ElectionPoll, level: Level) -> None:
@@ -185,7 +239,7 @@ def check_election(poll: ElectionPoll, level: Level) -> None:
             f"{where}: {n_cand} candidate(s) for {poll.seats} seat(s) is more than the 差额 "
             f"allows ({rng.describe() if poll.extra is None else poll.extra}); hold a 预选 "
             "(primary) to cut the list",
-            ART_27,
+            primary_article(poll),
         )
 
 
@@ -254,8 +308,12 @@ class NominationCheck:
     list_size: int  # seats + 差额: the size of the official list after a 预选
 
 
-def joint_nominators_minimum(level: Level) -> int:
-    """Deputies needed for a joint nomination: 10 (township, county), 20 (设区的市)."""
+def joint_nominators_minimum(level: Level, post_type: PostType | None = None) -> int:
+    """Deputies needed for a joint nomination: 10 (township, county), 20 (设区的市) for the
+    congress's officers (地方组织法 第二十六条第二款); 10 for deputies to the higher congress
+    at any level (选举法 第三十条)."""
+    if post_type is PostType.HIGHER_DEPUTY:
+        return 10
     return 20 if level is Level.CITY else 10
 
 
@@ -269,7 +327,10 @@ def check_nominations(
     seats plus the largest 差额 allowed, a 预选 cuts the list (地方组织法 第二十七条第一款).
     """
     where = f"nominations for {poll.post!r}"
-    need = joint_nominators_minimum(level)
+    need = joint_nominators_minimum(level, poll.post_type)
+    deputies = poll.post_type is PostType.HIGHER_DEPUTY
+    joint_article = ELECTION_LAW_30 if deputies else ART_26_2
+    limit_article = ELECTION_LAW_30 if deputies else ART_26_3
     presidium: set[str] = set()
     per_deputy: dict[str, set[str]] = {}
     nominees: list[str] = []
@@ -284,7 +345,7 @@ def check_nominations(
                 raise LawError(
                     f"{where}: a joint nomination needs {need} or more deputies, "
                     f"this one has {len(signers)}",
-                    ART_26_2,
+                    joint_article,
                 )
             for s in signers:
                 per_deputy.setdefault(s, set()).update(nom.candidates)
@@ -294,13 +355,13 @@ def check_nominations(
     if len(presidium) > poll.seats:
         raise LawError(
             f"{where}: the presidium nominates {len(presidium)} for {poll.seats} seat(s)",
-            ART_26_3,
+            limit_article,
         )
     for deputy, names in sorted(per_deputy.items()):
         if len(names) > poll.seats:
             raise LawError(
                 f"{where}: deputy {deputy} co-nominates {len(names)} for {poll.seats} seat(s)",
-                ART_26_3,
+                limit_article,
             )
     rng = extra_range(poll)
     extra = poll.extra if poll.extra is not None else rng.maximum

@@ -50,6 +50,8 @@ def _names(poll: Poll) -> tuple[tuple[str, str], ...]:
 
 def _rerun(poll: Poll, verdict: Verdict) -> NextPoll:
     spec = replace(poll, id=f"{poll.id}-rerun", title=f"{poll.title}（重新投票）")
+    if isinstance(spec, ElectionPoll):
+        spec = replace(spec, ballot=None)  # a re-run is a ballot of its own
     seats = poll.seats if isinstance(poll, ElectionPoll) else 0
     return NextPoll(
         kind=NextKind.RERUN,

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tally.rules.allocation import allocate
-from tally.rules.counts import Counts, OptionTotals
+from tally.rules.counts import Counts, OptionTotals, totals_by_id
 from tally.rules.errors import RulesError
 from tally.rules.model import (
     ProjectForm,
@@ -109,9 +109,9 @@ def tally_projects(poll: ProjectPoll, counts: Counts) -> ProjectTally:
         return _from_ballots(poll, counts)
     if poll.form is ProjectForm.C:
         raise RulesError(f"COUNTS for {poll.id!r}: form C (ranking) needs individual ballots")
-    totals = counts.totals or {}
     ids = [p.id for p in poll.projects]
-    if set(totals) != set(ids):
+    totals = totals_by_id(counts.totals or {}, ids)
+    if totals is None:
         raise RulesError(f"COUNTS for {poll.id!r}: totals must list exactly the projects")
     if counts.void > counts.returned:
         raise RulesError("COUNTS: more void ballots than ballots returned")

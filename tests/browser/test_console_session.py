@@ -309,6 +309,9 @@ def test_a_session_run_from_the_console(
     projects = page.url.rsplit("/", 1)[1]
     page.goto(url + "/console/polls")
     shot(page, "polls", tmp_path)
+    page.get_by_role("link", name="导入会议通过的选举办法、票决办法").click()
+    assert "只导入一次" in page.inner_text("main")
+    shot(page, "poll-import", tmp_path)
 
     # -- each poll: open, the kiosks vote, close, publish --
     for pid in (motion, projects, election):

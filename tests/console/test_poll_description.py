@@ -122,3 +122,25 @@ def test_level_matters_for_the_law() -> None:
     with pytest.raises(DescriptionError) as err:
         check_countable(d.template, d.rules)
     assert err.value.article
+
+
+def test_a_rules_document_imported_once_gives_every_poll() -> None:
+    from tally.poll_description import imported_polls
+    from tally.rules.documents import read_document
+
+    doc = read_document("tally/rules/examples/town-session.yaml", "rules")
+    assert isinstance(doc, dict)
+    with pytest.raises(DescriptionError, match="B 式"):  # its project vote is form A
+        imported_polls(doc, roster_max=45, total=45)
+    doc["polls"] = [dict(e, form="B") if e["kind"] == "projects" else e for e in doc["polls"]]
+    polls = imported_polls(doc, roster_max=45, total=45)
+    assert len(polls) == len(doc["polls"])
+    for p, entry in zip(polls, doc["polls"], strict=True):
+        assert p.rules["poll"] == entry["id"] and p.rules["session"] == doc["session"]
+        _make(p.template)
+    bad = dict(doc, polls=[dict(e, seats=1) for e in doc["polls"] if e["kind"] == "election"])
+    bad["polls"][0]["post_type"] = "head"
+    bad["polls"][0]["seats"] = 2
+    with pytest.raises(DescriptionError) as err:
+        imported_polls(bad)
+    assert err.value.article

@@ -20,8 +20,14 @@ def contests(draw: st.DrawFn) -> tuple[int, int, list[int]]:
     total = draw(st.integers(min_value=3, max_value=300))
     seats = draw(st.integers(min_value=1, max_value=8))
     n = draw(st.integers(min_value=seats, max_value=seats + 6))
-    votes = draw(st.lists(st.integers(min_value=0, max_value=total), min_size=n, max_size=n))
-    return total, seats, votes
+    # totals that valid ballots can give: at most `seats` 赞成 per ballot (选举法 第四十四条)
+    budget = seats * total
+    votes = []
+    for _ in range(n):
+        v = draw(st.integers(min_value=0, max_value=min(total, budget)))
+        votes.append(v)
+        budget -= v
+    return total, seats, draw(st.permutations(votes))
 
 
 def _evaluate(total: int, seats: int, votes: list[int]) -> dict[str, ItemStatus]:
@@ -54,8 +60,8 @@ def test_one_more_yes_never_unelects(
     overtaken: that is the rule of most votes)."""
     total, seats, votes = contest
     i = data.draw(st.integers(min_value=0, max_value=len(votes) - 1))
-    if votes[i] >= total:
-        return
+    if votes[i] >= total or sum(votes) >= seats * total:
+        return  # one more 赞成 would make totals that no valid ballots give
     before = _evaluate(total, seats, votes)
     more = list(votes)
     more[i] += 1

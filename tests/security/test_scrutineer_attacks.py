@@ -172,7 +172,8 @@ def test_a_count_report_is_signed_only_when_every_field_checks(tmp_path: Path) -
         assert result is not None
         counts = {"total": 4, "present": 4, "issued": 4, "received": 3}
         counts["result"] = json.loads(result[1])["result"]
-        outcome = rerun_outcome(rules, counts, poll.election.raw, None)
+        # the server's outcome: its count report names the session
+        outcome = rerun_outcome(rules, counts, poll.election.raw, None, fs.session)
 
         async def ask(s: Scrutineer, index: int, **change: Any) -> Any:
             report = count_report(

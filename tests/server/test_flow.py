@@ -52,8 +52,9 @@ ELECTION_RULES = {
 
 
 def test_rules_outcome_and_tie_revote(tmp_path: Path, db: dict[str, Any]) -> None:
-    # 4 deputies all vote 甲 yes; 乙 and 丙 get 3 yes each: tie across the last seat
-    with session(tmp_path / "s", n=4, **db) as s, ExitStack() as stack:
+    # 5 deputies, 2 seats, each ballot 2 赞成 (3 would be an overvote, 选举法 第四十四条):
+    # 甲 4, 乙 and 丙 3 each (a majority of 5): tie across the last seat
+    with session(tmp_path / "s", n=5, **db) as s, ExitStack() as stack:
         kiosks = connect_kiosks(s, stack)
         poll = s.post(
             "/api/polls",
@@ -71,7 +72,7 @@ def test_rules_outcome_and_tie_revote(tmp_path: Path, db: dict[str, Any]) -> Non
         for k in kiosks:
             k.ready(pid)
         Y, N = [1, 0, 0], [0, 1, 0]
-        votes = [[Y, Y, Y], [Y, Y, Y], [Y, Y, Y], [Y, N, N]]
+        votes = [[Y, Y, N], [Y, Y, N], [Y, N, Y], [Y, N, Y], [N, Y, Y]]
         for k, v in zip(kiosks, votes, strict=True):
             assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)
         s.post(f"/api/polls/{pid}/close")

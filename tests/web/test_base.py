@@ -74,3 +74,14 @@ def test_unknown_page_is_a_chinese_page_for_people_and_json_for_programs(tmp_pat
         r = s.client.post("/api/polls/x/nope", headers=s.h())
         assert r.status_code == 404
         assert r.json()["detail"]["code"] == "not_found"
+
+
+def test_api_documentation_pages_are_off(tmp_path: Path) -> None:
+    """FastAPI's /docs and /redoc load their scripts from a CDN (blank on a closed network):
+    they are off (docs/decisions.md); /openapi.json stays for programs."""
+    with session(tmp_path, n=1) as s:
+        for path in ("/docs", "/redoc"):
+            r = s.client.get(path, headers=HTML)
+            assert r.status_code == 404 and "页面不存在" in r.text
+            assert "cdn" not in r.text.lower()
+        assert s.client.get("/openapi.json").json()["info"]["title"] == "Renda session server"

@@ -49,7 +49,9 @@ def create_app(config: ServerConfig) -> FastAPI:
         finally:
             await service.shutdown()
 
-    app = FastAPI(title="Renda session server", lifespan=lifespan)
+    # /docs and /redoc are off: FastAPI's pages load their scripts from a CDN, blank on the
+    # hall's closed network (docs/decisions.md); the API is docs/protocol.md, /openapi.json stays.
+    app = FastAPI(title="Renda session server", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.service = service
     install_error_handlers(app)  # every refusal in the error shape (HTML pages for browsers:)
     web.install(app)

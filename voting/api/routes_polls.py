@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException
 from voting.api.bodies import PollBody
 from voting.api.deps import Secretariat, Service, Viewer, Who
 from voting.session.service import SessionService
-from voting.session.states import Role
+from voting.session.staff import Principal
+from voting.session.states import PollState, Role
 
 router = APIRouter()
 
@@ -33,14 +34,26 @@ async def create_poll(body: PollBody, service: Service, p: Secretariat) -> dict[
     )
 
 
+def as_seen_by(p: Principal, poll: dict[str, Any]) -> dict[str, Any]:
+    """The hall screen (display token) sees results only once the chair publishes
+    (SCREENS.md §2): before, no result, per-option counts, outcome or count report."""
+    if p.role != Role.DISPLAY or poll.get("state") == PollState.PUBLISHED:
+        return poll
+    counts = poll.get("counts")
+    hidden: dict[str, Any] = {"result": None, "outcome": None, "report": None, "statement": None}
+    if isinstance(counts, dict):
+        hidden["counts"] = {k: v for k, v in counts.items() if k != "result"}
+    return {**poll, **hidden}
+
+
 @router.get("/api/polls")
 async def polls(service: Service, p: Viewer) -> list[dict[str, Any]]:
-    return await service.polls.all()
+    return [as_seen_by(p, poll) for poll in await service.polls.all()]
 
 
 @router.get("/api/polls/{poll_id}")
 async def poll(poll_id: str, service: Service, p: Viewer) -> dict[str, Any]:
-    return await service.polls.get(poll_id)
+    return as_seen_by(p, await service.polls.get(poll_id))
 
 
 @router.post("/api/polls/{poll_id}/{action}")

@@ -1,26 +1,59 @@
-"""/ws/display: the hall and presidium screens listen (attendance, poll status, results)."""
+"""/ws/display: the hall and presidium screens listen (attendance, poll status, snapshots).
+
+First frame: ``watch`` (the public hall screen, no token) or ``auth`` with a token — display →
+the hall's view, chair or secretariat → the presidium's view (docs/protocol.md §7)."""
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from tally import messages as m
-from voting.api.sockets import messages, staff_auth
+from voting.api.sockets import messages, parse_frame, receive, send_error
+from voting.session.display import View
+from voting.session.errors import ActionError
+from voting.session.hub import Connection, server_id
 from voting.session.service import SessionService
 from voting.session.states import Role
 
 router = APIRouter()
 
 
+async def _view(service: SessionService, conn: Connection, frame: str) -> View:
+    """The view the first frame asks for and may have (ActionError or MessageError if not)."""
+    msg = parse_frame("display", frame)
+    if isinstance(msg, m.Watch):
+        return View.HALL
+    if not isinstance(msg, m.Auth):
+        raise ActionError(m.ErrorCode.UNAUTHENTICATED, "send auth or watch first")
+    p = service.authenticate(msg.token)
+    service.require(p, Role.DISPLAY, Role.CHAIR, Role.SECRETARIAT)
+    await conn.send(
+        m.Authenticated(
+            id=server_id(),
+            reply_to=msg.id,
+            role=p.role,  # type: ignore[arg-type]
+            name=p.name[:1000],
+            session=service.session_name[:1000],
+        )
+    )
+    return View.HALL if p.role == Role.DISPLAY else View.PRESIDIUM
+
+
 @router.websocket("/ws/display")
 async def ws_display(ws: WebSocket) -> None:
     service: SessionService = ws.app.state.service
-    auth = await staff_auth(service, ws, "display", (Role.DISPLAY, Role.CHAIR, Role.SECRETARIAT))
-    if auth is None:
+    await ws.accept()
+    conn = Connection(ws.send_text, "display")
+    frame = await receive(ws, m.MAX_DISPLAY_FRAME)
+    if frame is None:
         return
-    conn, _p = auth
-    conn.role = "display"
     try:
-        await service.display_connected(conn)
+        view = await _view(service, conn, frame)
+    except (m.MessageError, ActionError) as exc:
+        await send_error(conn, exc.code, exc.message, m.message_id(frame))
+        await ws.close(4401)
+        return
+    try:
+        await service.display_connected(conn, view)
         async for _msg in messages(ws, conn, "display", m.MAX_DISPLAY_FRAME):
             pass  # the display only listens; its pings are answered by messages()
     except WebSocketDisconnect:

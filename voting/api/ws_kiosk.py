@@ -4,7 +4,6 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -15,7 +14,7 @@ from tally import statements as st
 from voting.api.sockets import guarded, messages, parse_frame, receive, send_error
 from voting.limits import authenticated
 from voting.session.errors import ActionError
-from voting.session.hub import Connection, server_id
+from voting.session.hub import REVOKED, Connection, server_id
 from voting.session.service import SessionService
 
 router = APIRouter()
@@ -100,12 +99,20 @@ async def ws_kiosk(ws: WebSocket) -> None:
         await ws.close(4401)
         return
     conn.deputy_id = deputy_id
-    conn.close = partial(ws.close, 4409)  # replaced by a newer connection of the tablet
+    conn.device_id = hello.device_id
+    conn.close = lambda code: ws.close(code)
     authenticated(ws.scope)  # the kiosk frame limit from now on (16 KiB before)
     kiosk = Kiosk(service, conn, device_key)
     try:
         await service.kiosk_connected(conn, hello.id)
         async for msg in messages(ws, conn, "kiosk", m.MAX_KIOSK_FRAME):
+            if not await service.attendance.device_current(conn.device_id):
+                # every message is checked against the current enrolment
+                await send_error(
+                    conn, "unknown_device", "this tablet's enrolment was revoked", msg.id
+                )
+                await ws.close(REVOKED)
+                break
             handler = HANDLERS.get(type(msg))
             if handler is not None:
                 await handler(kiosk, msg)

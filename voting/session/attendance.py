@@ -105,7 +105,17 @@ class Attendance:
             self.ctx.audit(s, role, "new_enrolment_code", f"deputy {deputy_id}")
             return views.deputy_json(d, with_code=True)
 
-        return await self.ctx.db(run)
+        out = await self.ctx.db(run)
+        # revocation is immediate: the old tablets' live connections close now
+        await self.ctx.hub.close_kiosks(deputy_id)
+        return out
+
+    async def device_current(self, device_id: str | None) -> bool:
+        """Is the device still enrolled (not revoked)? Checked for every kiosk message."""
+        if device_id is None:
+            return False
+        device = await self.ctx.db(lambda s: s.get(Device, device_id))
+        return device is not None and not device.revoked
 
     async def enrol(self, code: str, device_public_key: str) -> dict[str, Any]:
         try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import stat
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -68,11 +69,25 @@ class PollRuntime:
             self.writer.close()
 
 
+def private_tree(folder: Path) -> None:
+    """The session folder 0700 and every file in it 0600 (database, WAL, archives, keys)."""
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            if path.is_symlink():
+                continue
+            want = 0o700 if path.is_dir() else 0o600
+            if stat.S_IMODE(path.stat().st_mode) != want:
+                path.chmod(want)
+        except FileNotFoundError:  # a temporary file that went away
+            continue
+
+
 class SessionContext:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        config.archives.mkdir(exist_ok=True)
+        config.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        config.archives.mkdir(mode=0o700, exist_ok=True)
+        private_tree(config.data_dir)  # a folder made by an older version, or by hand
         self.group: Group = group_by_name(config.group, allow_test=config.allow_test_group)
         self.engine = make_engine(config)
         migrate(self.engine)
@@ -115,9 +130,13 @@ class SessionContext:
                     tokens[role.value] = token
                 tokens["scrutineers"] = {}
                 write_private(self.config.data_dir / "tokens.json", json.dumps(tokens, indent=2))
-        self.server_trustee_private = mpz(
-            (self.config.data_dir / "trustee.key").read_text().strip()
-        )
+        tkey = self.config.data_dir / "trustee.key"
+        mode = stat.S_IMODE(tkey.stat().st_mode)
+        if mode & 0o077:  # checked like server.key
+            raise ActionError(
+                Code.CONFIG, f"key file {tkey} is readable by others (mode {mode:o}); chmod 600"
+            )
+        self.server_trustee_private = mpz(tkey.read_text().strip())
 
     # -- the session's identity -------------------------------------------------------------
 

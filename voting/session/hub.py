@@ -24,6 +24,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+REVOKED = 4403  # websocket close code: this tablet's enrolment was revoked
+REPLACED = 4409  # websocket close code: a newer connection of the same tablet took its place
+
+
 def server_id() -> str:
     return f"s{next(_ids)}"
 
@@ -36,8 +40,10 @@ class Connection:
     role: str
     deputy_id: int | None = None
     trustee_index: int | None = None
+    view: str = ""  # a display's view: "hall" or "presidium" (voting.session.display)
+    device_id: str | None = None  # a kiosk's enrolled device
+    close: Callable[[int], Awaitable[None]] | None = None  # the websocket's close(code)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    close: Callable[[], Awaitable[None]] | None = None
     opened: int = field(default_factory=lambda: next(_opened))
 
     async def send(self, message: BaseModel) -> bool:
@@ -55,6 +61,12 @@ class Hub:
         self.trustees: dict[int, set[Connection]] = {}
         self.displays: set[Connection] = set()
         self.trustee_left_at: dict[int, str] = {}  # index -> when its last connection closed
+        # called when something the screens show may have changed (voting.session.display)
+        self.on_change: Callable[[], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def add(self, conn: Connection) -> None:
         if conn.role == "kiosk" and conn.deputy_id is not None:
@@ -64,11 +76,12 @@ class Hub:
                 conns.discard(oldest)
                 log.info("deputy %s: a third kiosk connection closes the oldest", conn.deputy_id)
                 if oldest.close is not None:
-                    task = asyncio.ensure_future(oldest.close())
+                    task = asyncio.ensure_future(oldest.close(REPLACED))
                     task.add_done_callback(lambda t: t.cancelled() or t.exception())
             conns.add(conn)
         elif conn.role == "scrutineer" and conn.trustee_index is not None:
             self.trustees.setdefault(conn.trustee_index, set()).add(conn)
+            self._changed()
         else:
             self.displays.add(conn)
 
@@ -84,6 +97,22 @@ class Hub:
                     if table is self.trustees:
                         self.trustee_left_at[key] = _now()
         self.displays.discard(conn)
+        if conn.role == "scrutineer":
+            self._changed()
+
+    async def close_kiosks(self, deputy_id: int) -> int:
+        """Revocation: close at once every live connection of the deputy's tablets; they
+        get nothing more. The number closed."""
+        closed = 0
+        for conn in list(self.kiosks.get(deputy_id, ())):
+            self.remove(conn)
+            closed += 1
+            if conn.close is not None:
+                try:
+                    await conn.close(REVOKED)
+                except Exception:  # already gone
+                    log.debug("a revoked kiosk connection was already closed")
+        return closed
 
     async def to_deputy(self, deputy_id: int, message: BaseModel) -> int:
         sent = 0
@@ -103,3 +132,4 @@ class Hub:
 
     async def to_displays(self, make: Callable[[], BaseModel]) -> None:
         await asyncio.gather(*(c.send(make()) for c in list(self.displays)))
+        self._changed()

@@ -57,7 +57,7 @@ class Issuing:
         ctx = self.ctx
         group = ctx.group
 
-        def run(s: Session) -> tuple[dict[str, Any], list[int], Poll]:
+        def run(s: Session) -> tuple[dict[str, Any], list[int], Poll, list[str]]:
             poll = q.poll(s, poll_id)
             if poll.state != PollState.DRAFT:
                 raise ActionError(Code.BAD_STATE, f"cannot open a poll that is {poll.state}", 409)
@@ -100,10 +100,25 @@ class Issuing:
                 opened_at=now(),
             )
             s.add_all([Voter(poll_id=poll.id, deputy_id=d) for d in voters])
-            ctx.audit(s, role, "poll_open", f"{poll.id}: {len(voters)} voters")
-            return views.poll_json(ctx, s, poll), voters, poll
+            # 实到 is every deputy checked in; the count uses the figure this check used
+            q.set_opening_present(s, poll.id, present)
+            without = q.present_without_tablet(s)
+            ctx.audit(
+                s,
+                role,
+                "poll_open",
+                f"{poll.id}: {present} present, {len(voters)} voters"
+                + (f", {len(without)} present without a tablet" if without else ""),
+            )
+            return views.poll_json(ctx, s, poll), voters, poll, without
 
-        out, voters, poll = await ctx.db(run)
+        out, voters, poll, without = await ctx.db(run)
+        unreachable = [d for d in voters if not ctx.hub.kiosks.get(d)]
+        warnings = opening_warnings(without, len(unreachable))
+        if warnings:
+            out = dict(out, warnings=warnings)
+            for w in warnings:
+                log.warning("poll %s: %s", poll_id, w)
         rt = PollRuntime(poll_id, voters=set(voters))
         ctx.runtimes[poll_id] = rt
         if ctx.config.collect_timeout > 0:
@@ -259,3 +274,22 @@ class Issuing:
         await asyncio.gather(*(issue(d, stmt) for d, stmt in statements.items()))
         await self.live.status_to_displays(poll_id)
         return await self.polls.get(poll_id)
+
+
+def opening_warnings(without_tablet: list[str], unreachable: int) -> list[str]:
+    """What the secretariat must act on when a poll opens: deputies checked in (counted in
+    实到) who get no ballot because they have no enrolled tablet, and tablets not connected."""
+    out = []
+    if without_tablet:
+        seats = ", ".join(without_tablet[:20]) + (" …" if len(without_tablet) > 20 else "")
+        out.append(
+            f"{len(without_tablet)} deputy(ies) checked in have no enrolled tablet (seats "
+            f"{seats}): they count in 实到 but get no ballot; enrol their tablet before the "
+            "poll closes, or the presidium decides how they vote"
+        )
+    if unreachable:
+        out.append(
+            f"{unreachable} tablet(s) of deputies checked in are not connected: they get their "
+            "ballot when they connect while the poll collects credentials"
+        )
+    return out

@@ -24,6 +24,11 @@ def outcome_for(
     poll: Poll,
     counts: dict[str, Any],
     roster: dict[str, str] | None = None,
+    *,
+    session: str | None = None,
 ) -> dict[str, Any]:
-    """The rules engine's outcome (with its count report and follow-ups) as JSON data."""
-    return evaluate_poll(rules, json.loads(poll.template), counts, roster)
+    """The rules engine's outcome (with its count report and follow-ups) as JSON data; the
+    report names ``session``, a re-run keeps the poll's title."""
+    return evaluate_poll(
+        rules, json.loads(poll.template), counts, roster, session=session, title=poll.title
+    )

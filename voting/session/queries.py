@@ -74,6 +74,34 @@ def voters_count(s: Session, poll_id: str) -> int:
     return count(s, Voter, Voter.poll_id == poll_id)
 
 
+def _present_key(poll_id: str) -> str:
+    return f"present:{poll_id}"
+
+
+def set_opening_present(s: Session, poll_id: str, present: int) -> None:
+    """Keep 实到 as the poll's opening check counted it (every deputy checked in)."""
+    s.merge(Meta(key=_present_key(poll_id), value=str(present)))
+
+
+def opening_present(s: Session, poll_id: str) -> int:
+    """实到 of the poll: the deputies checked in when it opened, whether or not their tablet
+    works (the figure the opening's quorum check used); for a poll opened before this figure
+    was kept, the deputies issued a ballot list (present with an enrolled tablet)."""
+    row = s.get(Meta, _present_key(poll_id))
+    return int(row.value) if row is not None else voters_count(s, poll_id)
+
+
+def present_without_tablet(s: Session) -> list[str]:
+    """Seats of the deputies checked in who have no enrolled tablet (they get no ballot)."""
+    return list(
+        s.scalars(
+            select(Deputy.seat)
+            .where(Deputy.attendance == Presence.PRESENT.value, Deputy.code_used.is_(False))
+            .order_by(Deputy.seat)
+        )
+    )
+
+
 def polls_in_order(s: Session) -> list[Poll]:
     return list(s.scalars(select(Poll).order_by(Poll.seq)))
 

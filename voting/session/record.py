@@ -33,9 +33,9 @@ from tally.record_files import (
 )
 from tally.session_trustees import POLL_LIST, poll_list_entry
 from voting.models import Deputy, Issuance, Meta, Poll
+from voting.session.states import RECORDED
 from voting.session.views import report_json
 
-RECORDED = ("closed", "tallied", "published")
 T = TypeVar("T")
 
 
@@ -169,3 +169,27 @@ async def export_record(service: SessionService, out: Path) -> Path:
     for poll, folder in write_record(data, out):
         shutil.copyfile(service.archive_path(poll["poll_id"]), folder / archive_name(poll["uuid"]))
     return out
+
+
+def before_result(path: Path) -> bytes:
+    """The archive's bytes up to (not including) its Result event and the result it names:
+    what is public before the chair publishes."""
+    from tally.archive import complete_prefix, parse_archive
+
+    blob = complete_prefix(path.read_bytes())
+    archive = parse_archive(blob, str(path))
+    result = archive.result()
+    if result is None:
+        return blob
+    members = archive.members
+    i = next(n for n, mb in enumerate(members) if mb.kind == "event" and mb.hash == result[0].hash)
+    while i > 0 and members[i - 1].kind != "event":  # the result's data member(s)
+        i -= 1
+    return blob[: members[i].offset]
+
+
+def archive_snapshot(path: Path) -> bytes:
+    """The whole archive as it stands, up to its last complete event (it may be growing)."""
+    from tally.archive import complete_prefix
+
+    return complete_prefix(path.read_bytes())

@@ -17,11 +17,11 @@ imports only those before it::
     signing                   count-report signatures
     tallying                  end ballots → shuffles → partial decryptions → result → outcome
     closing                   close, publish, withdraw, void, re-run
+    display                   the hall's and the presidium's screens: snapshots of their view
 """
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from keys.group import Group
+from tally.record_files import archive_name
 from voting.config import ServerConfig
 from voting.models import Poll
 from voting.session import record
@@ -40,6 +41,7 @@ from voting.session.ballot_box import BallotBox
 from voting.session.ceremony import KeyCeremony
 from voting.session.closing import Closing
 from voting.session.context import SessionContext
+from voting.session.display import DisplayFeed, View
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Connection, Hub
 from voting.session.issuance import Issuing
@@ -69,6 +71,7 @@ class SessionService:
         self.signing = ReportSigning(ctx)
         self.tallying = Tallying(ctx, self.polls, self.ballot_box, self.live, self.signing)
         self.closing = Closing(ctx, self.polls, self.live, self.tallying)
+        self.display = DisplayFeed(ctx)
 
     # -- the session's identity (also what voting.session.record reads) -----------------
 
@@ -133,9 +136,11 @@ class SessionService:
             poll = await self.polls.row(poll_id)
             if poll is not None and poll.state == PollState.CLOSED:
                 self.tallying.start(poll_id)
+        self.display.start()
 
     async def shutdown(self) -> None:
         ctx = self.ctx
+        await self.display.stop()
         for task in list(ctx.tasks):
             task.cancel()
         for rt in ctx.runtimes.values():
@@ -172,9 +177,12 @@ class SessionService:
         if index not in self.hub.trustees:  # the next one shuffles instead
             self.ctx.spawn(self.tallying.next_shufflers())
 
-    async def display_connected(self, conn: Connection) -> None:
+    async def display_connected(self, conn: Connection, view: View) -> None:
+        """A screen joined: its attendance figures, then the whole state of its view."""
+        conn.view = view.value
         self.hub.add(conn)
         await conn.send((await self.live.attendance()).message())
+        await conn.send(await self.display.snapshot(view))
 
     def disconnected(self, conn: Connection) -> None:
         self.hub.remove(conn)
@@ -187,16 +195,12 @@ class SessionService:
     async def record_data(self) -> dict[str, Any]:
         return await record.record_data(self)
 
-    async def archive_file(self, poll_id: str, name: str) -> bytes:
-        """The archive of a closed, tallied or published poll, named ``<uuid>.bel``: a
-        consistent snapshot, even while the tally appends to it."""
+    async def archive_file(self, poll_id: str, name: str) -> Path:
+        """The archive of a closed, tallied, published or void poll, named ``<uuid>.bel``."""
         info = await self.polls.get(poll_id)
-        if info["state"] not in RECORDED or name != f"{info['uuid']}.bel":
+        if info["state"] not in RECORDED or name != archive_name(info["uuid"]):
             raise ActionError(Code.NOT_FOUND, "no such record file", 404)
-        rt = self.ctx.runtimes.get(poll_id)
-        if rt is not None and rt.writer is not None:
-            return await asyncio.to_thread(rt.writer.snapshot)
-        return await asyncio.to_thread(self.archive_path(poll_id).read_bytes)
+        return self.archive_path(poll_id)
 
 
 __all__ = ["ActionError", "Principal", "SessionService"]

@@ -53,7 +53,9 @@ ACCEPTS_BALLOTS = frozenset({PollState.OPEN})
 # Polls with a runtime (in memory) after a restart; polls with a tally; polls in the record.
 LIVE = (PollState.COLLECTING, PollState.OPEN, PollState.CLOSED)
 COUNTED = (PollState.TALLIED, PollState.PUBLISHED)
-RECORDED = (PollState.CLOSED, PollState.TALLIED, PollState.PUBLISHED)
+# the states whose archive is in the record; a void poll keeps its archive and is verified like
+# the others (marked void in outcomes.json); a draft, open or withdrawn poll has none
+RECORDED = (PollState.CLOSED, PollState.TALLIED, PollState.PUBLISHED, PollState.VOID)
 
 
 class TransitionError(ValueError):

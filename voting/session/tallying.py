@@ -36,7 +36,6 @@ from voting.models import (
     Poll,
     ShuffleRow,
     Vote,
-    Voter,
 )
 from voting.session import queries as q
 from voting.session import tally_jobs as jobs
@@ -95,14 +94,20 @@ def tally_to_decrypt(poll: Poll) -> str | None:
 
 
 def evaluate_outcome(
-    poll: Poll, counts: dict[str, Any], roster: dict[str, str] | None = None
+    poll: Poll,
+    counts: dict[str, Any],
+    roster: dict[str, str] | None = None,
+    session: str | None = None,
 ) -> dict[str, Any] | None:
     """The rules engine's outcome for the poll's rules and counts (None without rules);
-    ``roster`` (roster number → name) resolves the write-ins of an election with write-ins."""
+    ``roster`` (roster number → name) resolves the write-ins of an election with write-ins;
+    ``session`` is the session's name, which the count report names."""
     if not poll.rules:
         return None
     try:
-        out: dict[str, Any] = outcome_for(json.loads(poll.rules), poll, counts, roster)
+        out: dict[str, Any] = outcome_for(
+            json.loads(poll.rules), poll, counts, roster, session=session
+        )
         return out
     except Exception as exc:  # the rules engine refuses: say so in the outcome
         log.warning("rules engine on %s: %s", poll.id, exc)
@@ -257,7 +262,7 @@ class Tallying:
         def run(s: Session) -> tuple[Poll, set[int], list[int], dict[str, int]]:
             figures = {
                 "total": q.count(s, Deputy),
-                "present": q.count(s, Voter, Voter.poll_id == poll_id),
+                "present": q.opening_present(s, poll_id),  # 实到, as the count's
                 "issued": q.count(s, Issuance, Issuance.poll_id == poll_id),
                 "received": q.count(s, Vote, Vote.poll_id == poll_id),
             }
@@ -453,7 +458,7 @@ class Tallying:
             def counts(s: Session) -> PollCounts:
                 return PollCounts(
                     total=q.deputies_total(s),
-                    present=q.voters_count(s, poll_id),
+                    present=q.opening_present(s, poll_id),
                     issued=q.issued_count(s, poll_id),
                     received=counts_n,
                     result=json.loads(result_raw)["result"],
@@ -467,7 +472,7 @@ class Tallying:
                     return {d.seat: d.name for d in s.scalars(select(Deputy))}
 
                 roster = roster_numbers(await ctx.db(seats))
-            outcome = evaluate_outcome(poll, count_data, roster)
+            outcome = evaluate_outcome(poll, count_data, roster, ctx.session_name)
             follows = []
             for follow in (outcome or {}).get("followups", []) or []:
                 try:

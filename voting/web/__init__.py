@@ -1,9 +1,10 @@
 """Renda's own web pages: server-rendered HTML, every asset served by Renda itself.
 
-``install(app, service)`` mounts them on the FastAPI application: ``/static`` (the stylesheet
+``install(app)`` mounts them on the FastAPI application: ``/static`` (the stylesheet
 and the live-update script), ``/`` (the index), and a Chinese page instead of raw JSON when a
 person's browser asks for a page that does not exist. Screens and the console add their routers
-through :func:`voting.web.base.install` as well. See docs/screens.md.
+through :func:`voting.web.base.install` as well; templates and static URLs are in
+voting/web/render.py. See docs/screens.md.
 """
 
 from fastapi import FastAPI

@@ -22,6 +22,7 @@ from tally.poll_description import (
     ProjectsDescription,
     check_countable,
     derive,
+    imported_polls,
 )
 from tally.rules.model import Organ, PostType, ProjectForm, Round
 from voting.session import desk
@@ -195,7 +196,7 @@ def router() -> APIRouter:
             rounds={
                 k: v for k, v in ROUND_NAMES.items() if k in (Round.REGULAR, Round.BY_ELECTION)
             },
-            forms=FORM_NAMES,
+            forms={ProjectForm.B: FORM_NAMES[ProjectForm.B]},  # A and C: not yet (decisions)
             level=level_of(service(request)),
             group=service(request).group.name,
         )
@@ -213,6 +214,61 @@ def router() -> APIRouter:
             kinds=KINDS,
             state_names=STATE_NAMES,
             kind_names=KIND_OF_SERVER,
+        )
+
+    @r.get("/console/polls/import", response_class=HTMLResponse)
+    async def import_form(request: Request) -> Response:
+        user = require_user(request, S)
+        return page(request, user, "poll_import.html", "导入选举办法", error=None)
+
+    @r.post("/console/polls/import", response_class=HTMLResponse)
+    async def import_rules(request: Request) -> Response:
+        from tally.rules.documents import parse_document
+        from tally.rules.errors import RulesError
+        from voting.session.errors import ActionError
+
+        user, form = await require_form(request, S)
+        upload = form.get("file")
+        if upload is None or not hasattr(upload, "read"):
+            return redirect("/console/polls/import", "请选择选举办法文件（YAML 或 JSON）", "error")
+        raw = await upload.read(2 * 1024 * 1024 + 1)
+        svc = service(request)
+        try:
+            if len(raw) > 2 * 1024 * 1024:
+                raise DescriptionError("文件超过 2 MB")
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise DescriptionError("选举办法文件应为 UTF-8 编码的 YAML 或 JSON") from None
+            try:
+                document = parse_document(text, source="选举办法")
+            except RulesError as exc:
+                raise DescriptionError(f"不是有效的 YAML 或 JSON：{exc}") from None
+            if not isinstance(document, dict):
+                raise DescriptionError("选举办法文件应是一个含 session 和 polls 的文档")
+            derived = imported_polls(
+                document,
+                roster_max=_roster_max(await svc.attendance.list_deputies()),
+                write_ins=bool(form.get("write_ins")),
+                total=await svc.attendance.deputies_count(),
+            )
+        except DescriptionError as exc:
+            return page(request, user, "poll_import.html", "导入选举办法", status=422, error=exc)
+        created: list[str] = []
+        for d in derived:
+            try:
+                out = await svc.polls.create(d.title, d.kind, d.template, d.rules, False)
+            except ActionError as exc:
+                return redirect(
+                    "/console/polls",
+                    f"已保存 {len(created)} 项；“{d.title}”未保存：{exc.message}",
+                    "error",
+                )
+            created.append(out["poll_id"])
+        return redirect(
+            "/console/polls",
+            f"已从选举办法保存 {len(created)} 个草稿（{'、'.join(created)}）："
+            "请逐项核对后开始投票。",
         )
 
     @r.get("/console/polls/new/{kind}", response_class=HTMLResponse)

@@ -162,6 +162,12 @@
       close: function () {
         stopped = true;
         stopPing();
+        window.clearTimeout(graceTimer);
+        if (retryTimer !== null) {
+          window.clearTimeout(retryTimer);
+          retryTimer = null;
+        }
+        banner(false);
         if (ws) {
           ws.close();
         }
