@@ -137,8 +137,9 @@ class SessionService:
             task.cancel()
         for rt in ctx.runtimes.values():
             rt.close()
-        if ctx.pool:
-            ctx.pool.shutdown(wait=False, cancel_futures=True)
+        if ctx.pool:  # wait for the workers: none may outlive the server (nor a test run)
+            pool, ctx.pool = ctx.pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
         ctx.engine.dispose()
 
     # -- who is asking --------------------------------------------------------------------------
