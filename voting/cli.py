@@ -113,6 +113,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tally import progress
+
+    progress.configure()  # bars on stderr at a terminal (or RENDA_PROGRESS=1)
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) >= 2 and argv[0] == "bench" and argv[1] in SERVER_BENCHMARKS:
         try:
