@@ -36,6 +36,9 @@ from keys.threshold import (
 )
 
 HELP = "trustee keys: generate a key, run a step of the threshold key ceremony (offline)"
+EXAMPLES = """examples:
+  renda keys --help                         # the offline key and ceremony steps
+  renda keys generate --help"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

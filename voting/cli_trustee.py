@@ -37,6 +37,16 @@ from tally import messages as m
 
 HELP = "a scrutineer's key: run the key ceremony, answer decryption requests"
 TOKEN_ENV = "RENDA_TRUSTEE_TOKEN"
+DESCRIPTION = (
+    "A scrutineer's (监票人) side of the session: `ceremony` makes this scrutineer's share of\n"
+    "the session key with the others (once, before the first poll), then `decrypt` stays\n"
+    "connected and, for each closed poll, checks the tally against the public record,\n"
+    "decrypts its share and signs the count report (计票结果报告单)."
+)
+EXAMPLES = f"""examples:
+  export {TOKEN_ENV}=...        # the token the secretariat gave this scrutineer
+  renda trustee ceremony --server http://127.0.0.1:8750 --key ~/scrutineer-1.key
+  renda trustee decrypt --key ~/scrutineer-1.key      # during the session"""
 log = logging.getLogger("renda.trustee")
 
 
@@ -107,6 +117,24 @@ def _ws_url(server: str) -> str:
     return base + "/ws/trustee"
 
 
+def _reason(exc: BaseException) -> str:
+    """Why a connection failed, in a few plain words."""
+    import socket
+
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if status is not None:
+        return f"the server answered HTTP {status} (is the URL that of a renda server?)"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host name"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused (no server listening there)"
+    if isinstance(exc, TimeoutError):
+        return "no answer (timed out)"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
 class Scrutineer:
     """One scrutineer's client; ``await run()`` until :meth:`stop` (or the ceremony's end)."""
 
@@ -160,6 +188,14 @@ class Scrutineer:
                     delay = 0.1
             except (TimeoutError, OSError, WebSocketException) as exc:
                 log.info("scrutineer: connection lost (%s)", exc)
+                if self.announce and not self._stop.is_set():
+                    print(
+                        f"renda trustee: 连不上服务器，{delay:.1f} 秒后重试 (cannot reach the "
+                        f"server at {_ws_url(self.keyfile.server)}: {_reason(exc)}; retrying "
+                        f"in {delay:.1f} s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             finally:
                 self._ws = None
                 self.authenticated.clear()

@@ -15,6 +15,9 @@ import sys
 from types import ModuleType
 
 HELP = "benchmarks: verify and shuffle against belenios-tool; session (a live server, in voting/)"
+EXAMPLES = """examples:
+  renda bench verify --help                 # a benchmark's own options
+  renda bench session --deputies 45         # a live session (needs the server extra)"""
 
 _NOT_BENCHMARKS = {"cli"}
 

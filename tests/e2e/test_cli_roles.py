@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from voting.cli import main
 from voting.demo.harness import free_port
 
 pytestmark = pytest.mark.slow
@@ -84,6 +85,7 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data = tmp_path / "server"
+    assert main(["serve", "--data", str(data), "--init", "--test-group"]) == 0
     server_log = procs.start(
         "server", ["serve", "--data", str(data), "--port", str(port), "--test-group"]
     )
