@@ -18,7 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tally.session_record import SESSION_FILE, is_session_record, verify_session
+from tally.record_files import (
+    ISSUANCE_FILE,
+    OUTCOMES_FILE,
+    REPORT_FILE,
+    RULES_FILE,
+    SESSION_FILE,
+)
+from tally.session_record import is_session_record, verify_session
 from tally.verify import Check, VerificationReport, verify_archive
 
 HELP = "verify a Belenios archive (.bel), or a whole session record (a folder with session.json)"
@@ -75,7 +82,7 @@ LABELS: dict[str, str] = {
 _ARCHIVE_OF = "archive of "
 
 # files a session record holds, besides the archives (tally.session_record's layout)
-_RECORD_FILES = {SESSION_FILE, "issuance.json", "outcomes.json", "rules.json", "report.json"}
+_RECORD_FILES = {SESSION_FILE, ISSUANCE_FILE, OUTCOMES_FILE, RULES_FILE, REPORT_FILE}
 
 
 def label(name: str) -> str:
@@ -198,7 +205,7 @@ def _poll_name(entry: dict[str, Any]) -> str:
 def poll_lines(root: Path, report: VerificationReport) -> list[str]:
     """Which polls of a session record were checked, and which could not be and why."""
     try:
-        polls = json.loads((root / "outcomes.json").read_text("utf-8"))
+        polls = json.loads((root / OUTCOMES_FILE).read_text("utf-8"))
     except (OSError, ValueError):
         return []
     if not isinstance(polls, list):
