@@ -109,23 +109,40 @@ def test_a_failed_enrolment_leaves_no_vault(tmp_path: Path) -> None:
 
 def test_trustee_says_it_is_retrying_where_and_why(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}"
+    env = dict(os.environ, RENDA_TRUSTEE_TOKEN="t" * 20, RENDA_TRUSTEE_PASSPHRASE="pw")
     proc = subprocess.Popen(
         [sys.executable, "-m", "voting.cli", "trustee", "ceremony", "--server", url,
-         "--token", "t", "--key", str(tmp_path / "k.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+         "--key", str(tmp_path / "k.json")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
+    seen: list[str] = []
     try:
-        time.sleep(4)
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the first retry (after sealing the key file)
+            line = proc.stderr.readline()
+            seen.append(line)
+            if not line or "retrying in" in line:
+                break
     finally:
         proc.send_signal(signal.SIGINT)
         try:
-            _out, err = proc.communicate(timeout=20)
+            _out, rest = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _out, err = proc.communicate()
+            _out, rest = proc.communicate()
+    err = "".join(seen) + rest
     assert "retrying in" in err and f"ws://127.0.0.1:{url.rsplit(':', 1)[1]}/ws/trustee" in err
     assert "connection refused" in err
     assert "Traceback" not in err
+
+
+def test_trustee_with_no_terminal_says_so(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RENDA_TRUSTEE_")}
+    args = ("trustee", "ceremony", "--server", "http://127.0.0.1:9", "--key", str(tmp_path / "k"))
+    err = _plain(_renda(*args, env=env), 1)
+    assert "no terminal to ask for the scrutineer token" in err
+    assert not (tmp_path / "k").exists()
 
 
 @pytest.mark.parametrize("name", sorted(SUBCOMMANDS))
