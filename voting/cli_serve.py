@@ -67,6 +67,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--init", action="store_true", help="create the session folder, print its tokens, exit"
     )
     parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=LOG_LEVELS,
+        help="what the server logs on stderr: %(choices)s (default info: the session's "
+        "progress; warning: only problems)",
+    )
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="also log every HTTP request (off by default)",
+    )
+    parser.add_argument(
         "--max-connections",
         type=int,
         default=4000,
@@ -92,6 +104,23 @@ def config_from(args: argparse.Namespace) -> object:
         session_name=args.session_name,
         workers=args.workers,
         collect_timeout=args.collect_timeout,
+    )
+
+
+LOG_LEVELS = ["debug", "info", "warning", "error"]
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str) -> None:
+    """One plain line per event on stderr: time, level, logger (renda.*, uvicorn.*), message."""
+    import logging
+
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format=LOG_FORMAT,
+        datefmt="%Y-%m-%d %H:%M:%S",
+        stream=sys.stderr,
+        force=True,
     )
 
 
@@ -162,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         if busy is not None:
             print(f"renda serve: {busy}", file=sys.stderr)
             return 1
+        configure_logging(args.log_level)
     try:
         if args.init or args.export_record:
             service = SessionService(config)
@@ -192,5 +222,5 @@ def run(args: argparse.Namespace) -> int:
         ws_first_frame_timeout=args.header_timeout,
         max_http_body=MAX_HTTP_BODY,
     )
-    serve(app, args.host, args.port, limits)
+    serve(app, args.host, args.port, limits, log_level=args.log_level, access_log=args.access_log)
     return 0
