@@ -122,6 +122,13 @@ def configure_logging(level: str) -> None:
         stream=sys.stderr,
         force=True,
     )
+    if level != "debug":  # the migrations' chatter is not the session's
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def uvicorn_level(level: str, access_log: bool) -> str:
+    """uvicorn logs each websocket it accepts at info: that is access logging, off by default."""
+    return level if level in ("debug", "error") or access_log else "warning"
 
 
 def folder_problem(data: Path, *, init: bool) -> str | None:
@@ -222,5 +229,12 @@ def run(args: argparse.Namespace) -> int:
         ws_first_frame_timeout=args.header_timeout,
         max_http_body=MAX_HTTP_BODY,
     )
-    serve(app, args.host, args.port, limits, log_level=args.log_level, access_log=args.access_log)
+    serve(
+        app,
+        args.host,
+        args.port,
+        limits,
+        log_level=uvicorn_level(args.log_level, args.access_log),
+        access_log=args.access_log,
+    )
     return 0

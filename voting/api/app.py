@@ -23,6 +23,7 @@ from voting.api import (
 )
 from voting.api.bodies import MAX_HTTP_BODY, NUL_REFUSED, has_nul
 from voting.config import ServerConfig
+from voting.session import oplog
 from voting.session.errors import ActionError
 from voting.session.service import SessionService
 
@@ -71,7 +72,8 @@ def create_app(config: ServerConfig) -> FastAPI:
         return await call_next(request)
 
     @app.exception_handler(ActionError)
-    async def _action_error(_request: Request, exc: ActionError) -> JSONResponse:
+    async def _action_error(request: Request, exc: ActionError) -> JSONResponse:
+        oplog.refused(f"{request.method} {request.url.path}", exc.code, exc.message)
         return JSONResponse(
             {"detail": {"code": exc.code, "message": exc.message}}, status_code=exc.status
         )
