@@ -753,7 +753,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help=f"file holding the scrutineer token (first line); else ${TOKEN_ENV}, else asked",
     )
-    parser.add_argument("--verbose", "-v", action="store_true")
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="log connection events to stderr"
+    )
 
 
 def token_from(args: argparse.Namespace) -> str | None:

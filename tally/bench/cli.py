@@ -16,8 +16,9 @@ from types import ModuleType
 
 HELP = "benchmarks: verify and shuffle against belenios-tool; session (a live server, in voting/)"
 EXAMPLES = """examples:
-  renda bench verify --help                 # a benchmark's own options
-  renda bench session --deputies 45         # a live session (needs the server extra)"""
+  renda bench verify --sizes 100            # renda verify against belenios-tool
+  renda bench session --deputies 45         # a live session (needs the server extra)
+Figures and the commands that measured them: docs/benchmarks.md."""
 
 _NOT_BENCHMARKS = {"cli"}
 
