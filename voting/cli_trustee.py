@@ -798,7 +798,37 @@ def passphrase_from_env_or_prompt(*, confirm: bool = False) -> str:
 
 async def _main(args: argparse.Namespace) -> int:
     path: Path = args.key
+    created = not path.exists()
+    made: list[KeyFile] = []
+    try:
+        return await _run_scrutineer(args, path, made)
+    finally:
+        # a key file this run made that holds no key yet (a wrong or short token, a wrong URL
+        # given up on): removed, so that the retry starts clean
+        if created and path.exists() and all(kf.seed is None for kf in made):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def check_token(token: str) -> str:
+    """``token`` if it has the shape of a token (the protocol's bounds), else TrusteeError."""
+    from pydantic import ValidationError
+
+    try:
+        m.Auth(id="check", token=token)
+    except ValidationError as exc:
+        problem = exc.errors()[0].get("msg", "malformed")
+        raise TrusteeError(
+            f"this is not a scrutineer token ({problem.lower()}); copy it again from the "
+            "secretariat's sheet"
+        ) from None
+    return token
+
+
+async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFile]) -> int:
     token = token_from(args)
+    if token is not None:
+        check_token(token)
     if args.action == "ceremony":
         if path.exists():
             kf = KeyFile.load(path, passphrase_from_env_or_prompt)
@@ -810,9 +840,12 @@ async def _main(args: argparse.Namespace) -> int:
                 print("renda trustee ceremony: needs --server URL", file=sys.stderr)
                 return 2
             if token is None:
-                token = _ask("监票人令牌 (scrutineer token): ", "scrutineer token", TOKEN_ENV)
+                token = check_token(
+                    _ask("监票人令牌 (scrutineer token): ", "scrutineer token", TOKEN_ENV)
+                )
             passphrase = passphrase_from_env_or_prompt(confirm=True)
             kf = KeyFile(server=args.server, token=token, passphrase=passphrase)
+            made.append(kf)
             kf.save(path)
     else:
         kf = KeyFile.load(path, passphrase_from_env_or_prompt)

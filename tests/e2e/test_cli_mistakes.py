@@ -8,8 +8,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from voting.cli import SUBCOMMANDS, main
@@ -151,3 +153,50 @@ def test_every_subcommand_has_help_with_an_example(name: str) -> None:
     assert res.returncode == 0, res.stderr
     assert "example" in res.stdout, res.stdout
     assert ":8000" not in res.stdout
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``renda serve`` (test group, no pool) on a free port; its URL."""
+    data = tmp_path_factory.mktemp("live") / "s"
+    assert main(["serve", "--init", "--data", str(data), "--test-group"]) == 0
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "voting.cli", "serve", "--data", str(data), "--test-group",
+         "--port", str(port), "--workers", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("token", ["short", "x" * 43])
+def test_trustee_with_a_short_or_wrong_token(live_server: str, tmp_path: Path, token: str) -> None:
+    key = tmp_path / "k.json"
+    env = dict(os.environ, RENDA_TRUSTEE_TOKEN=token, RENDA_TRUSTEE_PASSPHRASE="pw")
+    res = _renda("trustee", "ceremony", "--server", live_server, "--key", str(key), env=env)
+    err = _plain(res, 1)
+    said = "this is not a scrutineer token" if len(token) < 16 else "server refused"
+    assert said in err and err.strip().count("\n") == 0, err
+    assert not key.exists()  # the retry starts clean
+
+
+@pytest.mark.parametrize("code", ["AB", "WRONG-CODE-12345"])
+def test_kiosk_with_a_short_or_wrong_code(live_server: str, tmp_path: Path, code: str) -> None:
+    folder = tmp_path / "k"
+    env = dict(os.environ, RENDA_KIOSK_PASSPHRASE="pw")
+    res = _renda("kiosk", "--server", live_server, "--enrol", code, "--enrol-only", "--dir",
+                 str(folder), env=env)
+    err = _plain(res, 1)
+    assert "enrolment code" in err or "enrolment refused" in err, err
+    assert not folder.exists()
