@@ -35,8 +35,7 @@ from sqlalchemy.orm import Session
 from keys.group import Group
 from tally.record_files import archive_name
 from voting.config import ServerConfig
-from voting.session import oplog
-from voting.session import record
+from voting.session import oplog, record
 from voting.session.attendance import Attendance
 from voting.session.ballot_box import BallotBox
 from voting.session.ceremony import KeyCeremony
