@@ -36,10 +36,19 @@ from typing import Any
 from gmpy2 import mpz
 
 from tally import messages as m
+from voting.trustee_secrets import (
+    PASSPHRASE_ENV,
+    TOKEN_ENV,
+    TrusteeError,
+    ask_secret,
+    check_token,
+    describe_report,
+    passphrase_from_env_or_prompt,
+    token_from,
+    why_not_connected,
+)
 
 HELP = "a scrutineer's key: run the key ceremony, answer decryption requests"
-TOKEN_ENV = "RENDA_TRUSTEE_TOKEN"
-PASSPHRASE_ENV = "RENDA_TRUSTEE_PASSPHRASE"
 DESCRIPTION = (
     "A scrutineer's (监票人) side of the session: `ceremony` makes this scrutineer's share of\n"
     "the session key with the others (once, before the first poll), then `decrypt` stays\n"
@@ -53,10 +62,6 @@ EXAMPLES = f"""examples:
 The key file is sealed with a passphrase (${PASSPHRASE_ENV}, else asked for); the token is
 kept inside it, never in clear and never on the command line."""
 log = logging.getLogger("renda.trustee")
-
-
-class TrusteeError(Exception):
-    """Something this scrutineer refuses to do, in plain words."""
 
 
 @dataclass
@@ -147,24 +152,6 @@ def _ws_url(server: str) -> str:
     return base + "/ws/trustee"
 
 
-def _reason(exc: BaseException) -> str:
-    """Why a connection failed, in a few plain words."""
-    import socket
-
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    if status is not None:
-        return f"the server answered HTTP {status} (is the URL that of a renda server?)"
-    if isinstance(exc, socket.gaierror):
-        return "unknown host name"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused (no server listening there)"
-    if isinstance(exc, TimeoutError):
-        return "no answer (timed out)"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
 class Scrutineer:
     """One scrutineer's client; ``await run()`` until :meth:`stop` (or the ceremony's end)."""
 
@@ -228,8 +215,8 @@ class Scrutineer:
                 if self.announce and not self._stop.is_set():
                     print(
                         f"renda trustee: 连不上服务器，{delay:.1f} 秒后重试 (cannot reach the "
-                        f"server at {_ws_url(self.keyfile.server)}: {_reason(exc)}; retrying "
-                        f"in {delay:.1f} s)",
+                        f"server at {_ws_url(self.keyfile.server)}: "
+                        f"{why_not_connected(exc)}; retrying in {delay:.1f} s)",
                         file=sys.stderr,
                         flush=True,
                     )
@@ -676,35 +663,6 @@ class Scrutineer:
         return sign_report(group, sk, req.report)
 
 
-def describe_report(text: str) -> str:
-    """The count report a scrutineer signs, as lines a person reads before trusting it."""
-    from tally.report_signatures import parse_report_text
-
-    try:
-        report = parse_report_text(text)
-    except ValueError as exc:
-        return f"  (unreadable count report: {exc})"
-    counts = report.get("counts") or {}
-    outcome = report.get("outcome") or {}
-    labels = {"total": "应到 total", "present": "实到 present", "issued": "发出 issued",
-              "received": "收回 received"}
-    lines = [f"  poll {report['poll_id']} (uuid {report['uuid']}), session {report['session']}"]
-    if isinstance(counts, dict):
-        figures = [f"{labels[k]} {counts[k]}" for k in labels if k in counts]
-        lines.append("  " + ", ".join(figures))
-        if "result" in counts:
-            lines.append(f"  result 结果: {json.dumps(counts['result'], ensure_ascii=False)}")
-    if isinstance(outcome, dict):
-        lines.append(f"  verdict 结论: {outcome.get('verdict')}")
-        for item in outcome.get("items") or []:
-            if isinstance(item, dict):
-                votes = {k: item[k] for k in ("yes", "no", "abstain", "votes") if k in item}
-                name = item.get("name") or item.get("id")
-                lines.append(f"    {name}: {item.get('status')} {votes if votes else ''}".rstrip())
-    lines.append(f"  result hash {report['result_hash']}")
-    return "\n".join(lines)
-
-
 def tally_from_record(blob: bytes, election_raw: str) -> Any:
     """The encrypted tally that the ballots of a Belenios archive imply (last ballot per
     credential, weighted as in the public credentials), for the given election."""
@@ -758,44 +716,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def token_from(args: argparse.Namespace) -> str | None:
-    """The token of ``--token-file F`` or $RENDA_TRUSTEE_TOKEN (TrusteeError if the file cannot
-    be read); None if neither is given."""
-    if args.token_file is not None:
-        try:
-            lines = args.token_file.read_text("utf-8").split()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TrusteeError(f"cannot read the token file: {exc}") from None
-        if not lines:
-            raise TrusteeError(f"the token file {args.token_file} is empty")
-        return str(lines[0])
-    token = os.environ.get(TOKEN_ENV)
-    return str(token) if token else None
-
-
-def _ask(prompt: str, what: str, env: str) -> str:
-    """A secret typed at the terminal; TrusteeError when there is no terminal."""
-    if not sys.stdin.isatty():
-        raise TrusteeError(f"no terminal to ask for the {what}: set ${env}")
-    import getpass
-
-    value = getpass.getpass(prompt)
-    if not value:
-        raise TrusteeError(f"the {what} must not be empty")
-    return value
-
-
-def passphrase_from_env_or_prompt(*, confirm: bool = False) -> str:
-    """The key file's passphrase: $RENDA_TRUSTEE_PASSPHRASE, else asked (twice for a new file)."""
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value:
-        return value
-    first = _ask("密钥文件密码 (key file passphrase): ", "key file's passphrase", PASSPHRASE_ENV)
-    if confirm and _ask("再次输入 (again): ", "key file's passphrase", PASSPHRASE_ENV) != first:
-        raise TrusteeError("the two passphrases differ")
-    return first
-
-
 async def _main(args: argparse.Namespace) -> int:
     path: Path = args.key
     created = not path.exists()
@@ -808,21 +728,6 @@ async def _main(args: argparse.Namespace) -> int:
         if created and path.exists() and all(kf.seed is None for kf in made):
             with contextlib.suppress(OSError):
                 path.unlink()
-
-
-def check_token(token: str) -> str:
-    """``token`` if it has the shape of a token (the protocol's bounds), else TrusteeError."""
-    from pydantic import ValidationError
-
-    try:
-        m.Auth(id="check", token=token)
-    except ValidationError as exc:
-        problem = exc.errors()[0].get("msg", "malformed")
-        raise TrusteeError(
-            f"this is not a scrutineer token ({problem.lower()}); copy it again from the "
-            "secretariat's sheet"
-        ) from None
-    return token
 
 
 async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFile]) -> int:
@@ -841,7 +746,7 @@ async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFi
                 return 2
             if token is None:
                 token = check_token(
-                    _ask("监票人令牌 (scrutineer token): ", "scrutineer token", TOKEN_ENV)
+                    ask_secret("监票人令牌 (scrutineer token): ", "scrutineer token", TOKEN_ENV)
                 )
             passphrase = passphrase_from_env_or_prompt(confirm=True)
             kf = KeyFile(server=args.server, token=token, passphrase=passphrase)

@@ -84,6 +84,8 @@ class ServerProcess:
             log.close()
 
     def start(self) -> None:
+        if not (self.data_dir / "tokens.json").exists():  # renda serve needs a --init folder
+            self.init()
         self.proc = self._popen([*self._serve(), "--host", "127.0.0.1", "--port", str(self.port)])
 
     async def ready(self, timeout: float = 60) -> dict[str, Any]:
