@@ -7,11 +7,18 @@ cd "$(dirname "$0")"
 VENV=${RENDA_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 
+# The set-up prints one line, and pip's output only if it fails (it is kept in $VENV/setup.log).
 ensure_venv() {
     if [ ! -x "$VENV/bin/renda" ] || [ pyproject.toml -nt "$VENV/.renda-installed" ]; then
+        echo "run.sh: setting up $VENV (Renda with its server and test tools; pip's log: $VENV/setup.log)" >&2
         "$PYTHON" -m venv "$VENV"
-        "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
-        "$VENV/bin/pip" install -q -e ".[dev]"
+        local log="$VENV/setup.log"
+        "$VENV/bin/pip" install -q --upgrade pip >"$log" 2>&1 || true
+        if ! "$VENV/bin/pip" install -q -e ".[server,dev]" >>"$log" 2>&1; then
+            cat "$log" >&2
+            echo "run.sh: the set-up failed (pip's output above, also in $log)" >&2
+            exit 1
+        fi
         touch "$VENV/.renda-installed"
     fi
 }

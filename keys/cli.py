@@ -36,6 +36,9 @@ from keys.threshold import (
 )
 
 HELP = "trustee keys: generate a key, run a step of the threshold key ceremony (offline)"
+EXAMPLES = """examples:
+  renda keys generate --group BELENIOS-2048 --dir /tmp/trustee   # a single trustee key
+  renda keys --help                         # the threshold ceremony's offline steps"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -17,10 +18,16 @@ from kiosk.identity import Identity
 from kiosk.vault import PASSPHRASE_ENV, Vault, VaultError, passphrase_from_env_or_prompt
 
 HELP = "run a deputy's kiosk (表决器): enrol, then vote at the terminal or from a script"
+EXAMPLES = """examples:
+  renda kiosk --server http://127.0.0.1:8750 --enrol CODE --dir ~/.renda-kiosk   # once
+  renda kiosk --dir ~/.renda-kiosk                       # then: vote at this terminal
+  renda kiosk --dir ~/.renda-kiosk --script choices.yaml # headless (a script of choices)
+  renda kiosk --ui --server http://127.0.0.1:8750 --dir ~/.renda-kiosk   # the tablet's page
+The vault passphrase is read from $RENDA_KIOSK_PASSPHRASE, else asked for."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--server", help="server URL, e.g. http://127.0.0.1:8000 (to enrol)")
+    parser.add_argument("--server", help="server URL, e.g. http://127.0.0.1:8750 (to enrol)")
     parser.add_argument("--enrol", metavar="CODE", help="enrol this kiosk with a one-time code")
     parser.add_argument(
         "--dir",
@@ -65,7 +72,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="accept polls in the small RENDA-TEST-256 group (tests only; a real session "
         "never uses it, and the kiosk refuses it without this flag)",
     )
-    parser.epilog = f"The vault passphrase is read from ${PASSPHRASE_ENV}, else asked for."
+
+
+def _no_terminal(args: argparse.Namespace) -> str | None:
+    """Why this kiosk cannot run without a terminal, or None."""
+    if args.ui or args.check_record:  # the touch page, or a check of the receipts on disk
+        return None
+    if not os.environ.get(PASSPHRASE_ENV) and not sys.stdin.isatty():
+        return (
+            "no terminal to ask for the vault passphrase: run it in a terminal, or set "
+            f"${PASSPHRASE_ENV}"
+        )
+    if not args.script and not args.enrol_only and not sys.stdin.isatty():
+        return "no terminal to vote at: run it in a terminal, or give --script FILE (headless)"
+    return None
 
 
 def _check_record(folder: Path, record: Path) -> int:
@@ -151,6 +171,10 @@ async def _main(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    problem = _no_terminal(args)
+    if problem is not None:
+        print(f"renda kiosk: {problem}", file=sys.stderr)
+        return 2
     try:
         return asyncio.run(_main(args))
     except (EnrolError, VaultError, ChoiceError) as exc:

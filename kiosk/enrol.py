@@ -67,7 +67,32 @@ async def enrol(
     scrypt_n: int = DEFAULT_SCRYPT_N,
     client: httpx.AsyncClient | None = None,
 ) -> tuple[Vault, Identity]:
-    """Enrol this kiosk with ``code``; the device key is sealed in the vault in ``folder``."""
+    """Enrol this kiosk with ``code``; the device key is sealed in the vault in ``folder``.
+
+    A failed enrolment removes what it made (a new vault, a new folder), so that the retry does
+    not meet a vault with another passphrase."""
+    new_folder = not folder.exists()
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    try:
+        return await _enrol(server_url, code, folder, passphrase, scrypt_n, client)
+    except BaseException:
+        if folder.is_dir():
+            for path in set(folder.iterdir()) - before:
+                if path.is_file():
+                    path.unlink()
+            if new_folder and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+
+
+async def _enrol(
+    server_url: str,
+    code: str,
+    folder: Path,
+    passphrase: str,
+    scrypt_n: int,
+    client: httpx.AsyncClient | None,
+) -> tuple[Vault, Identity]:
     vault = _open_or_create(folder, passphrase, scrypt_n)
     key = statements.generate_key()
     body = {"code": code, "device_public_key": statements.public_key_hex(key)}

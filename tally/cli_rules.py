@@ -32,6 +32,7 @@ from tally.rules.errors import RulesError
 from tally.rules.result import Outcome
 
 HELP = rules_cli.HELP
+EXAMPLES = rules_cli.EXAMPLES
 RECORD_COUNTS = ("total", "present", "issued", "received", "result")
 
 

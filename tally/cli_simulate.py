@@ -10,6 +10,9 @@ from keys.group import GroupError
 from tally.errors import RecordError
 
 HELP = "simulate a whole election offline (setup, N ballots, tally, decryption, result)"
+EXAMPLES = """examples:
+  renda simulate --out /tmp/practice --voters 20 --template tally/templates/town-motion.json
+  renda verify /tmp/practice                     # then check it as an auditor would"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

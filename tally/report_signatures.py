@@ -1,4 +1,4 @@
-"""The scrutineers' signatures of a poll's count report (计票结果报告单, npc-rules §8.3).
+"""The scrutineers' signatures of a poll's count report (计票结果报告单, law §8.3).
 
 The *count report* of a tallied poll is a JSON object (:func:`count_report`); its signed text
 is :func:`report_text` (keys sorted, compact, UTF-8, after the line ``renda-count-report-v1``).

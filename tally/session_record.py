@@ -242,7 +242,10 @@ class SessionVerifier:
             self.recorded.append(poll)
         self.session, self.issuance, self.polls = session, issuance, polls
         for poll in self.recorded:
-            self._read(poll)
+            try:
+                self._read(poll)
+            except (RecordError, ArchiveError) as exc:
+                raise RecordError(f"{poll.name}: {exc}") from None
         text = f"{len(polls)} poll(s), {len(self.recorded)} with an archive"
         if self.recorded:
             text += " (" + ", ".join(p.id for p in self.recorded) + ")"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ from tally.encrypted_tally import (
 )
 from tally.errors import RecordError
 from tally.events import load_json
+from tally.progress import progress
 from tally.result import compute_result
 from tally.trustees import PedersenTrustees, SingleTrustee, Trustees, serialize_trustees
 from tally.workers import die_with_parent
@@ -134,13 +135,20 @@ def make_ballots(
     allow_test_group: bool = False,
 ) -> list[str]:
     """Raw ballots for (private credential, plaintext) pairs, in order."""
-    if workers <= 1 or len(jobs) < 8:
-        return _make_ballots(election.raw, allow_test_group, jobs)
-    size = max(1, -(-len(jobs) // (workers * 4)))
-    chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
-        futures = [pool.submit(_make_ballots, election.raw, allow_test_group, c) for c in chunks]
-        return [b for f in futures for b in f.result()]
+    with progress(len(jobs), "制作选票 (making ballots)") as advance:
+        if workers <= 1 or len(jobs) < 8:
+            made = _make_ballots(election.raw, allow_test_group, jobs)
+            advance(len(made))
+            return made
+        size = max(1, -(-len(jobs) // (workers * 16)))
+        chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
+            futures = [
+                pool.submit(_make_ballots, election.raw, allow_test_group, c) for c in chunks
+            ]
+            for done in as_completed(futures):
+                advance(len(done.result()))
+            return [b for f in futures for b in f.result()]
 
 
 # -- trustees ----------------------------------------------------------------------------------

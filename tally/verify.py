@@ -31,7 +31,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,7 @@ from tally.events import (
     load_json,
     parse_setup_data,
 )
+from tally.progress import progress
 from tally.result import decrypt_with_factors, parse_result
 from tally.shuffle import check_shuffle, merge_nh, nh_ciphertexts, parse_shuffle
 from tally.trustees import (
@@ -391,10 +392,14 @@ class Verifier:
                         "credential list"
                     )
                 parsed.append((n, event, raw, obj))
-            if inline:
-                errors = _check_ballots_chunk(self.s.election_raw, self.allow_test_group, raws)
-            else:
-                errors = [e for f in futures for e in f.result()]
+            with progress(len(raws), "核验选票 (checking ballots)") as advance:
+                if inline:
+                    errors = _check_ballots_chunk(self.s.election_raw, self.allow_test_group, raws)
+                    advance(len(raws))
+                else:
+                    for done in as_completed(futures):
+                        advance(len(done.result()))
+                    errors = [e for f in futures for e in f.result()]
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)
@@ -496,21 +501,24 @@ class Verifier:
         if self.workers > 1 and sum(len(row) for row in current) >= 32:
             pool = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent)
         try:
-            for k, (event, owned, raw) in enumerate(shuffles, start=1):
-                if owned.owner in seen:
-                    raise RecordError(
-                        f"shuffle #{k}, {event.describe()}: trustee {owned.owner} already shuffled"
-                    )
-                seen.add(owned.owner)
-                try:
-                    shuffle = parse_shuffle(group, raw)
-                    check_shuffle(election, current, shuffle, executor=pool)
-                except (RecordError, GroupError, ValueError) as exc:
-                    raise RecordError(
-                        f"shuffle #{k} by trustee {owned.owner}, {event.describe()}, "
-                        f"is invalid: {exc}"
-                    ) from None
-                current = shuffle.ciphertexts
+            with progress(len(shuffles), "核验混洗 (checking shuffles)", "shuffle") as advance:
+                for k, (event, owned, raw) in enumerate(shuffles, start=1):
+                    if owned.owner in seen:
+                        raise RecordError(
+                            f"shuffle #{k}, {event.describe()}: trustee {owned.owner} "
+                            "already shuffled"
+                        )
+                    seen.add(owned.owner)
+                    try:
+                        shuffle = parse_shuffle(group, raw)
+                        check_shuffle(election, current, shuffle, executor=pool)
+                    except (RecordError, GroupError, ValueError) as exc:
+                        raise RecordError(
+                            f"shuffle #{k} by trustee {owned.owner}, {event.describe()}, "
+                            f"is invalid: {exc}"
+                        ) from None
+                    current = shuffle.ciphertexts
+                    advance(1)
         finally:
             if pool is not None:
                 pool.shutdown()

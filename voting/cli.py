@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 from types import ModuleType
 
 # name -> module implementing it. Modules under tally/ and keys/ need no server packages.
@@ -34,8 +35,51 @@ SUBCOMMANDS: dict[str, str] = {
 SERVER_BENCHMARKS: dict[str, str] = {"session": "voting.demo.bench"}
 
 
+# Packages of the optional extras (pyproject.toml): an auditor's ``pip install .`` has none of
+# them; a subcommand that needs one says which extra to install instead of a traceback.
+EXTRA_PACKAGES: dict[str, str] = {
+    "fastapi": "server",
+    "starlette": "server",
+    "uvicorn": "server",
+    "sqlalchemy": "server",
+    "alembic": "server",
+    "psycopg": "server",
+    "qrcode": "server",
+    "jinja2": "server",
+    "multipart": "server",
+    "python_multipart": "server",
+    "fpdf": "server",
+    "websockets": "client",
+    "httpx": "client",
+}
+
+
 def _load(name: str) -> ModuleType:
     return importlib.import_module(SUBCOMMANDS[name])
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The extra that would provide the module ``exc`` could not find, if it is one of ours."""
+    top = (exc.name or "").split(".")[0]
+    return EXTRA_PACKAGES.get(top)
+
+
+# The extra each subcommand needs whole (a package of `client` is also in `server`).
+COMMAND_EXTRA: dict[str, str] = {
+    "serve": "server",
+    "demo": "server",
+    "bench session": "server",
+    "kiosk": "client",
+    "trustee": "client",
+}
+
+
+def _missing_message(command: str, exc: ModuleNotFoundError, extra: str) -> str:
+    extra = COMMAND_EXTRA.get(command, extra)
+    return (
+        f"renda {command}: this installation lacks the Python package {exc.name!r}; "
+        f"install it with: pip install 'renda[{extra}]'"
+    )
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -47,32 +91,76 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name in SUBCOMMANDS:
         if only is not None and only != name:
             continue
-        module = _load(name)
-        p = sub.add_parser(name, help=getattr(module, "HELP", None))
+        try:
+            module = _load(name)
+        except ModuleNotFoundError as exc:
+            extra = missing_extra(exc)
+            if extra is None:
+                raise
+            extra = COMMAND_EXTRA.get(name, extra)
+            p = sub.add_parser(name, help=f"(not installed: pip install 'renda[{extra}]')")
+            continue
+        p = sub.add_parser(
+            name,
+            help=getattr(module, "HELP", None),
+            description=getattr(module, "DESCRIPTION", None) or getattr(module, "HELP", None),
+            epilog=getattr(module, "EXAMPLES", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(p)
         p.set_defaults(_module=module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tally import progress
+
+    progress.configure()  # bars on stderr at a terminal (or RENDA_PROGRESS=1)
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) >= 2 and argv[0] == "bench" and argv[1] in SERVER_BENCHMARKS:
-        bench = importlib.import_module(SERVER_BENCHMARKS[argv[1]])
+        try:
+            bench = importlib.import_module(SERVER_BENCHMARKS[argv[1]])
+        except ModuleNotFoundError as exc:
+            extra = missing_extra(exc)
+            if extra is None:
+                raise
+            print(_missing_message(f"bench {argv[1]}", exc, extra), file=sys.stderr)
+            return 2
         bench_parser = argparse.ArgumentParser(
             prog=f"renda bench {argv[1]}", description=bench.HELP
         )
         bench.add_arguments(bench_parser)
-        code: int = bench.run(bench_parser.parse_args(argv[2:]))
-        return code
+        return _guarded(f"bench {argv[1]}", bench.run, bench_parser.parse_args(argv[2:]))
     first = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    if first is not None:
+        try:
+            _load(first)
+        except ModuleNotFoundError as exc:
+            extra = missing_extra(exc)
+            if extra is None:
+                raise
+            print(_missing_message(first, exc, extra), file=sys.stderr)
+            return 2
     parser = build_parser(first)
     args = parser.parse_args(argv)
     module = getattr(args, "_module", None)
     if module is None:
         parser.print_help()
         return 2
-    result: int = module.run(args)
-    return result
+    return _guarded(args.command, module.run, args)
+
+
+def _guarded(
+    command: str, run: Callable[[argparse.Namespace], int], args: argparse.Namespace
+) -> int:
+    try:
+        return run(args)
+    except ModuleNotFoundError as exc:  # a subcommand that imports its server parts late
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        print(_missing_message(command, exc, extra), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """``renda trustee``: one scrutineer (监票人) — key ceremony and decryption of totals.
 
-``renda trustee ceremony --server URL --token T --key FILE`` connects to ``/ws/trustee`` and
+``renda trustee ceremony --server URL --token-file T --key FILE`` connects to ``/ws/trustee`` and
 runs this scrutineer's side of the session's Pedersen key ceremony (belenios-tool's steps 1,
 3 and 5: certificate, polynomial, verification output), writing the key file (mode 0600) as it
 goes, so that a crash in the middle loses nothing. It returns when the server sends
@@ -8,7 +8,8 @@ goes, so that a crash in the middle loses nothing. It returns when the server se
 every ``decryption_request`` with a partial decryption made with this scrutineer's key, after
 checking that the key is the one the poll's trustees list names for that trustee id.
 
-The key file is JSON: the group, the secret seed (belenios-tool's ``.key``), the certificate,
+The key file is sealed with the scrutineer's passphrase (keys.sealed, as the kiosk's vault)
+and holds, as JSON: the group, the secret seed (belenios-tool's ``.key``), the certificate,
 the polynomial and the encrypted decryption key (``.dkey``) of the ceremony, the session's
 trustees once the ceremony is done, and the server URL and token. It never leaves the
 scrutineer's machine.
@@ -27,6 +28,7 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,16 +36,34 @@ from typing import Any
 from gmpy2 import mpz
 
 from tally import messages as m
+from voting.trustee_secrets import (
+    PASSPHRASE_ENV,
+    TOKEN_ENV,
+    TrusteeError,
+    ask_secret,
+    check_token,
+    describe_report,
+    passphrase_from_env_or_prompt,
+    token_from,
+    why_not_connected,
+)
 
 HELP = "a scrutineer's key: run the key ceremony, answer decryption requests"
-TOKEN_ENV = "RENDA_TRUSTEE_TOKEN"
 RECORD_ATTEMPTS = 5  # downloads of a poll's public archive before giving up
 RECORD_BACKOFF = 0.5  # seconds before the second attempt, doubled each time (at most 8)
+DESCRIPTION = (
+    "A scrutineer's (监票人) side of the session: `ceremony` makes this scrutineer's share of\n"
+    "the session key with the others (once, before the first poll), then `decrypt` stays\n"
+    "connected and, for each closed poll, checks the tally against the public record,\n"
+    "decrypts its share and signs the count report (计票结果报告单)."
+)
+EXAMPLES = f"""examples:
+  renda trustee ceremony --server http://127.0.0.1:8750 --key ~/scrutineer-1.key \\
+      --token-file ~/token-1.txt      # the token the secretariat gave (or ${TOKEN_ENV})
+  renda trustee decrypt --key ~/scrutineer-1.key      # during the session
+The key file is sealed with a passphrase (${PASSPHRASE_ENV}, else asked for); the token is
+kept inside it, never in clear and never on the command line."""
 log = logging.getLogger("renda.trustee")
-
-
-class TrusteeError(Exception):
-    """Something this scrutineer refuses to do, in plain words."""
 
 
 @dataclass
@@ -65,9 +85,18 @@ class KeyFile:
     # election uuid -> what this scrutineer decrypted for it (SHA-256 of the encrypted tally)
     # and the figures it checked; a poll is decrypted at most once
     decided: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The passphrase that seals the file (keys.sealed); never written. The command line always
+    # sets one; a KeyFile without (in-process tests, the demo's in-process scrutineers) is
+    # written in clear, mode 0600.
+    passphrase: str = field(default="", repr=False, compare=False)
 
     def save(self, path: Path) -> None:
-        data = json.dumps(asdict(self), ensure_ascii=False, indent=1).encode("utf-8")
+        from keys.sealed import seal
+
+        fields = {k: v for k, v in asdict(self).items() if k != "passphrase"}
+        data = json.dumps(fields, ensure_ascii=False, indent=1).encode("utf-8")
+        if self.passphrase:
+            data = seal(data, self.passphrase)
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -77,7 +106,10 @@ class KeyFile:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path) -> KeyFile:
+    def load(cls, path: Path, passphrase: str | Callable[[], str] = "") -> KeyFile:
+        """Read the key file; a sealed one needs ``passphrase`` (or a function asking for it)."""
+        from keys.sealed import SealError, is_sealed, unseal
+
         try:
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
@@ -85,8 +117,21 @@ class KeyFile:
         if mode & 0o077:
             raise TrusteeError(f"the key file {path} is readable by others (mode {mode:o})")
         try:
-            data = json.loads(path.read_text("utf-8"))
-            return cls(**data)
+            blob = path.read_bytes()
+        except OSError as exc:
+            raise TrusteeError(f"cannot read the key file {path}: {exc.strerror}") from None
+        secret = ""
+        if is_sealed(blob):
+            secret = passphrase() if callable(passphrase) else passphrase
+            if not secret:
+                raise TrusteeError(f"the key file {path} is sealed: its passphrase is needed")
+            try:
+                blob = unseal(blob, secret)
+            except SealError as exc:
+                raise TrusteeError(f"the key file {path} does not open: {exc}") from None
+        try:
+            data = json.loads(blob.decode("utf-8"))
+            return cls(**data, passphrase=secret)
         except (ValueError, TypeError) as exc:
             raise TrusteeError(f"the key file {path} is damaged: {exc}") from None
 
@@ -137,6 +182,13 @@ class Scrutineer:
         self.errors: list[str] = []
         self.checks: dict[str, m.ArchiveCheck] = {}  # uuid -> this scrutineer's archive check
         self.session: str | None = None  # the session's name, as the server authenticated it
+        self.name = ""  # this scrutineer's name, as the server authenticated its token
+
+    @property
+    def me(self) -> str:
+        """Who this scrutineer is, said the same way in every line it prints."""
+        who = f"监票人 {self.keyfile.trustee_index} (scrutineer {self.keyfile.trustee_index}"
+        return f"{who}, {self.name})" if self.name else f"{who})"
 
     def stop(self) -> None:
         self._stop.set()
@@ -162,6 +214,14 @@ class Scrutineer:
                     delay = 0.1
             except (TimeoutError, OSError, WebSocketException) as exc:
                 log.info("scrutineer: connection lost (%s)", exc)
+                if self.announce and not self._stop.is_set():
+                    print(
+                        f"renda trustee: 连不上服务器，{delay:.1f} 秒后重试 (cannot reach the "
+                        f"server at {_ws_url(self.keyfile.server)}: "
+                        f"{why_not_connected(exc)}; retrying in {delay:.1f} s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
             finally:
                 self._ws = None
                 self.authenticated.clear()
@@ -201,11 +261,10 @@ class Scrutineer:
         if pinned is None and first.server_public_key is not None:
             self.keyfile.server_public_key = first.server_public_key
             self.keyfile.save(self.key_path)
+        self.name = first.name
         self.authenticated.set()
         if self.announce:
-            print(
-                f"已连接 (connected) as scrutineer {first.trustee_index}: {first.name}", flush=True
-            )
+            print(f"已连接 (connected): {self.me}", flush=True)
         async for frame in ws:
             try:
                 msg = m.parse_server_message(frame)
@@ -253,7 +312,8 @@ class Scrutineer:
             if self.announce:
                 figures = self.keyfile.decided.get(msg.uuid, {})
                 print(
-                    f"已解密 (decrypted) poll {msg.poll_id} as trustee {msg.trustee_id}: "
+                    f"{self.me}: 已解密 (decrypted) poll {msg.poll_id} "
+                    f"(Belenios trustee {msg.trustee_id}): "
                     f"{figures.get('received', '?')} ballots of {figures.get('issued', '?')} "
                     "issued",
                     flush=True,
@@ -270,7 +330,11 @@ class Scrutineer:
                 )
             )
             if self.announce:
-                print(f"已混洗 (shuffled) {msg.poll_id} as trustee {msg.trustee_id}", flush=True)
+                print(
+                    f"{self.me}: 已混洗 (shuffled) poll {msg.poll_id} "
+                    f"(Belenios trustee {msg.trustee_id})",
+                    flush=True,
+                )
         elif isinstance(msg, m.ReportRequest):
             signature = await asyncio.to_thread(self.sign_report, msg)
             await self._send(
@@ -284,7 +348,8 @@ class Scrutineer:
             )
             self.reports_signed += 1
             if self.announce:
-                print(f"已签署 (signed) the count report of {msg.poll_id}", flush=True)
+                print(f"{self.me}: 已签署计票结果报告单 (signed the count report):", flush=True)
+                print(describe_report(msg.report), flush=True)
         elif isinstance(msg, m.Error):
             self.errors.append(f"{msg.code}: {msg.message}")
             log.warning("scrutineer: server error %s: %s", msg.code, msg.message)
@@ -644,50 +709,55 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", choices=["ceremony", "decrypt"], default="decrypt")
     parser.add_argument("--server", help="server URL (stored in the key file by the ceremony)")
     parser.add_argument("--key", type=Path, required=True, help="this scrutineer's key file")
+    parser.add_argument("--token", metavar="TOKEN", help=argparse.SUPPRESS)  # refused, see run
     parser.add_argument(
-        "--token",
-        metavar="TOKEN",
-        help="scrutineer token; write --token=TOKEN (a token may start with '-'), "
-        f"or use --token-file or ${TOKEN_ENV}",
+        "--token-file",
+        type=Path,
+        help=f"file holding the scrutineer token (first line); else ${TOKEN_ENV}, else asked",
     )
     parser.add_argument(
-        "--token-file", type=Path, help="file holding the scrutineer token (first line)"
+        "--verbose", "-v", action="store_true", help="log connection events to stderr"
     )
-    parser.add_argument("--verbose", "-v", action="store_true")
-
-
-def token_from(args: argparse.Namespace) -> str | None:
-    """The token of ``--token=T``, ``--token-file F`` or $RENDA_TOKEN (TrusteeError if the
-    file cannot be read)."""
-    if args.token_file is not None:
-        try:
-            lines = args.token_file.read_text("utf-8").split()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TrusteeError(f"cannot read the token file: {exc}") from None
-        if not lines:
-            raise TrusteeError(f"the token file {args.token_file} is empty")
-        return str(lines[0])
-    token = args.token or os.environ.get(TOKEN_ENV)
-    return str(token) if token else None
 
 
 async def _main(args: argparse.Namespace) -> int:
     path: Path = args.key
+    created = not path.exists()
+    made: list[KeyFile] = []
+    try:
+        return await _run_scrutineer(args, path, made)
+    finally:
+        # a key file this run made that holds no key yet (a wrong or short token, a wrong URL
+        # given up on): removed, so that the retry starts clean
+        if created and path.exists() and all(kf.seed is None for kf in made):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFile]) -> int:
     token = token_from(args)
+    if token is not None:
+        check_token(token)
     if args.action == "ceremony":
         if path.exists():
-            kf = KeyFile.load(path)
+            kf = KeyFile.load(path, passphrase_from_env_or_prompt)
             if kf.dkey and kf.trustees:
                 print(f"renda trustee: {path} already holds a finished key", file=sys.stderr)
                 return 1
         else:
-            if not (args.server and token):
-                print("renda trustee ceremony: needs --server and --token", file=sys.stderr)
+            if not args.server:
+                print("renda trustee ceremony: needs --server URL", file=sys.stderr)
                 return 2
-            kf = KeyFile(server=args.server, token=token)
+            if token is None:
+                token = check_token(
+                    ask_secret("监票人令牌 (scrutineer token): ", "scrutineer token", TOKEN_ENV)
+                )
+            passphrase = passphrase_from_env_or_prompt(confirm=True)
+            kf = KeyFile(server=args.server, token=token, passphrase=passphrase)
+            made.append(kf)
             kf.save(path)
     else:
-        kf = KeyFile.load(path)
+        kf = KeyFile.load(path, passphrase_from_env_or_prompt)
     if args.server:
         kf.server = args.server.rstrip("/")
     if token:
@@ -715,6 +785,13 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.token is not None:
+        print(
+            "renda trustee: a token on the command line is visible to every user of this "
+            f"machine; give it with --token-file FILE or ${TOKEN_ENV}, or type it when asked",
+            file=sys.stderr,
+        )
+        return 2
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
@@ -722,3 +799,5 @@ def run(args: argparse.Namespace) -> int:
     except TrusteeError as exc:
         print(f"renda trustee: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before the loop's own handler is in place
+        return 130

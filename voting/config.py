@@ -54,6 +54,12 @@ def write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def is_session_folder(data_dir: Path) -> bool:
+    """Has ``renda serve --init`` (or a first start) made a session in ``data_dir``?"""
+    d = Path(data_dir)
+    return (d / "tokens.json").is_file() and (d / "server.key").is_file()
+
+
 def read_tokens(data_dir: Path) -> dict[str, Any]:
     """The staff tokens written at the first start: secretariat, chair, display, scrutineers."""
     data: dict[str, Any] = json.loads((Path(data_dir) / "tokens.json").read_text("utf-8"))

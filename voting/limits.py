@@ -196,8 +196,17 @@ def protocols(limits: ServerLimits) -> tuple[type[GuardedHttp], type[GuardedWebS
     return http, ws
 
 
-def serve(app: Callable[..., Any], host: str, port: int, limits: ServerLimits) -> None:
-    """``uvicorn.run`` with Renda's limits (see the module docstring)."""
+def serve(
+    app: Callable[..., Any],
+    host: str,
+    port: int,
+    limits: ServerLimits,
+    *,
+    log_level: str = "warning",
+    access_log: bool = False,
+) -> None:
+    """``uvicorn.run`` with Renda's limits (see the module docstring); uvicorn's loggers use
+    the process's logging set-up (voting.cli_serve), its access log only when asked."""
     import uvicorn
 
     http, ws = protocols(limits)
@@ -213,5 +222,7 @@ def serve(app: Callable[..., Any], host: str, port: int, limits: ServerLimits) -
         h11_max_incomplete_event_size=64 * 1024,  # request line and headers
         timeout_keep_alive=5,
         backlog=4096,
-        log_level="warning",
+        log_config=None,
+        log_level=log_level,
+        access_log=access_log,
     )

@@ -15,6 +15,10 @@ import sys
 from types import ModuleType
 
 HELP = "benchmarks: verify and shuffle against belenios-tool; session (a live server, in voting/)"
+EXAMPLES = """examples:
+  renda bench verify --sizes 100            # renda verify against belenios-tool
+  renda bench session --deputies 45         # a live session (needs the server extra)
+Figures and the commands that measured them: docs/benchmarks.md."""
 
 _NOT_BENCHMARKS = {"cli"}
 

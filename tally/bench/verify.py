@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from tally.bench._common import machine, run_checked, tool_and_sizes, verify_commands, workdir
+from tally.progress import progress
 
 HELP = "time renda verify and ballot creation against belenios-tool on the same archives"
 
@@ -108,24 +109,28 @@ def _run(args: argparse.Namespace, tool: str, sizes: list[int], workdir: Path) -
     print(f"renda bench verify — {machine()}")
     rows: list[tuple[str, float, float]] = []
     cpu_rows: list[tuple[str, float, float]] = []
-    for size in sizes:
-        folder = _archive(workdir, size)
-        renda_cmd, bel_cmd = verify_commands(tool, folder, args.workers)
-        r_best, b_best = float("inf"), float("inf")
-        r_cpu, b_cpu = float("inf"), float("inf")
-        for _ in range(max(1, args.repeat)):
-            wall, cpu = _timed_cpu(bel_cmd)
-            b_best, b_cpu = min(b_best, wall), min(b_cpu, cpu)
-            wall, cpu = _timed_cpu(renda_cmd)
-            r_best, r_cpu = min(r_best, wall), min(r_cpu, cpu)
-        rows.append((f"verify, {size} ballots", r_best, b_best))
-        cpu_rows.append((f"verify, {size} ballots (CPU time)", r_cpu, b_cpu))
-        print(
-            f"  verify {size:>5} ballots: renda {r_best:8.2f} s   belenios-tool "
-            f"{b_best:8.2f} s   ratio {r_best / b_best:5.2f}   (CPU {r_cpu:.1f} s vs "
-            f"{b_cpu:.1f} s)",
-            flush=True,
-        )
+    runs = len(sizes) * max(1, args.repeat) * 2
+    with progress(runs, "基准测试 (benchmark runs)", "run") as advance:
+        for size in sizes:
+            folder = _archive(workdir, size)
+            renda_cmd, bel_cmd = verify_commands(tool, folder, args.workers)
+            r_best, b_best = float("inf"), float("inf")
+            r_cpu, b_cpu = float("inf"), float("inf")
+            for _ in range(max(1, args.repeat)):
+                wall, cpu = _timed_cpu(bel_cmd)
+                b_best, b_cpu = min(b_best, wall), min(b_cpu, cpu)
+                advance(1)
+                wall, cpu = _timed_cpu(renda_cmd)
+                r_best, r_cpu = min(r_best, wall), min(r_cpu, cpu)
+                advance(1)
+            rows.append((f"verify, {size} ballots", r_best, b_best))
+            cpu_rows.append((f"verify, {size} ballots (CPU time)", r_cpu, b_cpu))
+            print(
+                f"  verify {size:>5} ballots: renda {r_best:8.2f} s   belenios-tool "
+                f"{b_best:8.2f} s   ratio {r_best / b_best:5.2f}   (CPU {r_cpu:.1f} s vs "
+                f"{b_cpu:.1f} s)",
+                flush=True,
+            )
 
     # ballot creation
     from keys.credentials import generate_private_credential

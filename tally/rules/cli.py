@@ -27,6 +27,10 @@ from tally.rules.serialize import to_data
 from tally.rules.sheet import evaluate_sheet, is_sheet_counts
 
 HELP = "the rules engine: check a session's rules, evaluate a poll's outcome"
+EXAMPLES = """examples:
+  renda rules schema                         # the JSON schema of a session's rules
+  renda rules check rules.yaml               # schema + law checks of a rules document
+  renda rules evaluate rules.yaml counts.json --table   # a poll's outcome, as a table"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -50,6 +50,12 @@ class Served:
         self.tokens: dict[str, str] = {}
 
     def start(self) -> None:
+        if not (self.data / "tokens.json").exists():  # renda serve needs a folder --init made
+            subprocess.run(
+                [*RENDA, "serve", "--data", str(self.data), "--init", "--test-group", *self.extra],
+                check=True,
+                capture_output=True,
+            )
         args = ["serve", "--data", str(self.data), "--port", str(self.port), "--test-group"]
         with open(self.log, "ab") as f:
             self.proc = subprocess.Popen(

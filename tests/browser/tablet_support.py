@@ -56,6 +56,20 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if not (self.data / "tokens.json").exists():  # renda serve needs a folder --init made
+            subprocess.run(
+                renda(
+                    "serve",
+                    "--data",
+                    str(self.data),
+                    "--init",
+                    "--test-group",
+                    "--session-name",
+                    self.session_name,
+                ),
+                check=True,
+                capture_output=True,
+            )
         log = open(self.data.parent / f"{self.data.name}.log", "ab")  # noqa: SIM115
         try:
             self.proc = subprocess.Popen(

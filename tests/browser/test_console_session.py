@@ -227,6 +227,7 @@ def test_a_session_run_from_the_console(
 
     # -- scrutineers: tokens shown once, their tools run the ceremony --
     keys = []
+    envs: list[dict[str, str]] = []
     tools = []
     for i, name in enumerate(("总监票人甲", "监票人乙"), 1):
         page.goto(url + "/console/scrutineers")
@@ -238,16 +239,10 @@ def test_a_session_run_from_the_console(
             shot(page, "scrutineer-token", tmp_path)
         key = tmp_path / f"scrutineer-{i}.json"
         keys.append(key)
+        secrets = {"RENDA_TRUSTEE_TOKEN": token, "RENDA_TRUSTEE_PASSPHRASE": f"pass-{i}"}
+        envs.append(secrets)  # the token never on a command line; the key file sealed
         tool = procs.start(
-            f"ceremony-{i}",
-            "trustee",
-            "ceremony",
-            "--server",
-            url,
-            "--token",
-            token,
-            "--key",
-            str(key),
+            f"ceremony-{i}", "trustee", "ceremony", "--server", url, "--key", str(key), env=secrets
         )
         tools.append(tool)
     page.goto(url + "/console/scrutineers")
@@ -272,7 +267,7 @@ def test_a_session_run_from_the_console(
     for tool in tools:  # each ceremony tool saves its key and exits
         assert tool.wait(timeout=120) == 0
     for i, key in enumerate(keys, 1):
-        procs.start(f"trustee-{i}", "trustee", "--key", str(key))
+        procs.start(f"trustee-{i}", "trustee", "--key", str(key), env=envs[i - 1])
     page.goto(url + "/console/scrutineers")
     assert "已完成" in page.inner_text("main")
     shot(page, "scrutineers", tmp_path)

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from voting.cli import main
 from voting.demo.harness import free_port
 
 pytestmark = pytest.mark.slow
@@ -84,6 +85,7 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     data = tmp_path / "server"
+    assert main(["serve", "--data", str(data), "--init", "--test-group"]) == 0
     server_log = procs.start(
         "server", ["serve", "--data", str(data), "--port", str(port), "--test-group"]
     )
@@ -105,30 +107,37 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
 
     # two scrutineers run their side of the key ceremony as processes
     keys = []
+    envs: list[dict[str, str]] = []
     for name in ("监票人甲", "监票人乙"):
         s = post("/api/scrutineers", {"name": name})
         key = tmp_path / f"scrutineer-{s['index']}.json"
         keys.append(key)
-        if s["index"] == 1:  # both forms that cannot be taken for an option
-            token_args = [f"--token={s['token']}"]
+        secrets_env = {"RENDA_TRUSTEE_PASSPHRASE": f"pass-{s['index']}"}
+        if s["index"] == 1:  # the token from the environment, or from a file
+            secrets_env["RENDA_TRUSTEE_TOKEN"] = s["token"]
+            token_args = []
         else:
             (tmp_path / "token-2").write_text(s["token"] + "\n")
             token_args = ["--token-file", str(tmp_path / "token-2")]
+        envs.append(secrets_env)
         procs.start(
             f"ceremony-{s['index']}",
             ["trustee", "ceremony", "--server", url, "--key", str(key), *token_args],
+            env=secrets_env,
         )
     logs = [tmp_path / f"ceremony-{i}.log" for i in (1, 2)]
     _wait("the scrutineers to connect", lambda: all("已连接" in f.read_text() for f in logs))
     post("/api/ceremony", {"threshold": 2})
     _wait("the ceremony", lambda: api.get("/api/ceremony").json()["state"] == "done")
     _wait("the key files", lambda: all("密钥仪式完成" in f.read_text() for f in logs))
-    for key in keys:
+    for key, s_env in zip(keys, envs, strict=True):
         assert key.stat().st_mode & 0o777 == 0o600
-        assert json.loads(key.read_text())["trustees"]
+        sealed = key.read_text()  # sealed: neither the token nor the key is in clear
+        assert json.loads(sealed)["sealed"] == "renda-1" and "trustees" not in sealed
+        assert s_env.get("RENDA_TRUSTEE_TOKEN", "token?") not in sealed
     # ... and then stay up to answer decryption requests
     for i, key in enumerate(keys, start=1):
-        procs.start(f"trustee-{i}", ["trustee", "--key", str(key)])
+        procs.start(f"trustee-{i}", ["trustee", "--key", str(key)], env=envs[i - 1])
 
     # one kiosk, enrolled from the command line, voting from a script
     script = tmp_path / "script.json"

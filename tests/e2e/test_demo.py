@@ -154,6 +154,23 @@ def test_no_link_between_a_deputy_and_a_credential_or_ballot(demo_run: DemoRun) 
             assert not [s for s in secret if s in text], f"{path} links a deputy to a vote"
     # the demo's own output shows no tracker or credential
     assert not [s for s in secret if s in demo_run.stdout]
+    # the server's log (renda serve --log-level info) follows the session and names no
+    # deputy, no credential, no ballot
+    log = (demo_run.work / "server.log").read_text("utf-8", "replace")
+    for event in (
+        "started (会议服务器已启动)",
+        "roster imported",
+        "attendance (出席)",
+        "scrutineer 1 connected",
+        "key ceremony done",
+        "ballots received",
+        "tallied (计票完成)",
+        "published (结果公布)",
+    ):
+        assert event in log, (event, log[-3000:])
+    assert not [n for n in names if n in log], "the server log names a deputy"
+    assert not [s for s in secret if s in log], "the server log holds a credential or ballot"
+    assert "Traceback" not in log
 
 
 def test_demo_refuses_too_few_deputies(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import pytest
 
 from tally.session_record import is_session_record, verify_session
 from tally.statements import BALLOT_ISSUED, generate_key, make_statement
+from tests.auditor import run_as_auditor
 
 pytestmark = pytest.mark.slow
 
@@ -70,20 +71,25 @@ def _poll(record: Path, kind: str, n: int = 0) -> dict[str, Any]:
     return dict(polls[n])
 
 
-def test_the_untouched_record_verifies(record: Path) -> None:
+def test_the_untouched_record_verifies(record: Path, tmp_path: Path) -> None:
     assert is_session_record(record) and not is_session_record(record / "polls")
-    proc = subprocess.run(
-        [sys.executable, "-m", "voting.cli", "verify", str(record)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    # as an auditor's `pip install .` runs it: no server package can be imported
+    proc = run_as_auditor(tmp_path / "site", "verify", str(record), timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "VERIFIED" in proc.stdout
-    for name in ("archive of poll p1", "issuance statements", "rules outcomes re-evaluated"):
-        assert f"[ok  ] {name}" in proc.stdout, proc.stdout
-    assert "2 needed" in proc.stdout and "linked polls: 1 linked poll" in proc.stdout
+    for name in (
+        "表决存档 (archive of poll p1",
+        "发出选票的签名声明 (issuance statements)",
+        "按表决规则重算结果 (rules outcomes re-evaluated)",
+    ):
+        assert f"[通过 ok  ] {name}" in proc.stdout, proc.stdout
+    assert "2 needed" in proc.stdout and "(linked polls): 1 linked poll" in proc.stdout
+    # which polls were checked, by name
+    polls = _read(record / "outcomes.json")
+    with_archive = [p for p in polls if p.get("archive")]
+    assert f"已核验的表决 (polls checked): {len(with_archive)}" in proc.stdout
+    for p in with_archive:
+        assert f"  poll {p['poll_id']} ({p['title']})" in proc.stdout
     assert "the session's trustees, signed by the scrutineers" in proc.stdout, proc.stdout
     assert "all in the record" in proc.stdout, proc.stdout
     # one poll's folder still verifies alone (the archive checks only)
@@ -96,6 +102,29 @@ def test_the_untouched_record_verifies(record: Path) -> None:
         check=False,
     )
     assert one.returncode == 0 and "issuance" not in one.stdout, one.stdout
+
+
+def test_a_refusal_names_the_poll_and_lists_what_was_not_checked(
+    record: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "record"
+    shutil.copytree(record, copy)
+    election = _poll(copy, "election")
+    (copy / election["archive"]).write_bytes(b"not an archive")
+    proc = subprocess.run(
+        [sys.executable, "-m", "voting.cli", "verify", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    name = f"poll {election['poll_id']} ({election['title']})"
+    refusal = next(line for line in proc.stdout.splitlines() if line.startswith("拒绝 (REFUSED)"))
+    assert name in refusal
+    assert "未能核验的表决 (polls not checked)" in proc.stdout
+    assert f"  {name}: 被拒绝 (refused, see below)" in proc.stdout
+    assert "docs/auditing.md" in proc.stdout
 
 
 def test_an_outcome_electing_someone_else_is_refused(record: Path, tmp_path: Path) -> None:

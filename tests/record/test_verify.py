@@ -79,13 +79,13 @@ def test_cli_exit_codes_and_output(tmp_path: Path, capsys: pytest.CaptureFixture
     built = build(tmp_path, VOTES)
     assert main(["verify", "--test-group", "--workers", "1", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "VERIFIED" in out and "[ok  ] ballots" in out
+    assert "VERIFIED" in out and "[通过 ok  ] 选票" in out
     blob = bytearray(built.path.read_bytes())
     blob[-600] ^= 1  # inside the last members
     built.path.write_bytes(bytes(blob))
     assert main(["verify", "--test-group", str(built.path)]) == 1
     out = capsys.readouterr().out
-    assert "REFUSED" in out and "[FAIL]" in out
+    assert "REFUSED" in out and "[失败 FAIL]" in out
 
 
 def test_previous_copy_must_be_a_prefix(tmp_path: Path) -> None:

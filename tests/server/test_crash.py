@@ -51,6 +51,22 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        if not (self.data / "tokens.json").exists():  # a new session: renda serve --init first
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "voting.cli",
+                    "serve",
+                    "--data",
+                    str(self.data),
+                    "--init",
+                    "--test-group",
+                    *self.db_args,
+                ],
+                check=True,
+                capture_output=True,
+            )
         self.proc = subprocess.Popen(
             [
                 sys.executable,

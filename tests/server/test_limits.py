@@ -29,6 +29,20 @@ class LimitedServer:
         self.data = data
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data.parent / "server.log"
+        subprocess.run(  # a session folder is made by --init (renda serve refuses any other)
+            [
+                sys.executable,
+                "-m",
+                "voting.cli",
+                "serve",
+                "--data",
+                str(data),
+                "--init",
+                "--test-group",
+            ],
+            check=True,
+            capture_output=True,
+        )
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "voting.cli", "serve", "--data", str(data)),

@@ -239,15 +239,14 @@ def test_shuffle_checked_against_the_record(tmp_path: Path) -> None:
 
 
 def test_tokens_starting_with_a_dash_are_read(tmp_path: Path) -> None:
-    """About 1 in 64 url-safe tokens starts with '-': --token=T and --token-file read them."""
+    """About 1 in 64 url-safe tokens starts with '-': --token-file and the environment read
+    them (a token is never given on the command line)."""
     import argparse
 
     from voting.cli_trustee import add_arguments, token_from
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    args = parser.parse_args(["ceremony", "--key", "k.json", "--token=-Abc_12"])
-    assert token_from(args) == "-Abc_12"
     (tmp_path / "t").write_text("--dash-token\n")
     args = parser.parse_args(["--key", "k.json", "--token-file", str(tmp_path / "t")])
     assert token_from(args) == "--dash-token"
@@ -255,6 +254,58 @@ def test_tokens_starting_with_a_dash_are_read(tmp_path: Path) -> None:
     args = parser.parse_args(["--key", "k.json", "--token-file", str(tmp_path / "empty")])
     with pytest.raises(TrusteeError, match="empty"):
         token_from(args)
+
+
+def test_a_token_on_the_command_line_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from voting.cli import main
+
+    key = tmp_path / "k.json"
+    args = ["trustee", "ceremony", "--server", "http://x", "--key", str(key), "--token=-Abc"]
+    assert main(args) == 2
+    assert "visible to every user" in capsys.readouterr().err
+    assert not key.exists()
+
+
+def test_the_key_file_is_sealed(tmp_path: Path) -> None:
+    path = tmp_path / "k.json"
+    token = "secret-token-" + "x" * 20
+    KeyFile(server="http://x", token=token, seed="seed-secret", passphrase="pw").save(path)
+    blob = path.read_text()
+    assert token not in blob and "seed-secret" not in blob
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert KeyFile.load(path, "pw").token == token
+    assert KeyFile.load(path, lambda: "pw").seed == "seed-secret"
+    with pytest.raises(TrusteeError, match="wrong passphrase"):
+        KeyFile.load(path, "other")
+    with pytest.raises(TrusteeError, match="passphrase is needed"):
+        KeyFile.load(path)
+    # saved again (as the ceremony does after each step), it stays sealed with the same one
+    kf = KeyFile.load(path, "pw")
+    kf.trustee_index = 2
+    kf.save(path)
+    assert token not in path.read_text() and KeyFile.load(path, "pw").trustee_index == 2
+
+
+def test_the_signed_count_report_is_shown() -> None:
+    from tally.report_signatures import count_report, report_text
+    from voting.cli_trustee import describe_report
+
+    report = count_report(
+        session="青石镇",
+        poll_id="p1",
+        uuid="U1",
+        result_raw='{"result":[[3,1,0]]}',
+        counts={"total": 5, "present": 4, "issued": 4, "received": 4, "result": [[3, 1, 0]]},
+        outcome={
+            "verdict": "valid",
+            "items": [{"id": "m1", "name": "议案一", "status": "passed", "yes": 3}],
+        },
+    )
+    text = describe_report(report_text(report))
+    assert "poll p1" in text and "应到 total 5" in text and "收回 received 4" in text
+    assert "verdict 结论: valid" in text and "议案一: passed {'yes': 3}" in text
 
 
 # A forged tally, a poll not encrypted to the ceremony, an open ballot box, figures that are not

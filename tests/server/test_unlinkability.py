@@ -67,10 +67,27 @@ def test_no_link_between_deputy_and_credential_or_choice(
     assert stored == sorted(stored, key=int)
     assert not linked
 
-    # 2. logs: no credential, tracker or ballot in any log record
+    # 2. logs: no credential, tracker or ballot in any log record, and the operator's log
+    # (renda.*) names no deputy or tablet at all, while it does follow the session
+    tokens = [str(t) for t in s.tokens.values() if isinstance(t, str)]
     for rec in caplog.records:
         msg = rec.getMessage()
-        assert not any(c in msg for c in creds + trackers), msg
+        assert not any(c in msg for c in creds + trackers + tokens), msg
+        if rec.name.startswith("renda."):
+            assert not any(marker in msg for markers in who for marker in markers), msg
+    lines = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("renda."))
+    for event in (
+        "started (会议服务器已启动)",
+        "roster imported (名单已导入): 4 deputies",
+        "attendance (出席): 4 of 4 present",
+        "poll opened (开始投票)",
+        "ballots issued (发出选票)",
+        f"poll {pid}: 4 of 4 ballots received (已收到)",
+        f"poll {pid} closed (投票结束)",
+        f"poll {pid} tallied (计票完成)",
+        f"poll {pid} published (结果公布)",
+    ):
+        assert event in lines, (event, lines)
 
     # 3. files: session folder and exported record
     for folder in (data, record):

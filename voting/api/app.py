@@ -24,6 +24,7 @@ from voting.api import (
 from voting.api.bodies import MAX_HTTP_BODY, NUL_REFUSED, has_nul
 from voting.config import ServerConfig
 from voting.http_guard import BodyGuard, install_error_handlers
+from voting.session import oplog
 from voting.session.errors import ActionError
 from voting.session.service import SessionService
 
@@ -70,7 +71,8 @@ def create_app(config: ServerConfig) -> FastAPI:
     app.add_middleware(BodyGuard, max_body=MAX_HTTP_BODY)  # type: ignore[arg-type]
 
     @app.exception_handler(ActionError)
-    async def _action_error(_request: Request, exc: ActionError) -> JSONResponse:
+    async def _action_error(request: Request, exc: ActionError) -> JSONResponse:
+        oplog.refused(f"{request.method} {request.url.path}", exc.code, exc.message)
         return JSONResponse(
             {"detail": {"code": exc.code, "message": exc.message}}, status_code=exc.status
         )

@@ -11,6 +11,7 @@ from fastapi import WebSocket
 from tally import messages as m
 from voting.api.bodies import NUL_REFUSED, has_nul
 from voting.limits import authenticated
+from voting.session import oplog
 from voting.session.errors import ActionError
 from voting.session.hub import Connection, server_id
 from voting.session.service import SessionService
@@ -48,6 +49,7 @@ async def receive(ws: WebSocket, limit: int) -> str | None:
 
 
 async def send_error(conn: Connection, code: str, message: str, reply_to: str | None) -> None:
+    oplog.refused(f"websocket ({conn.role})", code, message)
     try:
         code_enum = m.ErrorCode(code)
     except ValueError:

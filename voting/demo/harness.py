@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -72,14 +73,17 @@ class ServerProcess:
         """``renda serve --init``: create the session folder (keys, tokens) and stop."""
         subprocess.run([*self._serve(), "--init"], check=True, capture_output=True)
 
-    def _popen(self, cmd: list[str]) -> subprocess.Popen[bytes]:
+    def _popen(self, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child holds its own copy
         try:
-            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+            full_env = {**os.environ, **env} if env else None
+            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=full_env)
         finally:
             log.close()
 
     def start(self) -> None:
+        if not (self.data_dir / "tokens.json").exists():  # renda serve needs a --init folder
+            self.init()
         self.proc = self._popen([*self._serve(), "--host", "127.0.0.1", "--port", str(self.port)])
 
     async def ready(self, timeout: float = 60) -> dict[str, Any]:
@@ -107,9 +111,10 @@ class ServerProcess:
         tokens: dict[str, Any] = json.loads(tokens_path.read_text("utf-8"))
         return tokens
 
-    def trustee(self, *args: str) -> subprocess.Popen[bytes]:
-        """A ``renda trustee ARGS`` process (stopped with the server)."""
-        proc = self._popen(renda("trustee", *args))
+    def trustee(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """A ``renda trustee ARGS`` process (stopped with the server); ``env``: its token and
+        key file passphrase (never on the command line)."""
+        proc = self._popen(renda("trustee", *args), env)
         self.trustees.append(proc)
         return proc
 
@@ -163,14 +168,18 @@ async def trustee_ceremony(
     (``threshold`` of ``len(names)``), then stays connected to decrypt."""
     keys = []
     ceremony = []
+    envs: list[dict[str, str]] = []
     for i, name in enumerate(names, 1):
         token = (await api.post("/api/scrutineers", {"name": name}))["token"]
         key = server.data_dir / f"scrutineer-{i}.json"
         keys.append(key)
+        secrets_env = {
+            "RENDA_TRUSTEE_TOKEN": token,
+            "RENDA_TRUSTEE_PASSPHRASE": f"demo-scrutineer-{i}-{key.parent.name}",
+        }
+        envs.append(secrets_env)
         ceremony.append(
-            server.trustee(
-                "ceremony", "--server", server.url, f"--token={token}", "--key", str(key)
-            )
+            server.trustee("ceremony", "--server", server.url, "--key", str(key), env=secrets_env)
         )
     state: dict[str, Any] = {}
     for _ in range(120):  # (re)started until every scrutineer is connected
@@ -195,5 +204,5 @@ async def trustee_ceremony(
         raise DemoError(f"the key ceremony did not finish: {state.get('message')}")
     for proc in ceremony:
         await asyncio.to_thread(proc.wait, 60)
-    for key in keys:
-        server.trustee("--key", str(key))
+    for key, secrets_env in zip(keys, envs, strict=True):
+        server.trustee("--key", str(key), env=secrets_env)

@@ -43,6 +43,10 @@ from voting.demo.results import (
 from voting.session.record import write_record
 
 HELP = "run a scripted town session end to end (server, kiosks, scrutineers) and verify it"
+EXAMPLES = """examples:
+  renda demo                                # 45 deputies; the record in renda-demo-record/
+  renda demo --deputies 9 --out /tmp/rec    # a smaller session
+  renda verify /tmp/rec                     # then verify its record"""
 
 SESSION_TITLE = "青石镇第十八届人民代表大会第一次会议"
 SCRUTINEERS = ("总监票人 郑国强", "监票人 孙丽萍", "监票人 马文涛")
@@ -312,6 +316,7 @@ async def _session(demo: Demo) -> int:
     )
     server.data_dir.mkdir(mode=0o700, parents=True)
     t_start = time.monotonic()
+    server.init()
     server.start()
     api: Api | None = None
     try:

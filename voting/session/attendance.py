@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from tally import messages as m
 from tally import statements as st
 from voting.models import Deputy, Device, Poll
+from voting.session import oplog, views
 from voting.session import queries as q
-from voting.session import views
 from voting.session.context import SessionContext, now
 from voting.session.errors import ActionError, Code
 from voting.session.live import Live
@@ -195,6 +195,13 @@ class Attendance:
 
         await self.ctx.db(run)
         att = await self.live.attendance_to_displays()
+        oplog.log.info(
+            "attendance (出席): %d of %d present, %d on leave; quorum (法定人数) %s",
+            att.present,
+            att.total,
+            att.on_leave,
+            "met" if att.quorum else "not met",
+        )
         await self.live.presence_changed(deputy_id)
         return att.as_json()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keys.hashing import sha256_hex
@@ -19,6 +19,7 @@ from tally import messages as m
 from tally import statements as st
 from tally.archive import ArchiveWriter, read_archive
 from voting.models import BallotRow, Credential, Poll, Voter
+from voting.session import oplog
 from voting.session import queries as q
 from voting.session.checker import check_cast
 from voting.session.context import PollRuntime, SessionContext, now
@@ -95,6 +96,14 @@ class BallotBox:
                 rt.credentials = set(
                     s.scalars(select(Credential.credential).where(Credential.poll_id == poll.id))
                 )
+                rt.received = (
+                    s.scalar(
+                        select(func.count())
+                        .select_from(BallotRow)
+                        .where(BallotRow.poll_id == poll.id)
+                    )
+                    or 0
+                )
                 rt.writer = ArchiveWriter.open(self.ctx.archive_path(poll.id), recover=True)
                 self.sync_archive(s, poll, rt)
             self.ctx.runtimes[poll.id] = rt
@@ -133,6 +142,9 @@ class BallotBox:
                 raise
         receipt = st.SignedStatement.model_validate_json(row.receipt or "")
         self.live.status_soon(poll.id)
+        if not again:
+            rt.received += 1
+            oplog.received(poll.id, rt.received, len(rt.credentials))
         return m.Ack(
             id=server_id(),
             reply_to=msg.id,

@@ -31,6 +31,7 @@ from tally.poll_setup import make_setup_statement
 from voting.config import ServerConfig, write_private
 from voting.db import make_engine, migrate, session_factory
 from voting.models import AuditLog, Meta, Staff
+from voting.session import oplog
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Hub
 from voting.session.states import Role
@@ -60,6 +61,7 @@ class PollRuntime:
     archive_unsure: bool = False  # an archive append may have failed half-way
     # the scrutineers' signed archive checks (trustee id -> check), passed on to the others
     checks: dict[int, Any] = field(default_factory=dict)
+    received: int = 0  # ballots stored (counted from the database at a restart), for the log
 
     def close(self) -> None:
         """Stop the collection timer and close the archive."""
@@ -185,12 +187,18 @@ class SessionContext:
 
         def run() -> T:
             with self.Session.begin() as s:
-                return fn(s)
+                result = fn(s)
+            for line in s.info.pop("oplog", ()):  # committed: now it happened
+                oplog.log.info("%s", line)
+            return result
 
         return await asyncio.to_thread(run)
 
     def audit(self, s: Session, role: str, action: str, detail: str = "") -> None:
         s.add(AuditLog(at=now(), role=str(role), action=action, detail=detail))
+        line = oplog.audit_line(action, detail)
+        if line is not None:
+            s.info.setdefault("oplog", []).append(line)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` as a task of the session (cancelled when the session stops)."""

@@ -22,6 +22,7 @@ imports only those before it::
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -35,7 +36,7 @@ from keys.group import Group
 from tally.record_files import archive_name
 from voting.config import ServerConfig
 from voting.models import Poll
-from voting.session import record
+from voting.session import oplog, record
 from voting.session.attendance import Attendance
 from voting.session.ballot_box import BallotBox
 from voting.session.ceremony import KeyCeremony
@@ -137,6 +138,16 @@ class SessionService:
             if poll is not None and poll.state == PollState.CLOSED:
                 self.tallying.start(poll_id)
         self.display.start()
+        att = await self.live.attendance()
+        oplog.log.info(
+            "session %r started (会议服务器已启动): %d deputies on the roster, %d present, "
+            "%d poll(s) in progress, group %s",
+            ctx.session_name,
+            att.total,
+            att.present,
+            len(ctx.runtimes),
+            ctx.group.name,
+        )
 
     async def shutdown(self) -> None:
         ctx = self.ctx
@@ -145,8 +156,9 @@ class SessionService:
             task.cancel()
         for rt in ctx.runtimes.values():
             rt.close()
-        if ctx.pool:
-            ctx.pool.shutdown(wait=False, cancel_futures=True)
+        if ctx.pool:  # wait for the workers: none may outlive the server (nor a test run)
+            pool, ctx.pool = ctx.pool, None
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
         ctx.engine.dispose()
 
     # -- who is asking --------------------------------------------------------------------------
@@ -168,12 +180,19 @@ class SessionService:
         """A scrutineer connected: its pending ceremony step, shuffles, decryptions and
         count reports to sign."""
         self.hub.add(conn)
+        oplog.log.info(
+            "scrutineer %d connected (监票人已连接); %d scrutineer(s) connected",
+            index,
+            len(self.hub.trustees),
+        )
         await self.ceremony.resend(index)
         await self.tallying.pending_for_trustee(index)
         await self.signing.request_signatures(index=index)
 
     def trustee_left(self, conn: Connection, index: int | None) -> None:
         self.hub.remove(conn)
+        if index is not None:
+            oplog.log.info("scrutineer %d disconnected (监票人已断开)", index)
         if index not in self.hub.trustees:  # the next one shuffles instead
             self.ctx.spawn(self.tallying.next_shufflers())
 

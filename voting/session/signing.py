@@ -1,4 +1,4 @@
-"""The scrutineers sign each tallied poll's count report (计票结果报告单, npc-rules §8.3).
+"""The scrutineers sign each tallied poll's count report (计票结果报告单, law §8.3).
 
 Once a poll is tallied, every connected scrutineer that has not signed gets a
 ``report_request`` with the exact report text (tally.report_signatures); a scrutineer that

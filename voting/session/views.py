@@ -37,7 +37,7 @@ class Attendance:
     """The check-in figures (docs/protocol.md: ``GET /api/attendance``, ``attendance``)."""
 
     total: int
-    # 应到 is every seated deputy (npc-rules §7.3-7.4: "大会应到代表327人，实到314人");
+    # 应到 is every seated deputy (law §7.3-7.4: "大会应到代表327人，实到314人");
     # those on leave are counted apart, never subtracted from the denominator.
     expected: int
     present: int
