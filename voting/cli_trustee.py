@@ -36,8 +36,9 @@ from typing import Any
 from gmpy2 import mpz
 
 from tally import messages as m
+from voting.trustee_secrets import DESCRIPTION as DESCRIPTION  # renda trustee --help
+from voting.trustee_secrets import EXAMPLES as EXAMPLES
 from voting.trustee_secrets import (
-    PASSPHRASE_ENV,
     TOKEN_ENV,
     TrusteeError,
     ask_secret,
@@ -51,18 +52,6 @@ from voting.trustee_secrets import (
 HELP = "a scrutineer's key: run the key ceremony, answer decryption requests"
 RECORD_ATTEMPTS = 5  # downloads of a poll's public archive before giving up
 RECORD_BACKOFF = 0.5  # seconds before the second attempt, doubled each time (at most 8)
-DESCRIPTION = (
-    "A scrutineer's (监票人) side of the session: `ceremony` makes this scrutineer's share of\n"
-    "the session key with the others (once, before the first poll), then `decrypt` stays\n"
-    "connected and, for each closed poll, checks the tally against the public record,\n"
-    "decrypts its share and signs the count report (计票结果报告单)."
-)
-EXAMPLES = f"""examples:
-  renda trustee ceremony --server http://127.0.0.1:8750 --key ~/scrutineer-1.key \\
-      --token-file ~/token-1.txt      # the token the secretariat gave (or ${TOKEN_ENV})
-  renda trustee decrypt --key ~/scrutineer-1.key      # during the session
-The key file is sealed with a passphrase (${PASSPHRASE_ENV}, else asked for); the token is
-kept inside it, never in clear and never on the command line."""
 log = logging.getLogger("renda.trustee")
 
 

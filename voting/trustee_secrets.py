@@ -15,6 +15,19 @@ from tally import messages as m
 TOKEN_ENV = "RENDA_TRUSTEE_TOKEN"
 PASSPHRASE_ENV = "RENDA_TRUSTEE_PASSPHRASE"
 
+DESCRIPTION = (
+    "A scrutineer's (监票人) side of the session: `ceremony` makes this scrutineer's share of\n"
+    "the session key with the others (once, before the first poll), then `decrypt` stays\n"
+    "connected and, for each closed poll, checks the tally against the public record,\n"
+    "decrypts its share and signs the count report (计票结果报告单)."
+)
+EXAMPLES = f"""examples:
+  renda trustee ceremony --server http://127.0.0.1:8750 --key ~/scrutineer-1.key \\
+      --token-file ~/token-1.txt      # the token the secretariat gave (or ${TOKEN_ENV})
+  renda trustee decrypt --key ~/scrutineer-1.key      # during the session
+The key file is sealed with a passphrase (${PASSPHRASE_ENV}, else asked for); the token is
+kept inside it, never in clear and never on the command line."""
+
 
 class TrusteeError(Exception):
     """Something this scrutineer refuses to do, in plain words."""

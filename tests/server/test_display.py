@@ -75,13 +75,20 @@ def test_hall_sees_counts_never_partial_results(tmp_path: Path, db: dict[str, An
         for k in kiosks:
             stack.enter_context(k.connect())
         pid = open_motion(s, kiosks, rules=MOTION_RULES)
+        # the screens show the vote (its title) before anyone casts: waited for here, since
+        # snapshots are coalesced and a fast vote could otherwise close before one is sent
+        before: dict[int, list[tuple[Any, str]]] = {}
+        for ws in (hall, shown):
+            before[id(ws)] = _until(
+                ws, lambda msg, _f: isinstance(msg, m.Snapshot) and msg.state["stage"] == "vote"
+            )
         for k in kiosks:
             assert isinstance(k.cast(pid, k.ballot(pid, [[0, 1, 0, 0]])), m.Ack)
         s.post(f"/api/polls/{pid}/close")
         wait_state(s, pid, "tallied")
         s.post(f"/api/polls/{pid}/publish")
         for ws in (hall, shown):
-            frames = _until(
+            frames = before[id(ws)] + _until(
                 ws,
                 lambda _msg, fs: (
                     any(isinstance(f, m.ResultMsg) for f, _ in fs)
