@@ -127,18 +127,41 @@ def verify_report_signature(
     group: Group, keys: Mapping[int, mpz], text: str, trustee_id: int, signature: Any
 ) -> None:
     """Check one signature (its JSON text or object); RecordError in plain words otherwise."""
-    if trustee_id not in keys:
-        raise RecordError(f"trustee {trustee_id} is not a scrutineer of this poll")
+    check_trustee_signature(
+        group,
+        keys,
+        text,
+        trustee_id,
+        signature,
+        scope="this poll",
+        name="signature",
+        wrong="does not check against the count report and the verification key of its certificate",
+    )
+
+
+def check_trustee_signature(
+    group: Group,
+    keys: Mapping[int, mpz],
+    text: str,
+    tid: int,
+    signature: Any,
+    *,
+    scope: str,
+    name: str,
+    wrong: str,
+) -> None:
+    """RecordError unless ``signature`` (JSON text or object) is trustee ``tid``'s signature
+    of ``text`` under its key in ``keys``; the messages name ``scope``, the signature's
+    ``name`` and what a ``wrong`` signature fails to do."""
+    if tid not in keys:
+        raise RecordError(f"trustee {tid} is not a scrutineer of {scope}")
     try:
         obj = load_json(signature, "signature") if isinstance(signature, str) else signature
-        proof = Proof.from_json(group, obj, f"signature of trustee {trustee_id}")
+        proof = Proof.from_json(group, obj, f"signature of trustee {tid}")
     except (PKIError, GroupError, ValueError) as exc:
-        raise RecordError(f"the signature of trustee {trustee_id} is malformed: {exc}") from None
-    if not verify_signature(group, keys[trustee_id], SignedMsg(text, proof)):
-        raise RecordError(
-            f"the signature of trustee {trustee_id} does not check against the count report "
-            "and the verification key of its certificate"
-        )
+        raise RecordError(f"the {name} of trustee {tid} is malformed: {exc}") from None
+    if not verify_signature(group, keys[tid], SignedMsg(text, proof)):
+        raise RecordError(f"the signature of trustee {tid} {wrong}")
 
 
 def check_report_signatures(

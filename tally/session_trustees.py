@@ -19,12 +19,11 @@ from typing import Any
 
 from gmpy2 import mpz
 
-from keys.group import Group, GroupError
+from keys.group import Group
 from keys.hashing import sha256_hex
-from keys.pki import PKIError, SignedMsg, dump_json, load_json, sign, verify_signature
-from keys.proof import Proof
+from keys.pki import dump_json, sign
 from tally.errors import RecordError
-from tally.report_signatures import scrutineer_keys, signatures_needed
+from tally.report_signatures import check_trustee_signature, scrutineer_keys, signatures_needed
 from tally.trustees import PedersenTrustees, parse_trustees
 
 TRUSTEES_HEADER = "renda-session-trustees-v1\n"
@@ -80,15 +79,16 @@ def verify_trustees_signature(
     group: Group, keys: Mapping[int, mpz], trustees_raw: str, tid: int, signature: Any
 ) -> None:
     """RecordError unless ``signature`` is trustee ``tid``'s signature of the trustees."""
-    if tid not in keys:
-        raise RecordError(f"trustee {tid} is not a scrutineer of the session")
-    try:
-        obj = load_json(signature, "signature") if isinstance(signature, str) else signature
-        proof = Proof.from_json(group, obj, f"signature of trustee {tid}")
-    except (PKIError, GroupError, ValueError) as exc:
-        raise RecordError(f"the trustees signature of trustee {tid} is malformed: {exc}") from None
-    if not verify_signature(group, keys[tid], SignedMsg(trustees_text(trustees_raw), proof)):
-        raise RecordError(f"the signature of trustee {tid} does not sign the session's trustees")
+    check_trustee_signature(
+        group,
+        keys,
+        trustees_text(trustees_raw),
+        tid,
+        signature,
+        scope="the session",
+        name="trustees signature",
+        wrong="does not sign the session's trustees",
+    )
 
 
 def poll_list_entry(poll: Mapping[str, Any]) -> dict[str, Any]:
