@@ -67,3 +67,15 @@ def group_decode(group: Group, x: mpz, count: int) -> list[int]:
         out[i] = int(x & mask)
         x >>= emb.bits_per_int
     return out
+
+
+def is_encoding(group: Group, x: mpz, count: int) -> bool:
+    """Is ``x`` exactly what :func:`group_encode` gives for some ``count`` integers (no bits
+    above them, the smallest ``eps`` of the padding)? A decryption with a wrong factor gives
+    a pseudo-random element, which is one with negligible probability in a real group."""
+    emb = _embedding(group)
+    x = mpz(x)
+    if x >> (emb.padding + count * emb.bits_per_int):
+        return False
+    base = (x >> emb.padding) << emb.padding
+    return all(not group.is_element(base + eps) for eps in range(int(x - base)))

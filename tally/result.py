@@ -189,9 +189,15 @@ def compute_result(
 
     ``total_weight`` (the sized_encrypted_tally's) bounds every count, as in belenios-tool;
     without it counts up to 2^20 are found."""
-    group: Group = election.group
     bound = DEFAULT_LOG_BOUND if total_weight is None else total_weight
     plain = _plain(election, trustees, encrypted_tally, partials)
+    return decode_result(election, plain, bound)
+
+
+def decode_result(election: Election, plain: Sequence[Sequence[mpz]], bound: int) -> Result:
+    """The result from the decrypted tally ``beta / F``: counts (discrete logs up to ``bound``)
+    and decoded ballots; RecordError when a count is out of range."""
+    group: Group = election.group
     out: list[QuestionResult] = []
     kinds: list[bool] = []
     for i, (row, q) in enumerate(zip(plain, election.questions, strict=True)):

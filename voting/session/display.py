@@ -221,14 +221,16 @@ def _process(s: Session, source: SessionContext, poll: Poll | None) -> dict[str,
         "poll_title": "",
         "steps": [],
         "stuck": "",
+        "notice": "",
     }
     if poll is None:
         return out
     out["poll_id"] = poll.id
     out["poll_title"] = poll.title
-    out["stuck"] = poll.message or ""
     issued, received = _count(s, Issuance, poll.id), _count(s, Vote, poll.id)
     state = poll.state
+    # a tallied poll's message is a note (a scrutineer named, ballots void), not a pause
+    out["stuck" if state not in ("tallied", "published") else "notice"] = poll.message or ""
     after_close = state in ("closed", "tallied", "published")
     steps: list[dict[str, Any]] = [
         {

@@ -60,6 +60,9 @@ ACTION_NAMES = {
     "web_login": "登录控制台",
     "session_level": "设置会议级别",
     "hand_count": "录入举手表决/纸质选票结果",
+    "partial_decryption_rejected": "监票人部分解密有误（点名，未采用）",
+    "partial_decryptions_inconsistent": "部分解密合不出结果（待查明）",
+    "ballots_not_decoding": "选票解密后无效",
 }
 MAX_AUDIT_ROWS = 5000
 

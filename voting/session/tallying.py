@@ -40,6 +40,7 @@ from voting.models import (
 from voting.session import queries as q
 from voting.session import tally_jobs as jobs
 from voting.session.ballot_box import BallotBox
+from voting.session.blame import Blame
 from voting.session.context import PollRuntime, SessionContext
 from voting.session.errors import ActionError
 from voting.session.hub import server_id
@@ -149,6 +150,7 @@ class Tallying:
         self.live = live
         self.signing = signing
         self.waits = Waits(ctx, self._set_message)
+        self.blame = Blame(ctx)
 
     async def _set_message(self, poll_id: str, message: str) -> None:
         await self.ctx.db(set_message(poll_id, message))
@@ -230,12 +232,11 @@ class Tallying:
             await self.request_decryptions(poll_id)
 
     async def _server_decrypts(self, poll: Poll, rt: PollRuntime, dec_raw: str) -> None:
-        """The server's own partial decryption (trustee 1), stored, then every one in the
-        archive."""
+        """The server's own partial decryption (trustee 1), stored; the archive gets the
+        partial decryptions with the result, only those that make it (voting.session.blame)."""
         ctx = self.ctx
         poll_id = poll.id
         assert poll.election is not None and rt.writer is not None
-        writer = rt.writer
         have = await ctx.db(lambda s: q.partials(s, poll_id))
         if SERVER_TRUSTEE_ID not in have:
             raw = await ctx.compute(
@@ -250,8 +251,6 @@ class Tallying:
                     PartialDecryptionRow(poll_id=poll_id, trustee_id=SERVER_TRUSTEE_ID, raw=raw)
                 )
             )
-            have[SERVER_TRUSTEE_ID] = raw
-        await asyncio.to_thread(_sync_partials, writer, have)
 
     # -- the scrutineers ----------------------------------------------------------------------
 
@@ -393,13 +392,12 @@ class Tallying:
                 m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting decryption"
             )
         async with rt.lock:
-            writer = rt.writer
-            if writer is None:
+            if rt.writer is None:
                 return
             if msg.check is not None and msg.check.trustee_id == msg.trustee_id:
                 rt.checks[msg.trustee_id] = msg.check
 
-            def run(s: Session) -> dict[int, str]:
+            def run(s: Session) -> None:
                 insert_ignore(
                     s,
                     PartialDecryptionRow,
@@ -410,22 +408,20 @@ class Tallying:
                     },
                     ["poll_id", "trustee_id"],
                 )
-                return q.partials(s, poll.id)
 
-            have = await ctx.db(run)
-            await asyncio.to_thread(_sync_partials, writer, have)
+            await ctx.db(run)
         if not await self._maybe_finish(poll.id):
             await self.explain_decryptions(poll.id)
 
     # -- the result and the outcome -----------------------------------------------------------
 
     async def _maybe_finish(self, poll_id: str) -> bool:
-        """Compute the result once enough partial decryptions are in; True when tallied."""
+        """Compute the result once enough partial decryptions are in; True when tallied.
+        A wrong partial decryption is named and left out (voting.session.blame)."""
         ctx = self.ctx
         rt = ctx.runtimes.get(poll_id)
         if rt is None or rt.writer is None:
             return False
-        allow_test = ctx.config.allow_test_group
         async with rt.lock:
             poll = await self.polls.row(poll_id)
             if poll.state != PollState.CLOSED or rt.writer is None:
@@ -438,20 +434,23 @@ class Tallying:
             needed = _needed(poll.trustees, ctx.group)
             if not _complete(needed, set(have)):
                 return False
-            # only the partial decryptions already in the archive are used (all of them)
+            counts_n = await ctx.db(lambda s: q.received_count(s, poll_id))
+            # which partial decryptions make the result, and whose is wrong (tally.blame)
+            verdict = await self.blame.judge(poll, to_decrypt, have, max(counts_n, 1))
+            if verdict.result is None:
+                indices = await ctx.db(q.scrutineer_indices)
+                can_ask = any(i + 1 not in have for i in indices)
+                message = await self.blame.waiting(poll_id, verdict, have, can_ask)
+                await self.waits.say(poll_id, message)
+                return False
+            # only those go into the archive (the record both verifiers check)
+            used = {k: have[k] for k in verdict.used}
+            await asyncio.to_thread(_sync_partials, writer, used)
             archive = await asyncio.to_thread(read_archive, writer.path)
             in_archive = {o.owner for _e, o, _r in archive.owned_items("PartialDecryption")}
-            partials = {k: v for k, v in have.items() if k in in_archive}
-            counts_n = await ctx.db(lambda s: q.received_count(s, poll_id))
-            result_raw = await ctx.compute(
-                jobs.result,
-                poll.election,
-                allow_test,
-                poll.trustees,
-                to_decrypt,
-                partials,
-                max(counts_n, 1),
-            )
+            if not in_archive <= set(used):
+                log.error("archive of %s holds partial decryptions not used", poll_id)
+            result_raw = verdict.result.serialize()
             if archive.result() is None:
                 await asyncio.to_thread(writer.add_result, result_raw)
 
@@ -484,6 +483,7 @@ class Tallying:
 
             def finish(s: Session) -> Poll:
                 p = q.poll(s, poll_id)
+                message = self.blame.record_tallied(s, poll_id, verdict, have)
                 for follow in follows:  # drafts linked to this poll, visible with the tally
                     self.polls.insert(
                         s,
@@ -499,7 +499,7 @@ class Tallying:
                     s,
                     p,
                     PollAction.TALLY,
-                    message="",
+                    message=message,
                     result=result_raw,
                     counts=json.dumps(count_data, ensure_ascii=False),
                     outcome=json.dumps(outcome, ensure_ascii=False)

@@ -319,6 +319,8 @@
       steps,
       proc.stuck ? h("p", {class: "stuck", role: "alert"},
         h("strong", {text: "计票暂停："}), proc.stuck) : null,
+      proc.notice ? h("p", {class: "stuck", role: "status"},
+        h("strong", {text: "计票说明："}), proc.notice) : null,
       proc.scrutineers.length
         ? h("h3", {text: "监票人（解密需 " + proc.threshold + " 人）"}) : null,
       proc.scrutineers.length ? trustees
