@@ -333,6 +333,10 @@ def _map_slices(
     return out
 
 
+def _no_progress(_share: float) -> None:
+    return None
+
+
 def gen_shuffle_proof(
     group: Group,
     fingerprint: str,
@@ -344,13 +348,16 @@ def gen_shuffle_proof(
     *,
     executor: Executor | None = None,
     parts: int = 2,
+    progress: Callable[[float], object] | None = None,
 ) -> ShuffleProof:
     """GenShuffleProof(e, e', r', ψ, pk, φ) of Table 4, as Belenios 2.0 computes it.
 
     All random exponents are drawn first, so that their powers of g (the bulk of the work)
     are computed at once, in the pool when there is one; the commitment chain, which is
     sequential, runs while the pool computes the multi-exponentiations t3 and t4.
+    ``progress(f)`` is told the share ``f`` (0 to 1) of the work done, now and then.
     """
+    tell = progress or _no_progress
     n = len(e)
     if not len(e2) == len(r2) == len(psi) == n:
         raise ShuffleError("gen_shuffle_proof: e, e', r' and ψ must have the same length")
@@ -368,6 +375,7 @@ def gen_shuffle_proof(
     )
     g_r, g_r_hat, g_w_hat = g_pows[:n], g_pows[n : 2 * n], g_pows[2 * n : 3 * n]
     g_w1, g_w2, g_w3, g_w4 = g_pows[3 * n :]
+    tell(0.15)
     c = [mpz(1)] * n
     for i in range(n):
         c[psi[i]] = (g_r[psi[i]] * hh[i]) % p
@@ -382,11 +390,15 @@ def gen_shuffle_proof(
         f42 = executor.submit(_multi_exp_job, p, alphas2, w2s)
     c_hat: list[mpz] = []
     prev = h
+    step = max(1, n // 20)
     for i in range(n):
         prev = (g_r_hat[i] * gmpy2.powmod(prev, u2[i], p)) % p
         c_hat.append(prev)
+        if (i + 1) % step == 0:
+            tell(0.15 + 0.45 * (i + 1) / n)
     c_hat_prev = [h, *c_hat[:-1]] if n else []
     powers = _map_slices(executor, parts, _pow_slice, list(zip(c_hat_prev, w2s, strict=True)), p)
+    tell(0.8)
     if executor is not None:
         m3, m41, m42 = f3.result(), f41.result(), f42.result()
     else:
@@ -414,6 +426,7 @@ def gen_shuffle_proof(
     s4 = (w4 + ch * r_prime) % q
     s_hat = tuple((w_hat[i] + ch * r_hat[i]) % q for i in range(n))
     s_prime = tuple((w2s[i] + ch * u2[i]) % q for i in range(n))
+    tell(1.0)
     return ShuffleProof(
         t1, t2, t3, t41, t42, t_hat, s1, s2, s3, s4, s_hat, s_prime, tuple(c), tuple(c_hat)
     )

@@ -24,6 +24,7 @@ from keys.pki import PKIError, dump_json, expect_list, expect_object, hash_to_q,
 from keys.powers import powers
 from keys.proof import Proof
 from tally.errors import RecordError
+from tally.progress import progress
 from tally.trustees import PedersenTrustees, SingleTrustee, Trustees, trustee_slots
 
 EncryptedTally = Sequence[Sequence[Ciphertext]]
@@ -131,9 +132,20 @@ def _prefix(fingerprint: str, public_key: mpz) -> str:
 
 
 def compute_partial_decryption(
-    group: Group, fingerprint: str, private_key: mpz, encrypted_tally: EncryptedTally
+    group: Group,
+    fingerprint: str,
+    private_key: mpz,
+    encrypted_tally: EncryptedTally,
+    advance: Callable[[int], object] | None = None,
 ) -> PartialDecryption:
-    """Decryption factors ``alpha^x`` with their proofs, for every ciphertext of the tally."""
+    """Decryption factors ``alpha^x`` with their proofs, for every ciphertext of the tally.
+
+    Progress in ciphertexts: ``advance(n)`` if given, else a bar of :mod:`tally.progress`
+    (on at a terminal only)."""
+    if advance is None:
+        total = sum(len(row) for row in encrypted_tally)
+        with progress(total, "解密 (decrypting)", "ciphertext") as bar:
+            return compute_partial_decryption(group, fingerprint, private_key, encrypted_tally, bar)
     x = mpz(private_key) % group.q
     prefix = _prefix(fingerprint, group.g_pow(x))
     g_pow, _ = _fixed_base(group, group.g, sum(len(row) for row in encrypted_tally))
@@ -148,6 +160,7 @@ def compute_partial_decryption(
             challenge = hash_to_q(group, prefix, [g_pow(w), group.pow(c.alpha, w)])
             frow.append(group.pow(c.alpha, x))
             prow.append(Proof(challenge, (w - x * challenge) % group.q))
+            advance(1)
         factors.append(tuple(frow))
         proofs.append(tuple(prow))
     return PartialDecryption(tuple(factors), tuple(proofs))

@@ -14,7 +14,7 @@ over the raw text that is stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
@@ -32,6 +32,7 @@ from tally.election import Election, NonHomomorphicQuestion
 from tally.errors import RecordError
 from tally.events import Owned, load_json
 from tally.json_format import compact
+from tally.progress import progress
 
 NhCiphertexts = tuple[tuple[Ciphertext, ...], ...]
 
@@ -145,20 +146,48 @@ def shuffle_ciphertexts(
     ciphertexts: Sequence[Sequence[Ciphertext]],
     *,
     executor: Executor | None = None,
+    advance: Callable[[int], object] | None = None,
 ) -> Shuffle:
-    """One trustee's shuffle of the non-homomorphic rows ``ciphertexts`` (GenShuffle + proof)."""
+    """One trustee's shuffle of the non-homomorphic rows ``ciphertexts`` (GenShuffle + proof).
+
+    Progress is counted in ciphertexts (:func:`shuffle_size` in all): ``advance(n)`` if given
+    (the server logs it), else a bar of :mod:`tally.progress` (on at a terminal only).
+    """
+    if advance is None:
+        with progress(shuffle_size(ciphertexts), "混洗 (shuffling)", "ciphertext") as bar:
+            return shuffle_ciphertexts(election, ciphertexts, executor=executor, advance=bar)
     group, y = election.group, election.public_key
     rows: list[tuple[Ciphertext, ...]] = []
     proofs: list[ShuffleProof] = []
+    done = 0  # ciphertexts told to advance so far
+    offset = 0  # ciphertexts of the rows before this one
     for row in ciphertexts:
         e = tuple(row)
+
+        def share(f: float, n: int = len(e), base: int = offset) -> None:
+            nonlocal done
+            # the re-encryption is a tenth of a row's work, its proof the rest
+            target = base + round(n * (0.1 + 0.9 * f))
+            if target > done:
+                advance(target - done)
+                done = target
+
         e2, r2, psi = gen_shuffle(group, y, e, executor=executor)
+        share(0.0)
         proofs.append(
-            gen_shuffle_proof(group, election.fingerprint, y, e, e2, r2, psi, executor=executor)
+            gen_shuffle_proof(
+                group, election.fingerprint, y, e, e2, r2, psi, executor=executor, progress=share
+            )
         )
         rows.append(e2)
+        offset += len(e)
     cts = tuple(rows)
     return Shuffle(cts, tuple(proofs), serialize_shuffle(cts, proofs))
+
+
+def shuffle_size(ciphertexts: Sequence[Sequence[Ciphertext]]) -> int:
+    """The ciphertexts a shuffle of these rows re-encrypts (its progress's total)."""
+    return sum(len(row) for row in ciphertexts)
 
 
 def check_shuffle(

@@ -202,6 +202,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     config = config_from(args)
     assert isinstance(config, ServerConfig)
+    from tally import progress
+
+    progress.configure(False)  # the server's long work goes to its log, not to bars
     if not (args.init or args.export_record):
         busy = port_problem(args.host, args.port)
         if busy is not None:

@@ -33,6 +33,7 @@ from typing import Any
 from gmpy2 import mpz
 
 from tally.bench._common import machine, run_checked, tool_and_sizes, verify_commands, workdir
+from tally.progress import progress
 
 HELP = "time one trustee's shuffle, its decryption and verification against belenios-tool"
 
@@ -148,7 +149,8 @@ def _decrypt_part(fingerprint: str, key: mpz, rows: Any) -> Any:
     from keys.group import RFC_3526_2048
     from tally.decryption import compute_partial_decryption
 
-    return compute_partial_decryption(RFC_3526_2048, fingerprint, key, rows)
+    # a worker draws no bar of its own: the parent shows the parts done (_renda_decrypt)
+    return compute_partial_decryption(RFC_3526_2048, fingerprint, key, rows, lambda _n: None)
 
 
 def _renda_decrypt(path: Path, key: mpz, executor: Executor, parts: int) -> Any:
@@ -178,15 +180,17 @@ def _renda_decrypt(path: Path, key: mpz, executor: Executor, parts: int) -> Any:
             ]
         )
     factors, proofs = [], []
-    for row_jobs in jobs:
-        f_row: list[Any] = []
-        p_row: list[Any] = []
-        for job in row_jobs:
-            part = job.result()
-            f_row.extend(part.decryption_factors[0])
-            p_row.extend(part.decryption_proofs[0])
-        factors.append(tuple(f_row))
-        proofs.append(tuple(p_row))
+    with progress(sum(len(row) for row in merged), "解密 (decrypting)", "ciphertext") as advance:
+        for row_jobs in jobs:
+            f_row: list[Any] = []
+            p_row: list[Any] = []
+            for job in row_jobs:
+                part = job.result()
+                f_row.extend(part.decryption_factors[0])
+                p_row.extend(part.decryption_proofs[0])
+                advance(len(part.decryption_factors[0]))
+            factors.append(tuple(f_row))
+            proofs.append(tuple(p_row))
     return PartialDecryption(tuple(factors), tuple(proofs)), election, merged
 
 

@@ -32,9 +32,11 @@ import platform
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from tally.progress import counter
 from voting.demo.harness import Api, DemoError, ServerProcess, trustee_ceremony
 
 HELP = "a live session on loopback: N kiosks cast together; ack latency and close-to-result time"
@@ -110,6 +112,26 @@ class _Swarm:
         except TimeoutError:
             self.proc.kill()
             await self.proc.wait()
+
+
+async def _watch(
+    what: str, total: int, count: Callable[[], int], done: Awaitable[Any], timeout: float
+) -> None:
+    """Wait for ``done`` (TimeoutError after ``timeout`` s) with a bar of ``count()`` of
+    ``total`` (at a terminal)."""
+    task = asyncio.ensure_future(done)
+    end = time.monotonic() + timeout
+    try:
+        with counter(total, what, "step") as reached:
+            while not task.done():
+                if time.monotonic() > end:
+                    raise TimeoutError(f"{what}: not done after {timeout:.0f} s")
+                reached(count())
+                await asyncio.sleep(0.1)
+            reached(count())
+        task.result()
+    finally:
+        task.cancel()
 
 
 def _proc_memory(pid: int) -> tuple[int, int]:
@@ -227,7 +249,14 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
                 stderr=open(data / f"swarm-{p}.log", "ab"),  # noqa: SIM115
             )
             swarms.append(_Swarm(proc))
-        await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in swarms)), 1800)
+        all_up = asyncio.gather(*(s.connected.wait() for s in swarms))
+        await _watch(
+            "平板登记、连接 (tablets enrolled, connected)",
+            2 * n,
+            lambda: sum(1 for s in swarms for e in s.events if e.get("ev") in ("enrolled", "up")),
+            all_up,
+            1800,
+        )
         for s in swarms:
             if s.done.is_set():
                 raise DemoError(f"a kiosk process stopped; see {data}/swarm-*.log")
@@ -255,12 +284,14 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         await post(f"/api/polls/{pid}/open")
         issued_s = float("nan")
         deadline = time.monotonic() + 3600
-        while len(events("built")) < n and time.monotonic() < deadline:
-            if issued_s != issued_s:  # nan: not yet
-                state = await api.get(f"/api/polls/{pid}")
-                if state["issued"] >= n:
-                    issued_s = time.time() - t_open_wall
-            await asyncio.sleep(0.05)
+        with counter(n, "发出选票 (ballots issued to the tablets)", "tablet") as reached:
+            while len(events("built")) < n and time.monotonic() < deadline:
+                reached(len(events("built")))
+                if issued_s != issued_s:  # nan: not yet
+                    state = await api.get(f"/api/polls/{pid}")
+                    if state["issued"] >= n:
+                        issued_s = time.time() - t_open_wall
+                await asyncio.sleep(0.05)
         if len(events("built")) < n:
             raise DemoError(f"only {len(events('built'))} of {n} kiosks got a ballot to cast")
         issued = events("issued")
@@ -273,8 +304,10 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         t_go = time.time()
         for s in swarms:
             await s.say("go")
-        while len(events("ack")) < n and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        with counter(n, "投票、回执 (ballots cast and acknowledged)", "ballot") as reached:
+            while len(events("ack")) < n and time.monotonic() < deadline:
+                reached(len(events("ack")))
+                await asyncio.sleep(0.05)
         acks = events("ack")
         if len(acks) < n:
             raise DemoError(f"only {len(acks)} of {n} ballots acknowledged: {events('error')[:3]}")

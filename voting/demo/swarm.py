@@ -95,8 +95,14 @@ async def _main(spec: dict[str, Any]) -> None:
             kiosk.number = item["i"]
             kiosk._on_event = on_event(kiosk)
             kiosks.append(kiosk)
+            _say(ev="enrolled", i=item["i"])
     tasks = [asyncio.create_task(k.run()) for k in kiosks]
-    await asyncio.gather(*(k.connected.wait() for k in kiosks))
+
+    async def up(k: _Kiosk) -> None:  # each tablet's connection (the benchmark's progress)
+        await k.connected.wait()
+        _say(ev="up", i=k.number)
+
+    await asyncio.gather(*(up(k) for k in kiosks))
     _say(ev="connected")
 
     async def commands() -> None:

@@ -7,6 +7,7 @@ process loads it quickly; importing it loads the tally modules (no delay at the 
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Executor
 from typing import Any
 
@@ -24,6 +25,7 @@ from tally.encrypted_tally import (
     tallied_order,
 )
 from tally.errors import RecordError
+from tally.progress import logged
 from tally.result import compute_result
 from tally.shuffle import check_shuffle as check_shuffle_proof
 from tally.shuffle import (
@@ -31,9 +33,12 @@ from tally.shuffle import (
     nh_ciphertexts,
     parse_shuffle,
     shuffle_ciphertexts,
+    shuffle_size,
 )
 from tally.trustees import parse_trustees, trustee_slots
 from tally.workers import die_with_parent
+
+log = logging.getLogger("renda.tally")
 
 
 def warm_up() -> None:
@@ -114,11 +119,18 @@ def current_rows(election_raw: str, allow_test: bool, et_raw: str, shuffles: lis
 
 
 def server_shuffle(
-    election_raw: str, allow_test: bool, current_raw: str, executor: Executor | None = None
+    election_raw: str,
+    allow_test: bool,
+    current_raw: str,
+    executor: Executor | None = None,
+    *,
+    what: str = "the server's shuffle (服务器混洗)",
 ) -> str:
+    """The server's shuffle (in a thread of the server: its progress goes to the log)."""
     election = parse_election(election_raw, allow_test_group=allow_test)
     rows = parse_encrypted_tally(election.group, current_raw)
-    raw: str = shuffle_ciphertexts(election, rows, executor=executor).raw
+    with logged(log, shuffle_size(rows), what) as advance:
+        raw: str = shuffle_ciphertexts(election, rows, executor=executor, advance=advance).raw
     return raw
 
 

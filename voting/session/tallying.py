@@ -28,6 +28,7 @@ from tally import messages as m
 from tally import statements as st
 from tally.archive import ArchiveWriter, read_archive
 from tally.errors import RecordError
+from tally.progress import timed
 from tally.trustees import PedersenTrustees, parse_trustees
 from voting.models import (
     Deputy,
@@ -206,7 +207,8 @@ class Tallying:
                 last = "EndBallots"
             if poll.encrypted_tally is None:
                 raws = await ctx.db(lambda s: q.counted_ballots(s, poll_id))
-                et_raw, n = await self._tally_of(poll.election, allow_test, raws)
+                with timed(log, f"poll {poll_id}: the encrypted tally of {len(raws)} ballot(s)"):
+                    et_raw, n = await self._tally_of(poll.election, allow_test, raws)
                 await ctx.db(
                     lambda s: s.execute(
                         update(Poll).where(Poll.id == poll_id).values(encrypted_tally=et_raw)
@@ -239,13 +241,14 @@ class Tallying:
         assert poll.election is not None and rt.writer is not None
         have = await ctx.db(lambda s: q.partials(s, poll_id))
         if SERVER_TRUSTEE_ID not in have:
-            raw = await ctx.compute(
-                jobs.server_partial,
-                poll.election,
-                ctx.config.allow_test_group,
-                dec_raw,
-                ctx.server_trustee_private,
-            )
+            with timed(log, f"poll {poll_id}: the server's partial decryption"):
+                raw = await ctx.compute(
+                    jobs.server_partial,
+                    poll.election,
+                    ctx.config.allow_test_group,
+                    dec_raw,
+                    ctx.server_trustee_private,
+                )
             await ctx.db(
                 lambda s: s.add(
                     PartialDecryptionRow(poll_id=poll_id, trustee_id=SERVER_TRUSTEE_ID, raw=raw)
@@ -534,7 +537,8 @@ class Tallying:
         await asyncio.to_thread(_sync_shuffles, writer, rows)
         if not rows:
             current = await ctx.compute(jobs.current_rows, poll.election, allow_test, et_raw, [])
-            raw = await ctx.split(jobs.server_shuffle, poll.election, allow_test, current)
+            shuffle = partial(jobs.server_shuffle, what=f"poll {poll.id}: the server's shuffle")
+            raw = await ctx.split(shuffle, poll.election, allow_test, current)
             await ctx.db(
                 lambda s: s.add(
                     ShuffleRow(poll_id=poll.id, seq=1, owner=SERVER_TRUSTEE_ID, raw=raw)
@@ -645,7 +649,10 @@ class Tallying:
                 [r for _o, r in rows],
             )
             try:
-                await ctx.split(jobs.check_shuffle, poll.election, allow_test, current, msg.shuffle)
+                with timed(log, f"poll {poll.id}: checking trustee {msg.trustee_id}'s shuffle"):
+                    await ctx.split(
+                        jobs.check_shuffle, poll.election, allow_test, current, msg.shuffle
+                    )
             except (RecordError, ValueError) as exc:
                 raise ActionError(
                     m.ErrorCode.INVALID_DECRYPTION,
