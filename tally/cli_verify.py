@@ -27,6 +27,7 @@ from tally.record_files import (
 )
 from tally.session_record import is_session_record, verify_session
 from tally.verify import Check, VerificationReport, verify_archive
+from tally.verify_words import CHECKS_ZH, bilingual
 
 HELP = "verify a Belenios archive (.bel), or a whole session record (a folder with session.json)"
 DESCRIPTION = (
@@ -51,27 +52,14 @@ _MARK = {
 
 # check name (tally.verify, tally.session_record) -> its Chinese label
 LABELS: dict[str, str] = {
-    "archive file is a well-formed Belenios archive": "存档文件完好",
-    "events form one hash chain (parent, height)": "事件构成一条哈希链",
-    "archive is exactly what its event chain regenerates": "存档与事件链逐字节一致",
-    "events follow the election's life cycle, nothing after the Result": "事件顺序符合投票流程",
-    "the earlier copy is a prefix of this record (nothing removed)": (
-        "早先的副本是本记录的开头（无删除）"
-    ),
-    "setup data and election parameters": "设置数据与投票参数",
-    "trustees' proofs and threshold parameters": "监票人密钥的证明与门限参数",
-    "election public key is the product of the trustees' keys": "投票公钥是监票人公钥之积",
-    "public credentials (group elements, no duplicates, weights)": "公开凭证",
-    "ballots: canonical, listed credential, proofs and signature": "选票：格式、凭证、证明与签名",
-    "tallied ballots: last ballot per credential, count and weight": "计入的选票",
-    "stored encrypted tally equals the one recomputed from the ballots": "加密计票与重算结果一致",
-    "shuffles of non-homomorphic questions": "混洗证明",
-    "partial decryptions: known trustees, one each, valid proofs": "监票人的部分解密",
-    "result is the decryption of the encrypted tally": "结果是加密计票的解密",
+    **CHECKS_ZH,
     "the record's files": "记录的文件",
     "every poll's archive": "各表决的存档",
     "the session's trustees, signed by the scrutineers": "监票人签署的会议监票人名单",
     "the server's signed list of polls": "服务器签署的表决清单",
+    "the server's signed poll setups (Merkle root of the credentials)": (
+        "服务器签署的表决设置（凭证的 Merkle 根）"
+    ),
     "issuance statements": "发出选票的签名声明",
     "published counts against the archives": "公布的票数与存档核对",
     "rules outcomes re-evaluated": "按表决规则重算结果",
@@ -96,10 +84,19 @@ def label(name: str) -> str:
 def check_line(check: Check) -> str:
     line = f"[{_MARK.get(check.status, check.status)}] {label(check.name)}"
     if check.detail:
-        line += f": {check.detail}"
+        line += f": {bilingual(check.detail) if check.failed else check.detail}"
     if check.status in ("pass", "fail") and check.seconds >= 0.05:
         line += f"  ({check.seconds:.2f} s)"
     return line
+
+
+def archive_words(report: VerificationReport) -> str:
+    """``存档 F（投票「name」，uuid U）：``: which poll's archive a refusal is about."""
+    if not report.archive_file:
+        return ""
+    if not report.election_name:
+        return f"存档 {report.archive_file}："
+    return f"存档 {report.archive_file}（投票「{report.election_name}」，uuid {report.uuid}）："
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -287,7 +284,8 @@ def run(args: argparse.Namespace) -> int:
         print("验证通过 (VERIFIED): 全部检查通过 (all checks passed)")
         return 0
     if failure is not None:
-        print(f"拒绝 (REFUSED): {label(failure.name)}: {failure.detail}")
+        where = "" if session else archive_words(report)
+        print(f"拒绝 (REFUSED): {label(failure.name)}: {where}{bilingual(failure.detail)}")
     else:
         print("拒绝 (REFUSED): 并非每项检查都已完成 (not every check ran)")
     print(

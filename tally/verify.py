@@ -107,6 +107,10 @@ class VerificationReport:
     source: str
     checks: list[Check] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # what the archive is, as far as it could be read (a refusal names it)
+    archive_file: str = ""
+    election_name: str = ""
+    uuid: str = ""
 
     @property
     def ok(self) -> bool:
@@ -229,6 +233,10 @@ class Verifier:
             report.checks.append(check)
             if self.on_check is not None:
                 self.on_check(check)
+        if self.s.archive is not None:
+            report.archive_file = Path(str(self.s.archive.source)).name
+        if self.s.election is not None:
+            report.election_name, report.uuid = self.s.election.name, self.s.election.uuid
         return report
 
     # -- 1-4: the file and its events ---------------------------------------------------------
