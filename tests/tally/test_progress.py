@@ -158,7 +158,8 @@ def test_the_session_benchmark_watches_its_tablets(
                 events.append(i)
                 await asyncio.sleep(0.03)
 
-        await _watch("平板登记、连接 (tablets enrolled, connected)", 6, events.__len__, arrive(), 30)
+        what = "平板登记、连接 (tablets enrolled, connected)"
+        await _watch(what, 6, events.__len__, arrive(), 30)
 
     asyncio.run(main())
     err = capsys.readouterr().err
@@ -180,8 +181,10 @@ def _simulate(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProces
     template = tmp_path / "template.json"
     template.write_text(json.dumps(NH_TEMPLATE))
     return subprocess.run(
-        [sys.executable, "-m", "voting.cli", "simulate", "--test-group", "--workers", "1"]
-        + ["--voters", "12", "--template", str(template), "--out", str(tmp_path / "out")],
+        [
+            *(sys.executable, "-m", "voting.cli", "simulate", "--test-group", "--workers", "1"),
+            *("--voters", "12", "--template", str(template), "--out", str(tmp_path / "out")),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
