@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from keys.group import Group, GroupError, group_by_name
+from keys.group import BELENIOS_GROUPS, Group, GroupError, group_by_name
 from keys.keyfile import (
     KeyFileError,
     generate_cert_files,
@@ -41,15 +41,35 @@ EXAMPLES = """examples:
   renda keys --help                         # the threshold ceremony's offline steps"""
 
 
+THRESHOLD_EXAMPLES = """examples (each trustee in its own folder, steps in order):
+  renda keys threshold --group BELENIOS-2048 --step 1 --dir t1   # a certificate and its key
+  cat t*/*.cert > certs.txt                                      # everyone's certificates
+  renda keys threshold --group BELENIOS-2048 --step 2 --certs certs.txt   # check them"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="keys_command", metavar="ACTION")
-    gen = sub.add_parser("generate", help="generate a single trustee key (ID.privkey, ID.pubkey)")
+    raw = argparse.RawDescriptionHelpFormatter
+    what = "generate a single trustee key (ID.privkey, ID.pubkey)"
+    gen = sub.add_parser(
+        "generate",
+        help=what,
+        description=what,
+        formatter_class=raw,
+        epilog="example:\n  renda keys generate --group BELENIOS-2048 --dir /tmp/trustee",
+    )
+    what = "one step of the threshold ceremony (like generate-trustee-key-threshold)"
     thr = sub.add_parser(
         "threshold",
-        help="one step of the threshold ceremony (like generate-trustee-key-threshold)",
+        help=what,
+        description=what,
+        formatter_class=raw,
+        epilog=THRESHOLD_EXAMPLES,
     )
     for p in (gen, thr):
-        p.add_argument("--group", required=True, help="group name, e.g. BELENIOS-2048")
+        p.add_argument(
+            "--group", required=True, help="the group: " + " or ".join(sorted(BELENIOS_GROUPS))
+        )
         p.add_argument("--dir", default=".", help="directory for the files written")
         p.add_argument("--allow-test-group", action="store_true", help=argparse.SUPPRESS)
     thr.add_argument("--step", type=int, required=True, choices=range(1, 7), metavar="1..6")
@@ -124,17 +144,21 @@ def _threshold_step(args: argparse.Namespace, group: Group) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.keys_command not in ("generate", "threshold"):
+        print(
+            "renda keys: choose an action: generate or threshold (renda keys --help)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         group = group_by_name(args.group, allow_test=args.allow_test_group)
+        Path(args.dir).mkdir(parents=True, exist_ok=True)  # the folder for the files written
         if args.keys_command == "generate":
             ident, priv, pub = generate_key_files(group, Path(args.dir))
             _info(f"keypair {ident} has been generated")
             _info(f"private key saved to {priv}; public key saved to {pub}")
-        elif args.keys_command == "threshold":
-            _threshold_step(args, group)
         else:
-            print("renda keys: choose an action: generate or threshold", file=sys.stderr)
-            return 2
+            _threshold_step(args, group)
     except (KeyFileError, PedersenError, PKIError, GroupError, OSError) as exc:
         print(f"renda keys: error: {exc}", file=sys.stderr)
         return 1

@@ -11,7 +11,9 @@ auditor's ``renda verify`` never loads the server. A subcommand module provides:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -113,6 +115,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # ``renda verify … | head``: the reader went away, not a mistake
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     from tally import progress
 
     progress.configure()  # bars on stderr at a terminal (or RENDA_PROGRESS=1)
@@ -127,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
             print(_missing_message(f"bench {argv[1]}", exc, extra), file=sys.stderr)
             return 2
         bench_parser = argparse.ArgumentParser(
-            prog=f"renda bench {argv[1]}", description=bench.HELP
+            prog=f"renda bench {argv[1]}",
+            description=bench.HELP,
+            epilog=getattr(bench, "EXAMPLES", None),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         bench.add_arguments(bench_parser)
         return _guarded(f"bench {argv[1]}", bench.run, bench_parser.parse_args(argv[2:]))

@@ -36,6 +36,9 @@ from tally.bench._common import machine, run_checked, tool_and_sizes, verify_com
 from tally.progress import progress
 
 HELP = "time one trustee's shuffle, its decryption and verification against belenios-tool"
+EXAMPLES = """examples:
+  renda bench shuffle --sizes 150           # one archive of 150 ballots
+  renda bench shuffle --sizes 150,1000 --workers 2   # the figures of docs/benchmarks.md"""
 
 CANDIDATES = ("张三", "李四", "王五", "赵六", "孙七")
 SEATS = 3

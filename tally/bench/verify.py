@@ -32,6 +32,9 @@ from tally.bench._common import machine, run_checked, tool_and_sizes, verify_com
 from tally.progress import progress
 
 HELP = "time renda verify and ballot creation against belenios-tool on the same archives"
+EXAMPLES = """examples:
+  renda bench verify --sizes 100            # one archive of 100 ballots
+  renda bench verify --sizes 100,1000 --repeat 3   # the figures of docs/benchmarks.md"""
 
 TEMPLATE: dict[str, Any] = {
     "description": "renda bench verify",

@@ -33,9 +33,22 @@ EXAMPLES = """examples:
   renda rules evaluate rules.yaml counts.json --table   # a poll's outcome, as a table"""
 
 
+_EXAMPLES = "tally/rules/examples"  # in the repository (a fresh clone's working folder)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="rules_command", metavar="ACTION")
-    ev = sub.add_parser("evaluate", help="outcome and count report of one poll")
+    raw = argparse.RawDescriptionHelpFormatter
+    what = "outcome and count report of one poll"
+    ev = sub.add_parser(
+        "evaluate",
+        help=what,
+        description=what,
+        formatter_class=raw,
+        epilog=f"examples:\n  renda rules evaluate {_EXAMPLES}/town-session.yaml "
+        f"{_EXAMPLES}/counts-vice-mayor.yaml --table\n"
+        "  renda rules evaluate RECORD/polls/p3/rules.json RECORD/outcomes.json --poll p3",
+    )
     ev.add_argument("rules", metavar="RULES", help="the session's rules (YAML or JSON)")
     ev.add_argument("counts", metavar="COUNTS", help="the poll's counts (YAML or JSON)")
     ev.add_argument("--table", action="store_true", help="print the count report as a table")
@@ -53,9 +66,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="session.json",
         help="the record's session.json (name, roster; default: the record's, found from RULES)",
     )
-    ck = sub.add_parser("check", help="check a rules document against the schema and the law")
-    ck.add_argument("rules", metavar="RULES")
-    sub.add_parser("schema", help="print the JSON Schema of rules documents")
+    what = "check a rules document against the schema and the law"
+    ck = sub.add_parser(
+        "check",
+        help=what,
+        description=what,
+        formatter_class=raw,
+        epilog=f"example:\n  renda rules check {_EXAMPLES}/town-session.yaml",
+    )
+    ck.add_argument("rules", metavar="RULES", help="the session's rules (YAML or JSON)")
+    what = "print the JSON Schema of rules documents"
+    sub.add_parser(
+        "schema",
+        help=what,
+        description=what,
+        formatter_class=raw,
+        epilog="example:\n  renda rules schema > rules.schema.json",
+    )
 
 
 def outcome_to_data(outcome: Outcome) -> dict[str, Any]:

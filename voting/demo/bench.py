@@ -40,6 +40,9 @@ from tally.progress import counter
 from voting.demo.harness import Api, DemoError, ServerProcess, trustee_ceremony
 
 HELP = "a live session on loopback: N kiosks cast together; ack latency and close-to-result time"
+EXAMPLES = """examples:
+  renda bench session --deputies 45         # a town's congress (--json: every figure)
+  renda bench session --deputies 3000 --kiosk-processes 4   # a city's (docs/benchmarks.md)"""
 
 MOTION = {
     "description": "基准测试",
