@@ -29,6 +29,7 @@ import httpx
 from kiosk.choices import PollRule, Script, is_skip
 from kiosk.client import HeadlessDeputy, Kiosk
 from kiosk.enrol import enrol
+from tally import progress
 from voting.cli_trustee import KeyFile, Scrutineer
 from voting.demo import plan
 from voting.demo.harness import Api, DemoError, ServerProcess, wait_until
@@ -311,6 +312,10 @@ class Demo:
 
 
 async def _session(demo: Demo) -> int:
+    # the scrutineers run in threads here: their bars would garble the demo's lines; the
+    # record's check at the end shows its own (at a terminal)
+    bars = progress.enabled()
+    progress.configure(False)
     server = ServerProcess(
         demo.work / "server", demo.work / "server.log", ("--session-name", SESSION_TITLE)
     )
@@ -406,6 +411,7 @@ async def _session(demo: Demo) -> int:
             await api.close()
         server.stop()
     demo.say(f"会议用时 (session time) {session_seconds:.1f} s; record written to {demo.out}")
+    progress.configure(bars)
     ok = await asyncio.to_thread(verify_record, folders, demo.say, demo.out)
     for problem in demo.problems:
         print(f"renda demo: {problem}", file=sys.stderr)
