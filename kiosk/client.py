@@ -38,6 +38,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from kiosk.backoff import Backoff
+from kiosk.countdown import deadline_notice, parse_deadline
 from kiosk.identity import Identity, forget_credential, load_credential, store_credential
 from kiosk.outbox import Outbox, PendingBallot
 from kiosk.vault import Vault
@@ -466,6 +467,10 @@ class Kiosk:
         if private is None:
             return
         state.ready = True
+        deadline = parse_deadline(state.setup.get("deadline"))
+        if deadline is not None:  # a preset voting time, signed in the setup
+            self.deputy.notify(deadline_notice(deadline))
+            await self._emit("deadline", poll_id=msg.poll_id, deadline=state.setup["deadline"])
         self._background(self._vote(state, state.election, private))
 
     def check_setup(self, msg: m.PollReady, election: Any) -> dict[str, Any]:
@@ -495,6 +500,7 @@ class Kiosk:
             credentials_root=root
             if isinstance(root := signed.get("credentials_root"), str)
             else "",
+            deadline=deadline if isinstance(deadline := signed.get("deadline"), str) else None,
         )
         if signed != expected:
             wrong = sorted(k for k in expected if signed.get(k) != expected[k])

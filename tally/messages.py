@@ -273,11 +273,13 @@ class Auth(_Msg):
 
 
 class Watch(_Msg):
-    """First message on /ws/display from a public screen (the hall): no token. It receives
-    only what the hall may show (docs/protocol.md §7): never a result before it may be shown."""
+    """First message on /ws/display with no token: the public hall screen (``view`` hall), which
+    receives only what the hall may show (docs/protocol.md §7): never a result before it may be
+    shown; or the presidium screen (``view`` presidium) of a browser logged in to the console
+    as the chair or the secretariat (its session cookie, sent with the websocket's handshake)."""
 
     type: Literal["watch"] = "watch"
-    view: Literal["hall"] = "hall"
+    view: Literal["hall", "presidium"] = "hall"
     protocol: Literal["renda-1"] = "renda-1"
 
 

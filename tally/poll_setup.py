@@ -40,6 +40,7 @@ def setup_payload(
     trustees: str,
     public_credentials: str,
     last_press_valid: bool,
+    deadline: str | None = None,
 ) -> dict[str, Any]:
     """The ``poll_setup`` payload of a poll whose list of public credentials is known."""
     leaves = credential_leaves(public_credentials)
@@ -53,6 +54,7 @@ def setup_payload(
         voters=len(leaves),
         last_press_valid=last_press_valid,
         credentials_root=merkle_root(leaves),
+        deadline=deadline,
     )
 
 
@@ -82,8 +84,9 @@ def check_setup_against_record(
     trustees: str,
     public_credentials: str,
 ) -> dict[str, Any]:
-    """The auditor's check: signed by the server key, and every field but ``session`` and
-    ``last_press_valid`` is what the record's poll implies — above all ``voters`` and
+    """The auditor's check: signed by the server key, and every field but ``session``,
+    ``last_press_valid`` and ``deadline`` (checked against the poll's closing by
+    tally.closing_check) is what the record's poll implies — above all ``voters`` and
     ``credentials_root``, recomputed from the record's list. RecordError otherwise."""
     try:
         payload = verify_statement(signed, expected_signer=server_key, kind=POLL_SETUP)
@@ -98,6 +101,7 @@ def check_setup_against_record(
         trustees=trustees,
         public_credentials=public_credentials,
         last_press_valid=bool(payload.get("last_press_valid")),
+        deadline=deadline if isinstance(deadline := payload.get("deadline"), str) else None,
     )
     if payload.get("voters") != expected["voters"]:
         raise RecordError(

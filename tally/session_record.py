@@ -45,6 +45,7 @@ from typing import Any
 from keys.group import Group, GroupError, group_by_name
 from keys.hashing import sha256_hex
 from tally.archive import ArchiveError, read_archive
+from tally.closing_check import check_closing
 from tally.errors import RecordError
 from tally.poll_outcome import FOLLOWUPS, evaluate_poll
 from tally.poll_setup import check_setup_against_record
@@ -177,6 +178,7 @@ class SessionVerifier:
             ("the server's signed list of polls", self._poll_list),
             ("the server's signed poll setups (Merkle root of the credentials)", self._setups),
             ("issuance statements", self._issuance),
+            ("how each poll's voting ended (preset voting time)", self._closings),
             ("published counts against the archives", self._counts),
             ("rules outcomes re-evaluated", self._outcomes),
             ("the server's result statements", self._statements),
@@ -395,6 +397,28 @@ class SessionVerifier:
                 )
         return f"{total} signed statement(s), one per public credential"
 
+    def _closings(self) -> str:
+        """Each recorded poll's ``closing`` against its signed deadline (tally.closing_check)."""
+        lines = []
+        for poll in self.recorded:
+            setup = (poll.entry.get("setup") or {}).get("statement") or {}
+            signed_deadline = setup.get("deadline")
+            if "closing" not in poll.entry and signed_deadline is None:
+                continue  # a record made before polls said how they closed
+            issued = self.issuance.get(poll.id) or [{}]
+            first = (issued[0].get("statement") or {}).get("statement") or {}
+            lines.append(
+                check_closing(
+                    poll.name,
+                    poll.entry.get("closing"),
+                    signed_deadline=signed_deadline,
+                    issued_at=first.get("issued_at"),
+                )
+            )
+        if not lines:
+            raise _Skip("the record does not say how its polls were closed")
+        return "; ".join(lines)
+
     def _statements_of(self, poll: Mapping[str, Any], entries: list[Any]) -> None:
         """Each issuance statement of ``poll``: signed by the server, naming it and the seat."""
         key = str(self.session["server_public_key"])
@@ -571,6 +595,8 @@ class SessionVerifier:
                 "counts": entry.get("counts"),
                 "outcome": entry.get("outcome"),
             }
+            if "closing" in payload or "closing" in entry:
+                expected["closing"] = entry.get("closing")
             for field, value in expected.items():
                 if payload.get(field) != value:
                     raise RecordError(

@@ -219,10 +219,14 @@ def poll_setup_payload(
     voters: int,
     last_press_valid: bool,
     credentials_root: str,
+    deadline: str | None = None,
 ) -> dict[str, Any]:
     """What a kiosk encrypts to: the SHA-256 of the exact election and trustees texts, the
     group, the number of public credentials (voters) of the poll and their Merkle root
-    (tally/merkle.py: each kiosk checks its own credential's inclusion proof against it)."""
+    (tally/merkle.py: each kiosk checks its own credential's inclusion proof against it), and
+    when the poll has a preset voting time (GB 50799 §6.2.2-4) the moment it ends
+    (``deadline``, UTC ISO 8601; absent without one): no ballot is accepted after it."""
+    extra = {} if deadline is None else {"deadline": deadline}
     return {
         "kind": POLL_SETUP,
         "session": session,
@@ -234,6 +238,7 @@ def poll_setup_payload(
         "voters": voters,
         "last_press_valid": last_press_valid,
         "credentials_root": credentials_root,
+        **extra,
     }
 
 

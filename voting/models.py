@@ -102,6 +102,13 @@ class Poll(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     opened_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
     closed_at: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # the preset voting time in seconds (GB 50799 §6.2.2-4) and, once ballots are issued, the
+    # moment it ends (signed in the poll's setup); who closed it: chair | timer
+    duration: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    deadline: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # when the hall screen shows the result (§6.2.2-5): immediate | delayed | None (session's)
+    result_display: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class Voter(Base):

@@ -1,6 +1,6 @@
 """Request bodies of the HTTP API, and the refusal of NUL characters at the edge."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -61,3 +61,19 @@ class PollBody(_Body):
     template: dict[str, Any]
     rules: dict[str, Any] | None = None
     last_press_valid: bool = False
+    # the preset voting time in seconds (GB 50799 §6.2.2-4), from the issue of the ballots
+    duration: int | None = Field(None, ge=1, le=86400, strict=True)
+    # when the hall screen shows the result (§6.2.2-5); None: the session's setting
+    result_display: Literal["immediate", "delayed"] | None = None
+
+
+class PollSettingsBody(_Body):
+    """Fields left out are not changed; ``null`` clears one (no preset time, the session's
+    result display)."""
+
+    duration: int | None = Field(None, ge=1, le=86400, strict=True)
+    result_display: Literal["immediate", "delayed"] | None = None
+
+
+class ResultDisplayBody(_Body):
+    result_display: Literal["immediate", "delayed"]

@@ -5,8 +5,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from voting.api.bodies import PollBody
+from voting.api.bodies import PollBody, PollSettingsBody, ResultDisplayBody
 from voting.api.deps import Secretariat, Service, Viewer, Who
+from voting.session.polls import UNSET
 from voting.session.service import SessionService
 from voting.session.staff import Principal
 from voting.session.states import PollState, Role
@@ -30,8 +31,42 @@ ACTIONS: dict[str, tuple[tuple[Role, ...], PollAction]] = {
 @router.post("/api/polls")
 async def create_poll(body: PollBody, service: Service, p: Secretariat) -> dict[str, Any]:
     return await service.polls.create(
-        body.title, body.kind, body.template, body.rules, body.last_press_valid
+        body.title,
+        body.kind,
+        body.template,
+        body.rules,
+        body.last_press_valid,
+        duration=body.duration,
+        result_display=body.result_display,
     )
+
+
+@router.put("/api/polls/{poll_id}/settings")
+async def poll_settings(
+    poll_id: str, body: PollSettingsBody, service: Service, p: Who
+) -> dict[str, Any]:
+    """The preset voting time (a draft; the secretariat) and the result display (until it is
+    published; the secretariat or the chair). Only the fields sent are changed."""
+    given = body.model_fields_set
+    if "duration" in given:
+        service.require(p, Role.SECRETARIAT)
+    else:
+        service.require(p, Role.SECRETARIAT, Role.CHAIR)
+    return await service.polls.configure(
+        poll_id,
+        p.role,
+        duration=body.duration if "duration" in given else UNSET,
+        result_display=body.result_display if "result_display" in given else UNSET,
+    )
+
+
+@router.put("/api/session/result_display")
+async def session_result_display(
+    body: ResultDisplayBody, service: Service, p: Who
+) -> dict[str, Any]:
+    """The session's 直接显示 (immediate) or 延时显示 (delayed, the default)."""
+    service.require(p, Role.SECRETARIAT, Role.CHAIR)
+    return {"result_display": await service.polls.set_result_display(body.result_display, p.role)}
 
 
 def as_seen_by(p: Principal, poll: dict[str, Any]) -> dict[str, Any]:

@@ -160,6 +160,12 @@ class BallotBox:
         poll = q.poll(s, poll_id)
         if poll.state != PollState.OPEN:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is {poll.state}")
+        received_at = now()
+        if poll.deadline is not None and received_at >= poll.deadline:  # the signed deadline
+            raise ActionError(
+                m.ErrorCode.POLL_NOT_OPEN,
+                f"投票时间已到 — poll {poll_id}: the voting time ended at {poll.deadline}",
+            )
         inserted = insert_ignore(
             s,
             BallotRow,
@@ -168,7 +174,7 @@ class BallotBox:
                 "tracker": tracker,
                 "credential": credential,
                 "raw": raw,
-                "received_at": now(),
+                "received_at": received_at,
             },
             ["poll_id", "tracker"],
         )

@@ -18,8 +18,21 @@ from voting.session.errors import ActionError, Code
 from voting.session.hub import server_id
 from voting.session.live import Live
 from voting.session.polls import Polls, transition
-from voting.session.states import PollAction, PollState, can_rerun
+from voting.session.states import Actor, ClosedBy, PollAction, PollState, can_rerun
 from voting.session.tallying import Tallying
+
+
+def closing_of(poll: Poll) -> dict[str, Any] | None:
+    """How the poll's voting ended, as the record and the signed result say it: ``by``
+    (chair | timer), ``at``, and its preset time (``duration`` seconds, ``deadline``)."""
+    if poll.closed_at is None:
+        return None
+    return {
+        "by": poll.closed_by or ClosedBy.CHAIR.value,
+        "at": poll.closed_at,
+        "duration": poll.duration,
+        "deadline": poll.deadline,
+    }
 
 
 class Closing:
@@ -29,8 +42,10 @@ class Closing:
         self.live = live
         self.tallying = tallying
 
-    async def close_poll(self, poll_id: str, role: str) -> dict[str, Any]:
-        """End of voting: no ballot is accepted after this; the tally starts."""
+    async def close_poll(self, poll_id: str, role: str, *, late: bool = False) -> dict[str, Any]:
+        """End of voting: no ballot is accepted after this; the tally starts. ``role`` is who
+        closed it — a person (the chair or the secretariat) or ``Actor.TIMER`` when the preset
+        voting time ran out (``late``: it ran out while the server was down)."""
         ctx = self.ctx
         rt = ctx.runtimes.get(poll_id)
         lock = rt.lock if rt else asyncio.Lock()
@@ -38,8 +53,20 @@ class Closing:
 
             def run(s: Session) -> Poll:
                 poll = q.poll(s, poll_id)
-                transition(s, poll, PollAction.CLOSE, closed_at=now())
-                ctx.audit(s, role, "poll_close", poll_id)
+                at = now()
+                # once the time has run out, the poll closed by its time whoever presses
+                timer = role == Actor.TIMER or (poll.deadline is not None and at >= poll.deadline)
+                by = ClosedBy.TIMER if timer else ClosedBy.CHAIR
+                transition(s, poll, PollAction.CLOSE, closed_at=at, closed_by=by.value)
+                detail = poll_id
+                if timer:
+                    detail += f" by its preset time (预设投票时间到, {poll.deadline})"
+                if late:
+                    detail += (
+                        "; the time ran out while the server was down, closed at restart "
+                        "(服务器停机期间投票时间已到，重启后立即结束)"
+                    )
+                ctx.audit(s, role, "poll_close", detail)
                 return poll
 
             await ctx.db(run)
@@ -68,6 +95,7 @@ class Closing:
                 result_hash=sha256_hex(poll.result) if poll.result else None,
                 counts=json.loads(poll.counts or "null"),
                 outcome=json.loads(poll.outcome or "null"),
+                closing=closing_of(poll),
             )
             transition(s, poll, PollAction.PUBLISH, statement=stmt.model_dump_json())
             ctx.audit(s, role, "poll_publish", poll_id)

@@ -14,7 +14,7 @@ import stat
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -41,6 +41,22 @@ T = TypeVar("T")
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_time(moment: datetime) -> str:
+    """A moment as the server writes times (UTC, milliseconds, ``Z``): such strings compare
+    in time order."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    """A time written by :func:`now` (or any ISO 8601 time with a zone) as a datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def seconds_after(start: str, seconds: int) -> str:
+    """The moment ``seconds`` after ``start`` (both as the server writes times)."""
+    return iso_time(parse_time(start) + timedelta(seconds=seconds))
 
 
 def token_hash(token: str) -> str:
@@ -174,6 +190,7 @@ class SessionContext:
                 trustees=poll.trustees,
                 public_credentials=poll.public_credentials,
                 last_press_valid=poll.last_press_valid,
+                deadline=poll.deadline,
             )
         return setup
 

@@ -44,7 +44,9 @@ from voting.models import (
 )
 from voting.session.context import SessionContext
 from voting.session.hub import server_id
+from voting.session.polls import session_result_display
 from voting.session.results_view import KIND_LABELS, result_view
+from voting.session.states import ResultDisplay
 from voting.session.tallying import _needed, is_nh
 
 log = logging.getLogger("renda.display")
@@ -53,13 +55,6 @@ log = logging.getLogger("renda.display")
 class View(StrEnum):
     HALL = "hall"
     PRESIDIUM = "presidium"
-
-
-class ResultDisplay(StrEnum):
-    """GB 50799 §6.2.2-5: when the hall screen shows a result."""
-
-    IMMEDIATE = "immediate"  # 直接显示: as soon as it is tallied
-    DELAYED = "delayed"  # 延时显示: after the chair publishes (the default)
 
 
 ACTIVE = ("collecting", "open")
@@ -129,7 +124,7 @@ def _count(s: Session, model: Any, poll_id: str) -> int:
 
 
 def result_display(poll: Poll, session_default: str | None = None) -> ResultDisplay:
-    value = getattr(poll, "result_display", None) or session_default or ResultDisplay.DELAYED
+    value = poll.result_display or session_default or ResultDisplay.DELAYED
     try:
         return ResultDisplay(value)
     except ValueError:
@@ -138,7 +133,6 @@ def result_display(poll: Poll, session_default: str | None = None) -> ResultDisp
 
 def poll_view(s: Session, poll: Poll, session_default: str | None = None) -> dict[str, Any]:
     """The poll as every screen may see it: never a count of choices."""
-    deadline = getattr(poll, "deadline", None)
     return {
         "poll_id": poll.id,
         "title": poll.title,
@@ -148,9 +142,10 @@ def poll_view(s: Session, poll: Poll, session_default: str | None = None) -> dic
         "state_label": STATE_LABELS.get(poll.state, poll.state),
         "issued": _count(s, Issuance, poll.id),
         "received": _count(s, Vote, poll.id),
-        "deadline": deadline,
-        "duration": getattr(poll, "duration", None),
-        "closed_by": getattr(poll, "closed_by", None),
+        "deadline": poll.deadline,
+        "duration": poll.duration,
+        "closed_by": poll.closed_by,
+        "closed_by_label": CLOSED_BY_LABELS.get(poll.closed_by or "", ""),
         "result_display": result_display(poll, session_default).value,
         "opened_at": poll.opened_at,
         "closed_at": poll.closed_at,
@@ -244,7 +239,7 @@ def _process(s: Session, source: SessionContext, poll: Poll | None) -> dict[str,
             "key": "closed",
             "label": "投票结束",
             "done": after_close,
-            "detail": CLOSED_BY_LABELS.get(getattr(poll, "closed_by", "") or "", ""),
+            "detail": CLOSED_BY_LABELS.get(poll.closed_by or "", ""),
         },
         {"key": "tally", "label": "计算加密总票", "done": poll.encrypted_tally is not None},
     ]
@@ -303,9 +298,10 @@ def build_state(s: Session, source: SessionContext, view: View) -> dict[str, Any
         "attendance": _attendance(s),
         "stage": "idle",
         "poll": None,
+        "result_display": session_result_display(s),
     }
     if focus is not None:
-        pv = poll_view(s, focus)
+        pv = poll_view(s, focus, session_result_display(s))
         state["poll"] = pv
         shown = focus.state == "published" or (
             focus.state == "tallied"

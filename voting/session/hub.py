@@ -68,6 +68,10 @@ class Hub:
         if self.on_change is not None:
             self.on_change()
 
+    def screens_changed(self) -> None:
+        """Something the screens show changed (a poll's settings): fresh snapshots soon."""
+        self._changed()
+
     def add(self, conn: Connection) -> None:
         if conn.role == "kiosk" and conn.deputy_id is not None:
             conns = self.kiosks.setdefault(conn.deputy_id, set())

@@ -30,7 +30,7 @@ from voting.models import Credential, Deputy, Issuance, Poll, Voter
 from voting.session import queries as q
 from voting.session import views
 from voting.session.ballot_box import BallotBox
-from voting.session.context import PollRuntime, SessionContext, now
+from voting.session.context import PollRuntime, SessionContext, now, seconds_after
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Connection
 from voting.session.live import Live
@@ -221,7 +221,11 @@ class Issuing:
 
             def run(s: Session) -> tuple[Poll, dict[int, str]]:
                 poll = q.poll(s, poll_id)
-                transition(s, poll, PollAction.START, public_credentials=public_raw)
+                # the preset voting time runs from the issue of the ballots (GB 50799 §6.2.2-4)
+                deadline = seconds_after(issued_at, poll.duration) if poll.duration else None
+                transition(
+                    s, poll, PollAction.START, public_credentials=public_raw, deadline=deadline
+                )
                 # credentials sorted by value, in one statement; nothing names a deputy
                 s.execute(
                     insert(Credential),
@@ -253,7 +257,13 @@ class Issuing:
                         }
                     )
                 s.execute(insert(Issuance), rows)
-                ctx.audit(s, role, "poll_start", f"{poll_id}: {len(rows)} ballots issued")
+                ctx.audit(
+                    s,
+                    role,
+                    "poll_start",
+                    f"{poll_id}: {len(rows)} ballots issued"
+                    + (f", voting ends at {deadline} ({poll.duration} s)" if deadline else ""),
+                )
                 return poll, statements
 
             try:

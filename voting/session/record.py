@@ -33,6 +33,7 @@ from tally.record_files import (
 )
 from tally.session_trustees import POLL_LIST, poll_list_entry
 from voting.models import Deputy, Issuance, Meta, Poll
+from voting.session.closing import closing_of
 from voting.session.states import RECORDED
 from voting.session.views import report_json
 
@@ -88,6 +89,8 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
                 "counts": json.loads(poll.counts) if poll.counts else None,
                 "outcome": json.loads(poll.outcome) if poll.outcome else None,
                 "statement": json.loads(poll.statement) if poll.statement else None,
+                # how the voting ended: chair or timer, when, the preset time (tally.closing_check)
+                "closing": closing_of(poll),
                 # the signed poll setup: election, trustees, Merkle root of the credentials
                 "setup": service.poll_setup(poll) if poll.public_credentials else None,
                 "report": report_json(service, s, poll),

@@ -18,6 +18,7 @@ imports only those before it::
     tallying                  end ballots → shuffles → partial decryptions → result → outcome
     closing                   close, publish, withdraw, void, re-run
     display                   the hall's and the presidium's screens: snapshots of their view
+    countdown                 the preset voting time: a poll closes by itself at its deadline
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from voting.session.ballot_box import BallotBox
 from voting.session.ceremony import KeyCeremony
 from voting.session.closing import Closing
 from voting.session.context import SessionContext
+from voting.session.countdown import Countdown
 from voting.session.display import DisplayFeed, View
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Connection, Hub
@@ -73,6 +75,7 @@ class SessionService:
         self.tallying = Tallying(ctx, self.polls, self.ballot_box, self.live, self.signing)
         self.closing = Closing(ctx, self.polls, self.live, self.tallying)
         self.display = DisplayFeed(ctx)
+        self.countdown = Countdown(ctx, self.closing)
 
     # -- the session's identity (also what voting.session.record reads) -----------------
 
@@ -137,6 +140,8 @@ class SessionService:
             poll = await self.polls.row(poll_id)
             if poll is not None and poll.state == PollState.CLOSED:
                 self.tallying.start(poll_id)
+        await self.countdown.recover()  # a time that ran out while the server was down
+        self.countdown.start()
         self.display.start()
         att = await self.live.attendance()
         oplog.log.info(
@@ -151,6 +156,7 @@ class SessionService:
 
     async def shutdown(self) -> None:
         ctx = self.ctx
+        await self.countdown.stop()
         await self.display.stop()
         for task in list(ctx.tasks):
             task.cancel()

@@ -98,6 +98,20 @@ class Actor(StrEnum):
     COMPLETE = "complete"  # credential collection ended: every voter sent one
 
 
+class ClosedBy(StrEnum):
+    """How a poll's voting ended (column ``polls.closed_by``, the record's ``closing.by``)."""
+
+    CHAIR = "chair"  # the chair (or the secretariat at the chair's word) closed it
+    TIMER = "timer"  # its preset voting time ran out (GB 50799 §6.2.2-4)
+
+
+class ResultDisplay(StrEnum):
+    """GB 50799 §6.2.2-5: when the hall screen shows a result."""
+
+    IMMEDIATE = "immediate"  # 直接显示: as soon as it is tallied
+    DELAYED = "delayed"  # 延时显示: after the chair publishes (the default)
+
+
 class Presence(StrEnum):
     """A deputy's attendance (column ``deputies.attendance``)."""
 

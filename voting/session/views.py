@@ -172,6 +172,13 @@ def poll_json(ctx: SessionContext, s: Session, poll: Poll) -> dict[str, Any]:
         "template": json.loads(poll.template),
         "rules": json.loads(poll.rules) if poll.rules else None,
         "message": poll.message,
+        # the preset voting time (seconds) and when it ends once the ballots are issued; how
+        # the voting ended (chair | timer); when the hall sees the result (None: the session's)
+        "duration": poll.duration,
+        "deadline": poll.deadline,
+        "closed_at": poll.closed_at,
+        "closed_by": poll.closed_by,
+        "result_display": poll.result_display,
     }
 
 
