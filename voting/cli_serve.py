@@ -68,6 +68,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "goes to another one (600)",
     )
     parser.add_argument(
+        "--public-url",
+        type=public_url,
+        default=None,
+        metavar="URL",
+        help="the address deputies' phones and auditors reach this server at, put in the QR "
+        "codes of the hall screen and the printed documents, e.g. http://10.0.0.5:8750 "
+        "(default: the address the hall screen's browser used)",
+    )
+    parser.add_argument(
         "--export-record", type=Path, default=None, help="write the session's record and exit"
     )
     parser.add_argument(
@@ -112,7 +121,21 @@ def config_from(args: argparse.Namespace) -> object:
         workers=args.workers,
         collect_timeout=args.collect_timeout,
         scrutineer_timeout=args.scrutineer_timeout,
+        public_url=args.public_url,
     )
+
+
+def public_url(text: str) -> str:
+    """``--public-url``: an http(s) address with a host, no query or fragment; no end slash."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an address such as http://10.0.0.5:8750 "
+            "(http or https, a host, no ?query or #fragment)"
+        )
+    return text.strip().rstrip("/")
 
 
 LOG_LEVELS = ["debug", "info", "warning", "error"]

@@ -30,6 +30,9 @@ class ServerConfig:
     # seconds a scrutineer has to answer a shuffle (or decryption) request before the
     # request goes to another one (a decryption request is sent again)
     scrutineer_timeout: float = 600.0
+    # the address deputies' phones and auditors reach the server at (QR codes, printed
+    # documents); None: the address the page's browser used (renda serve --public-url)
+    public_url: str | None = None
 
     @property
     def url(self) -> str:

@@ -89,6 +89,11 @@ def _secret(data_dir: Path, cache: dict[str, bytes] = {}) -> bytes:  # noqa: B00
     return cache[key]
 
 
+def session_secret(data_dir: Path) -> bytes:
+    """The key the session cookies are signed with (for the presidium's websocket)."""
+    return _secret(data_dir)
+
+
 def _mac(secret: bytes, purpose: str, payload: str) -> str:
     digest = hmac.new(secret, f"{purpose}|{payload}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

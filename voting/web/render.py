@@ -69,6 +69,13 @@ def render(
     )
 
 
+def public_base(request: Request) -> str:
+    """The server's address as a deputy's phone or an auditor reaches it, for QR codes and
+    printed links: ``renda serve --public-url``, else the address this request came to."""
+    configured = request.app.state.service.config.public_url
+    return str(configured or request.base_url).rstrip("/")
+
+
 def wants_html(request: Request) -> bool:
     """A person's browser asking for a page (not a program asking the API)."""
     if request.method not in ("GET", "HEAD"):

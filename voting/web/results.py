@@ -20,7 +20,7 @@ from tally.tracker import TrackerError, group_tracker, ungroup_tracker
 from voting.session.display import archive_fingerprint
 from voting.session.results_view import result_view
 from voting.web.qrsvg import qr_svg
-from voting.web.render import render
+from voting.web.render import public_base, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -157,6 +157,6 @@ async def poll_qr(request: Request, poll_id: str) -> Response:
     poll = await _poll(request, poll_id)
     if poll["state"] != "published":
         raise HTTPException(404, {"code": "not_found", "message": "not published"})
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)
     svg = qr_svg(f"{base}/results/{poll_id}", f"二维码：打开「{poll['title']}」的公开记录")
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})

@@ -14,8 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 from tally.rules.model import Level
 from voting.session import desk
 from voting.session.documents import level_of, set_level
+from voting.session.polls import session_result_display
 from voting.web.auth import require_form, require_user
-from voting.web.console import documents, polls, roster, scrutineers
+from voting.web.console import documents, polls, roster, scrutineers, timing
 from voting.web.console.common import C, S, page, redirect, service
 
 LEVEL_NAMES = {"township": "乡镇", "county": "县（区）", "city": "设区的市"}
@@ -43,6 +44,7 @@ def router() -> APIRouter:
             state_names=polls.STATE_NAMES,
             level=level_of(svc),
             level_names=LEVEL_NAMES,
+            result_display=await svc.db(session_result_display),
         )
 
     @r.post("/console/level")
@@ -55,6 +57,6 @@ def router() -> APIRouter:
         await set_level(service(request), value, user.role.value)
         return redirect("/console", f"会议级别已设为{LEVEL_NAMES[value.value]}")
 
-    for sub in (roster, polls, scrutineers, documents):
+    for sub in (timing, roster, polls, scrutineers, documents):  # timing's routes first
         r.include_router(sub.router())
     return r

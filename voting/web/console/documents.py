@@ -15,6 +15,7 @@ from voting.session import desk
 from voting.session import documents as data
 from voting.web.auth import require_user
 from voting.web.console.common import C, S, page, pdf_response, redirect, service
+from voting.web.render import public_base
 
 
 def _now() -> str:
@@ -22,7 +23,7 @@ def _now() -> str:
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    return public_base(request)  # renda serve --public-url, else this request's address
 
 
 def router() -> APIRouter:

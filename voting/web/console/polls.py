@@ -29,6 +29,7 @@ from voting.session import desk
 from voting.session.documents import level_of
 from voting.web.auth import WebRole, require_form, require_user
 from voting.web.console.common import C, S, page, redirect, service
+from voting.web.console.timing import duration_words, form_settings, minutes_text
 
 KINDS = {
     "motion": "议案表决",
@@ -299,6 +300,7 @@ def router() -> APIRouter:
             )
             total = await svc.attendance.deputies_count()
             check_countable(derived.template, derived.rules, total)
+            timing = form_settings(form)
         except DescriptionError as exc:
             return form_page(request, user, kind, values, exc, 422)
         try:
@@ -308,6 +310,7 @@ def router() -> APIRouter:
                 derived.template,
                 derived.rules,
                 bool(form.get("last_press_valid")),
+                **timing,
             )
         except ActionError as exc:
             return form_page(request, user, kind, values, DescriptionError(exc.message), 422)
@@ -344,6 +347,9 @@ def router() -> APIRouter:
             buttons=_buttons(user, poll),
             followups=followups,
             att=await svc.attendance.attendance(),
+            duration_text=minutes_text(poll.get("duration")),
+            duration_words=duration_words(poll.get("duration")),
+            deadline_words=desk.local_time(poll["deadline"]) if poll.get("deadline") else "",
         )
 
     @r.get("/console/polls/{poll_id}/figures.json")

@@ -102,10 +102,11 @@
   function voteBlock(poll, stage) {
     const issued = poll.issued || 0;
     const received = poll.received || 0;
+    const ended = poll.closed_by === "timer" ? "投票时间到，投票已结束" : "投票已结束";
     const note = stage === "counting"
       ? (view === "hall" && poll.result_display !== "immediate"
-        ? "投票已结束，结果待主持人宣布"
-        : "投票已结束，正在计票")
+        ? ended + "，结果待主持人宣布"
+        : ended + "，正在计票")
       : (poll.state === "collecting" ? "正在发放选票，请稍候" : "正在投票，请在表决器上操作");
     const parts = [
       h("p", {class: "poll-sub", text: poll.kind_label + " · " + note}),
@@ -153,12 +154,13 @@
   function tickCountdown() {
     root.querySelectorAll("[data-deadline]").forEach(function (el) {
       const end = Date.parse(el.dataset.deadline);
-      const left = Math.max(0, Math.round((end - (Date.now() + clockOffset)) / 1000));
+      const left = Math.max(0, Math.ceil((end - (Date.now() + clockOffset)) / 1000));
       const mm = Math.floor(left / 60);
       const ss = left % 60;
-      el.textContent = String(mm).padStart(2, "0") + ":" + String(ss).padStart(2, "0");
+      el.textContent = left > 0
+        ? String(mm).padStart(2, "0") + ":" + String(ss).padStart(2, "0") : "时间到";
       el.classList.toggle("ending", left <= 30);
-      el.setAttribute("aria-label", "剩余" + mm + "分" + ss + "秒");
+      el.setAttribute("aria-label", left > 0 ? "剩余" + mm + "分" + ss + "秒" : "投票时间到");
     });
   }
 
@@ -386,26 +388,35 @@
 
   const TOKEN_KEY = "renda.presidium-token";
 
+  /* The presidium's view: a browser logged in to the console as the chair or the secretariat
+     (its session cookie goes with the websocket's handshake), or the chair's token typed into
+     this page once and kept in this tab's sessionStorage only — never in an address. */
+  function authMode() {
+    const el = document.getElementById("auth-mode");
+    return el ? el.dataset.mode : "";
+  }
+
   function hello() {
     if (view === "hall") {
       return {type: "watch", view: "hall", protocol: "renda-1"};
     }
-    return {type: "auth", token: window.sessionStorage.getItem(TOKEN_KEY) || "", protocol: "renda-1"};
+    const token = window.sessionStorage.getItem(TOKEN_KEY);
+    if (token) {
+      return {type: "auth", token: token, protocol: "renda-1"};
+    }
+    return {type: "watch", view: "presidium", protocol: "renda-1"};
   }
 
-  /* The presidium screen needs the chair's (or the display's) token: from the address's
-     fragment (#token=…, never sent to the server in a request line) or typed in once; kept in
-     this tab's sessionStorage only. */
   function askToken(failed) {
+    const box = document.getElementById("token-form-box");
     const form = document.getElementById("token-form");
     root.hidden = true;
-    form.hidden = false;
+    box.hidden = false;
     document.getElementById("token-error").hidden = !failed;
-    document.getElementById("token").focus();
     form.onsubmit = function (event) {
       event.preventDefault();
       window.sessionStorage.setItem(TOKEN_KEY, document.getElementById("token").value.trim());
-      form.hidden = true;
+      box.hidden = true;
       root.hidden = false;
       connect();
     };
@@ -415,12 +426,10 @@
 
   function start() {
     if (view === "presidium") {
-      const match = /^#token=([A-Za-z0-9_\-]+)$/.exec(window.location.hash);
-      if (match) {
-        window.sessionStorage.setItem(TOKEN_KEY, match[1]);
+      if (window.location.hash) { /* an old address with #token=…: never kept, never used */
         window.history.replaceState(null, "", window.location.pathname);
       }
-      if (!window.sessionStorage.getItem(TOKEN_KEY)) {
+      if (authMode() !== "cookie" && !window.sessionStorage.getItem(TOKEN_KEY)) {
         askToken(false);
         return;
       }
@@ -450,6 +459,8 @@
       onRefused: function (msg) {
         if (view === "presidium" && (msg.code === "unauthenticated" || msg.code === "forbidden")) {
           window.sessionStorage.removeItem(TOKEN_KEY);
+          const anchor = document.getElementById("auth-mode");
+          if (anchor) { anchor.dataset.mode = "token"; } /* the login ran out: log in again */
           live.close();
           live = null;
           askToken(true);
