@@ -22,6 +22,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
@@ -71,6 +72,7 @@ class PollView:
     result: dict[str, Any] | None = None
     refused: str | None = None
     voted: bool = False
+    deadline: str | None = None  # the preset voting time's end, from the signed setup
 
 
 class Tablet:
@@ -138,6 +140,7 @@ class Tablet:
                 "result": view.result,
                 "refused": view.refused,
                 "kept": view.poll_id in self.pending,
+                "deadline": None if view.closed else view.deadline,
             }
         return {
             "revision": self._revision,
@@ -150,6 +153,7 @@ class Tablet:
             "message": self.message,
             "server_url": self.server_url,
             "poll": poll,
+            "now": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
 
     def changed(self) -> None:
@@ -230,8 +234,8 @@ class Tablet:
         return True  # the deputy confirmed on the review screen; the tracker is now shown
 
     def notify(self, text: str) -> None:
-        if text.startswith("已投票"):
-            return  # the receipt screen says it
+        if text.startswith(("已投票", "投票时间至")):
+            return  # the receipt screen says it; the ballot screen counts down
         self.message = chinese(text)
         self.changed()
 
@@ -317,6 +321,8 @@ class Tablet:
             view.refused = chinese(str(data.get("reason", "")))
             if self._choice is None:
                 self.active = poll_id
+        elif kind == "deadline":
+            view.deadline = str(data.get("deadline") or "") or None
         elif kind == "bad_receipt":
             self.message = chinese(str(data.get("reason", "")))
         else:

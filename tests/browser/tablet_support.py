@@ -96,7 +96,7 @@ class Server:
             )
         finally:
             log.close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine starts slowly
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("renda serve exited: " + self.log()[-2000:])

@@ -10,6 +10,7 @@ screenshots to docs/screens/tablet/.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -570,6 +571,37 @@ def test_withdrawn_while_on_screen(env: Env, page: Any) -> None:
         assert pid not in receipts(env)
     finally:
         close(env, pid)
+
+
+def test_a_timed_poll_counts_down_and_closes_by_itself(env: Env, page: Any) -> None:
+    """A poll with a preset voting time (GB 50799 §6.2.2-4): the tablet counts down to the
+    deadline the server signed in the poll's setup; at zero the poll closes by itself and the
+    ballot still on screen leaves it (投票已结束)."""
+    title = "关于设立青石镇老年食堂的决定"
+    body = {
+        "title": title,
+        "kind": "motion",
+        "template": motion_template(title),
+        "rules": {"id": "canteen", "kind": "motion", "title": title},
+        "duration": 12,
+    }
+    pid = str(env.server.post("/api/polls", body)["poll_id"])
+    env.server.post(f"/api/polls/{pid}/open")
+    page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+    timer = page.locator("#timer")
+    timer.wait_for(state="visible", timeout=10_000)
+    left = page.locator("#timer-left").inner_text()
+    assert re.fullmatch(r"00:(0\d|1[0-2])", left), left
+    deadline = env.server.get(f"/api/polls/{pid}")["deadline"]
+    assert json.loads(snapshot(env.url))["poll"]["deadline"] == deadline  # the signed one
+    shot(page, env, "11-countdown")
+    check_axe(page)
+    check_contrast_7(page)
+    poll = env.server.wait_poll(pid, "closed", "tallied", timeout=60)
+    assert poll["closed_by"] == "timer"
+    page.get_by_role("heading", name="投票已结束").wait_for(timeout=30_000)
+    assert not timer.is_visible()  # no countdown once the poll is over
+    assert pid not in receipts(env)
 
 
 def test_the_page_answers_only_its_own_loopback_origin(env: Env) -> None:

@@ -406,9 +406,30 @@ function renderKeypad() {
     'data-key="cancel">取消</button></div></div>';
 }
 
+// the preset voting time (GB 50799 §6.2.2-4): the deadline the server signed, counted down
+let clockOffset = 0; // the kiosk process's clock − this page's, in ms
+
+function tickTimer() {
+  const box = document.getElementById("timer");
+  const poll = state && state.poll;
+  const deadline = poll && poll.deadline ? Date.parse(poll.deadline) : NaN;
+  if (!box) return;
+  if (isNaN(deadline)) { box.hidden = true; return; }
+  const left = Math.max(0, Math.ceil((deadline - (Date.now() + clockOffset)) / 1000));
+  const mm = Math.floor(left / 60), ss = left % 60;
+  document.getElementById("timer-left").textContent =
+    left > 0 ? String(mm).padStart(2, "0") + ":" + String(ss).padStart(2, "0") : "时间到";
+  box.setAttribute("aria-label", left > 0 ? `剩余投票时间${mm}分${ss}秒` : "投票时间到");
+  box.classList.toggle("ending", left <= 30);
+  box.hidden = false;
+}
+setInterval(tickTimer, 250);
+
 function render() {
   if (!state) return;
+  if (state.now) clockOffset = Date.parse(state.now) - Date.now();
   header();
+  tickTimer();
   const poll = state.poll;
   let html;
   switch (state.screen) {
