@@ -108,6 +108,7 @@ class Server:
             except (OSError, ValueError, KeyError, httpx.HTTPError):
                 pass
             time.sleep(0.2)
+        self.stop()  # never left running behind a failed start
         raise RuntimeError("renda serve did not start: " + self.log()[-2000:])
 
     def log(self) -> str:

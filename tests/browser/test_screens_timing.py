@@ -46,9 +46,9 @@ SCRIPTS: list[dict[str, Any]] = [{"default": "赞成"}] * 3 + [{"default": "未�
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, list[Any]]]:
     tmp = tmp_path_factory.mktemp("timing")
     srv = Server(tmp / "session")
-    srv.start()
     kiosks: list[Any] = []
     try:
+        srv.start()
         deputies = srv.post(
             "/api/roster",
             {"csv": "name,delegation,seat\n" + "".join(
@@ -98,7 +98,7 @@ def _login_presidium(server: Server, page: Any) -> None:
 
 
 def _timed_poll(server: Server, title: str, duration: int, **extra: Any) -> str:
-    rules = {"id": title[-6:], "kind": "motion", "title": title}
+    rules = {"id": f"timed-{abs(hash(title)) % 10_000}", "kind": "motion", "title": title}
     body = {
         "title": title,
         "kind": "motion",
@@ -137,7 +137,7 @@ def test_a_timed_poll_counts_down_closes_itself_and_is_shown_at_tally(
     assert "剩余时间" in hall.text()
     for word in CHOICE_WORDS:
         assert word not in hall.text(), word
-    heights = _key_number_heights(hall.page, ".figure dd")  # 发出 已投 剩余时间
+    heights = _key_number_heights(hall.page, ".vote .figure dd")  # 发出 已投 剩余时间
     assert len(heights) >= 3 and min(heights) >= 108, heights
     shot(hall, "11-countdown")
     check_axe(hall.page)
@@ -219,8 +219,9 @@ def test_the_hall_screen_scales_to_4k(
         verdict = _key_number_heights(page, ".verdict")
         assert len(figures) == 4 and min(figures) >= height / 10, (figures, height)
         assert verdict and verdict[0] >= height / 10, verdict
-        qr = page.locator(".qr svg").bounding_box()
-        assert qr is not None and qr["height"] >= height / 5, qr  # scannable from the front rows
+        # (a snapshot redraws the screen and fetches the QR code again: wait for its box)
+        qr = wait("the QR code's box", lambda: page.locator(".qr svg").bounding_box(), 30)
+        assert qr["height"] >= height / 5, qr  # scannable from the front rows
         size = "e => parseFloat(getComputedStyle(e).fontSize)"
         title = page.locator(".poll-title").evaluate(size)
         assert title >= height * 0.05, title

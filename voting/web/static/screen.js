@@ -116,15 +116,27 @@
         figure("已投", received, "received"),
         poll.deadline && stage === "vote"
           ? h("div", {class: "figure"}, h("dt", {text: "剩余时间"}),
-            h("dd", {class: "countdown", "data-deadline": poll.deadline, role: "timer",
-              "aria-live": "off", text: "--:--"}))
+            h("dd", null, h("span", {class: "countdown", "data-deadline": poll.deadline,
+              role: "timer", "aria-live": "off", text: "--:--"})))
           : null),
       h("div", {class: "meter", role: "progressbar", "aria-label": "已投 / 发出",
         "aria-valuemin": "0", "aria-valuemax": String(issued), "aria-valuenow": String(received),
         "data-bind": "meter"},
         h("span", {style: "width:" + percent(received, issued) + "%"})),
+      poll.deadline && stage === "vote"
+        ? h("p", {class: "poll-sub", text: "本次表决设定投票时间" + durationWords(poll.duration)
+          + "，时间到自动结束投票"}) : null,
     ];
     return h("section", {class: "vote", "aria-label": "表决进度", "data-poll": poll.poll_id}, parts);
+  }
+
+  function durationWords(seconds) {
+    if (!seconds) {
+      return "";
+    }
+    const mm = Math.floor(seconds / 60);
+    const ss = seconds % 60;
+    return mm ? mm + "分" + (ss ? ss + "秒" : "钟") : ss + "秒";
   }
 
   function applyStatus(msg) {
