@@ -594,7 +594,7 @@ def test_a_timed_poll_counts_down_and_closes_by_itself(env: Env, page: Any) -> N
     assert re.fullmatch(r"00:(0\d|1[0-2])", left), left
     deadline = env.server.get(f"/api/polls/{pid}")["deadline"]
     assert json.loads(snapshot(env.url))["poll"]["deadline"] == deadline  # the signed one
-    shot(page, env, "11-countdown")
+    shot(page, env, "21-countdown")
     check_axe(page)
     check_contrast_7(page)
     poll = env.server.wait_poll(pid, "closed", "tallied", timeout=60)
