@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from voting.web.auth import WebRole, current_user
 from voting.web.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,13 +20,7 @@ async def hall(request: Request) -> HTMLResponse:
 @router.get("/screen/presidium", response_class=HTMLResponse)
 async def presidium(request: Request) -> HTMLResponse:
     """The page itself holds nothing; its websocket shows the presidium's view to a browser
-    logged in to the console as the chair or the secretariat (the session cookie), or to one
-    where the chair's token was typed into the page (kept in that tab only, never in a URL)."""
-    user = current_user(request)
-    if user is not None and not user.may(WebRole.CHAIR, WebRole.SECRETARIAT):
-        user = None
-    return render(
-        request,
-        "screens/presidium.html",
-        {"title": "主席台屏", "view": "presidium", "user": user},
-    )
+    logged in to the console as the chair or the secretariat (the session cookie, checked by
+    /ws/display), or to one where the chair's token was typed into the page (kept in that tab
+    only, never in a URL); otherwise the page asks to log in."""
+    return render(request, "screens/presidium.html", {"title": "主席台屏", "view": "presidium"})

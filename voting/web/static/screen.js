@@ -403,16 +403,14 @@
   /* The presidium's view: a browser logged in to the console as the chair or the secretariat
      (its session cookie goes with the websocket's handshake), or the chair's token typed into
      this page once and kept in this tab's sessionStorage only — never in an address. */
-  function authMode() {
-    const el = document.getElementById("auth-mode");
-    return el ? el.dataset.mode : "";
-  }
+  let hadToken = false; // refused with a token typed here (else: no console login yet)
 
   function hello() {
     if (view === "hall") {
       return {type: "watch", view: "hall", protocol: "renda-1"};
     }
     const token = window.sessionStorage.getItem(TOKEN_KEY);
+    hadToken = !!token;
     if (token) {
       return {type: "auth", token: token, protocol: "renda-1"};
     }
@@ -441,10 +439,6 @@
       if (window.location.hash) { /* an old address with #token=…: never kept, never used */
         window.history.replaceState(null, "", window.location.pathname);
       }
-      if (authMode() !== "cookie" && !window.sessionStorage.getItem(TOKEN_KEY)) {
-        askToken(false);
-        return;
-      }
     }
     connect();
   }
@@ -471,11 +465,9 @@
       onRefused: function (msg) {
         if (view === "presidium" && (msg.code === "unauthenticated" || msg.code === "forbidden")) {
           window.sessionStorage.removeItem(TOKEN_KEY);
-          const anchor = document.getElementById("auth-mode");
-          if (anchor) { anchor.dataset.mode = "token"; } /* the login ran out: log in again */
           live.close();
           live = null;
-          askToken(true);
+          askToken(hadToken); /* no console login (or it ran out), or a wrong token */
         }
       },
     });
