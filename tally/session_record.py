@@ -105,8 +105,10 @@ NO_ARCHIVE = {
 }
 
 
-def _no_archive(state: object) -> str:
-    """Why a poll of the record has no archive, from its state."""
+def _no_archive(state: object, counts: object = None) -> str:
+    """Why a poll of the record has no archive, from its state (and a manual count's method)."""
+    if isinstance(counts, dict) and counts.get("method") in ("show_of_hands", "paper"):
+        return f"counted by hand ({counts['method']}), {state}"
     return NO_ARCHIVE.get(str(state), f"state {state}")
 
 
@@ -183,6 +185,7 @@ class SessionVerifier:
             ("rules outcomes re-evaluated", self._outcomes),
             ("the server's result statements", self._statements),
             ("the scrutineers' count report signatures", self._reports),
+            ("polls counted by hand (举手表决 / 纸质选票)", self._manual),
             ("linked polls", self._links),
         ):
             failed = self._step(name, fn, failed)
@@ -253,7 +256,8 @@ class SessionVerifier:
             text += " (" + ", ".join(p.id for p in self.recorded) + ")"
         if self.unrecorded:
             text += "; no archive: " + ", ".join(
-                f"{e['poll_id']} ({_no_archive(e.get('state'))})" for e in self.unrecorded
+                f"{e['poll_id']} ({_no_archive(e.get('state'), e.get('counts'))})"
+                for e in self.unrecorded
             )
         return text
 
@@ -668,6 +672,17 @@ class SessionVerifier:
         if not lines:
             raise _Skip("no poll is tallied")
         return "; ".join(lines)
+
+    # -- 7b. polls counted by hand -------------------------------------------------------------
+
+    def _manual(self) -> str:
+        from tally.manual_count import check_unarchived
+
+        lines, warnings = check_unarchived(self.unrecorded, self.session, self.group)
+        self.report.warnings.extend(warnings)
+        if not lines:
+            raise _Skip("no poll was counted by hand")
+        return "; ".join(lines) + " (manual counts: not verifiable cryptographically)"
 
     # -- 8. links ------------------------------------------------------------------------------
 

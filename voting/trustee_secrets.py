@@ -116,7 +116,13 @@ def describe_report(text: str) -> str:
                 votes = {k: item[k] for k in ("yes", "no", "abstain", "votes") if k in item}
                 name = item.get("name") or item.get("id")
                 lines.append(f"    {name}: {item.get('status')} {votes if votes else ''}".rstrip())
-    lines.append(f"  result hash {report['result_hash']}")
+    if report.get("method"):  # tally.manual_count: what this signature vouches for
+        lines.append(
+            f"  手工计票 counted by hand ({report['method']}): 数字须与纸质计票单一致 (the "
+            "figures are your word, checked against the paper tally; no archive)"
+        )
+    else:
+        lines.append(f"  result hash {report['result_hash']}")
     return "\n".join(lines)
 
 

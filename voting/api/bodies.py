@@ -77,3 +77,16 @@ class PollSettingsBody(_Body):
 
 class ResultDisplayBody(_Body):
     result_display: Literal["immediate", "delayed"]
+
+
+class ManualCountBody(_Body):
+    """A poll counted by show of hands or on paper (docs/protocol.md, tally.manual_count)."""
+
+    method: str = Field(pattern=r"^(show_of_hands|paper)$")
+    present: int | None = Field(default=None, ge=0, le=10**7)
+    issued: int | None = Field(default=None, ge=0, le=10**7)
+    received: int | None = Field(default=None, ge=0, le=10**7)
+    void: int | None = Field(default=None, ge=0, le=10**7)
+    totals: dict[str, Any] | None = None
+    write_ins: dict[str, int] | None = Field(default=None, max_length=1000)
+    ballots: list[list[str]] | None = Field(default=None, max_length=100_000)

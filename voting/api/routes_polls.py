@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from voting.api.bodies import PollBody, PollSettingsBody, ResultDisplayBody
+from voting.api.bodies import ManualCountBody, PollBody, PollSettingsBody, ResultDisplayBody
 from voting.api.deps import Secretariat, Service, Viewer, Who
 from voting.session.polls import UNSET
 from voting.session.service import SessionService
@@ -77,7 +77,9 @@ def as_seen_by(p: Principal, poll: dict[str, Any]) -> dict[str, Any]:
     counts = poll.get("counts")
     hidden: dict[str, Any] = {"result": None, "outcome": None, "report": None, "statement": None}
     if isinstance(counts, dict):
-        hidden["counts"] = {k: v for k, v in counts.items() if k != "result"}
+        # the roster figures only (no per-option count, of the devices or of a hand count)
+        figures = ("total", "present", "issued", "received", "method")
+        hidden["counts"] = {k: v for k, v in counts.items() if k in figures}
     return {**poll, **hidden}
 
 
@@ -89,6 +91,15 @@ async def polls(service: Service, p: Viewer) -> list[dict[str, Any]]:
 @router.get("/api/polls/{poll_id}")
 async def poll(poll_id: str, service: Service, p: Viewer) -> dict[str, Any]:
     return as_seen_by(p, await service.polls.get(poll_id))
+
+
+@router.post("/api/polls/{poll_id}/manual")
+async def manual_count(
+    poll_id: str, body: ManualCountBody, service: Service, p: Secretariat
+) -> dict[str, Any]:
+    """A draft poll held by show of hands or on paper: the figures counted in the hall."""
+    entered = body.model_dump(exclude_none=True)
+    return await service.manual.record(poll_id, entered, p.role)
 
 
 @router.post("/api/polls/{poll_id}/{action}")

@@ -105,7 +105,9 @@ def count_report_pdf(data: ReportInput) -> bytes:
     rows.append(("空白票", str(r.get("blank", 0))))
     if r.get("unmarked_read_as"):
         rows.append(("未标记视为", str(r["unmarked_read_as"])))
-    if r.get("election_method"):
+    if data.method in HAND_KINDS:  # the devices failed: what the hall did instead
+        rows.append(("投票方式", f"{HAND_KINDS[data.method]}（人工清点，秘书处录入）"))
+    elif r.get("election_method"):
         method = {"device": "电子表决器", "paper_tally": "纸质选票、电子计票"}
         rows.append(("投票方式", method.get(str(r["election_method"]), str(r["election_method"]))))
     rows.append(("本次投票", str(r.get("verdict_label", ""))))
@@ -179,7 +181,11 @@ def count_report_pdf(data: ReportInput) -> bytes:
     pdf.multi_cell(
         140,
         5,
-        "记录指纹（本投票公开记录的 SHA-256，可用 renda verify 核对）：\n"
+        (
+            "记录指纹（本报告单签名文本的 SHA-256；人工计票，无法用密码学方法核验）：\n"
+            if data.method in HAND_KINDS
+            else "记录指纹（本投票公开记录的 SHA-256，可用 renda verify 核对）：\n"
+        )
         + groups(data.fingerprint, 4)
         + f"\n公开记录：{data.record_url}"
         + (f"\n打印时间：{data.printed_at}" if data.printed_at else ""),

@@ -48,6 +48,7 @@ from voting.session.polls import session_result_display
 from voting.session.results_view import KIND_LABELS, result_view
 from voting.session.states import ResultDisplay
 from voting.session.tallying import _needed, is_nh
+from voting.session.views import manual_fingerprint
 
 log = logging.getLogger("renda.display")
 
@@ -182,6 +183,8 @@ def _result(
     out = view.data()
     published = poll.state == "published"
     out["fingerprint"] = archive_fingerprint(source.archive_path(poll.id)) if published else None
+    if view.method and published:  # counted by hand: the signed count report stands for it
+        out["fingerprint"] = manual_fingerprint(source.session_name, poll)
     out["record_url"] = f"/results#poll-{poll.id}" if published else None
     out["qr_url"] = f"/results/{poll.id}/qr.svg" if published else None
     return out

@@ -181,13 +181,24 @@ async def report_input(
     if not lines:
         lines.append(SignatureLine("总监票人", ""))
     lines.append(SignatureLine("计票人", ""))
-    method = str(outcome.get("method", "device")) if isinstance(outcome, dict) else "device"
+    from tally.manual_count import method_of, report_fingerprint
+
+    manual = method_of(poll.get("counts"))
+    base = base_url.rstrip("/")
+    if manual is not None:  # counted by hand: no archive; the signed report stands for it
+        text = str(info.get("text", ""))
+        digest = report_fingerprint(text) if text else ""
+        url = f"{base}/results#poll-{poll['poll_id']}"
+    else:
+        digest = fingerprint(service, str(poll["poll_id"]))
+        url = f"{base}/record/polls/{poll['poll_id']}/{poll['uuid']}.bel"
+    method = manual.value if manual is not None else "device"
     return ReportInput(
         session=service.session_name,
         poll_id=str(poll["poll_id"]),
         report=report,
-        fingerprint=fingerprint(service, str(poll["poll_id"])),
-        record_url=f"{base_url.rstrip('/')}/record/polls/{poll['poll_id']}/{poll['uuid']}.bel",
+        fingerprint=digest,
+        record_url=url,
         signatures=tuple(lines),
         method=method,
         printed_at=printed_at,

@@ -24,6 +24,7 @@ class Code(StrEnum):
     BAD_THRESHOLD = "bad_threshold"
     NOT_CONNECTED = "not_connected"
     NOT_COUNTABLE = "not_countable"
+    BAD_COUNTS = "bad_counts"  # a show of hands or paper count that cannot be this poll's
 
 
 class ActionError(Exception):

@@ -95,8 +95,9 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
                 "setup": service.poll_setup(poll) if poll.public_credentials else None,
                 "report": report_json(service, s, poll),
                 "rules": json.loads(poll.rules) if poll.rules else None,
+                # a poll counted by hand (counts.method, tally.manual_count) has no archive
                 "archive": archive_entry(poll.id, str(poll.uuid))
-                if poll.state in RECORDED
+                if poll.state in RECORDED and poll.uuid
                 else None,
             }
         )

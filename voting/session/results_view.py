@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from tally.manual_count import METHOD_NAMES, method_of
+
 KIND_LABELS = {
     "motion": "表决",
     "projects": "民生实事项目票决",
@@ -113,6 +115,8 @@ class ResultView:
     next_steps: list[NextStep] = field(default_factory=list)
     summary: str = ""
     error: str = ""
+    method: str = ""  # "" (the devices) | show_of_hands | paper (tally.manual_count)
+    method_label: str = ""  # 举手表决 / 纸质选票
 
     def data(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,7 +135,10 @@ def result_view(poll: dict[str, Any]) -> ResultView | None:
     if not isinstance(outcome, dict):
         return _without_rules(poll)
     kind = str(poll.get("kind") or outcome.get("kind") or "other")
+    method = method_of(poll.get("counts"))
     base: dict[str, Any] = {
+        "method": method.value if method else "",
+        "method_label": METHOD_NAMES[method] if method else "",
         "poll_id": str(poll["poll_id"]),
         "title": str(poll.get("title") or outcome.get("title") or ""),
         "kind": kind,

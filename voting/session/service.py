@@ -17,6 +17,7 @@ imports only those before it::
     signing                   count-report signatures
     tallying                  end ballots → shuffles → partial decryptions → result → outcome
     closing                   close, publish, withdraw, void, re-run
+    manual                    a poll counted by show of hands or on paper (devices failed)
     display                   the hall's and the presidium's screens: snapshots of their view
     countdown                 the preset voting time: a poll closes by itself at its deadline
 """
@@ -49,6 +50,7 @@ from voting.session.errors import ActionError, Code
 from voting.session.hub import Connection, Hub
 from voting.session.issuance import Issuing
 from voting.session.live import Live
+from voting.session.manual import ManualCounts
 from voting.session.polls import Polls
 from voting.session.setups import PollSetups
 from voting.session.signing import ReportSigning
@@ -74,6 +76,7 @@ class SessionService:
         self.signing = ReportSigning(ctx)
         self.tallying = Tallying(ctx, self.polls, self.ballot_box, self.live, self.signing)
         self.closing = Closing(ctx, self.polls, self.live, self.tallying)
+        self.manual = ManualCounts(ctx, self.polls, self.live, self.signing)
         self.display = DisplayFeed(ctx)
         self.countdown = Countdown(ctx, self.closing)
 

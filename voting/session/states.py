@@ -31,6 +31,7 @@ class PollAction(StrEnum):
     PUBLISH = "publish"
     WITHDRAW = "withdraw"
     VOID = "void"
+    COUNT_BY_HAND = "count_by_hand"  # devices failed: 举手表决 / 纸质选票 (tally.manual_count)
 
 
 # action -> (states it may start from, state it leads to)
@@ -45,6 +46,7 @@ TRANSITIONS: dict[PollAction, tuple[frozenset[PollState], PollState]] = {
         PollState.WITHDRAWN,
     ),
     PollAction.VOID: (frozenset({PollState.CLOSED, PollState.TALLIED}), PollState.VOID),
+    PollAction.COUNT_BY_HAND: (frozenset({PollState.DRAFT}), PollState.TALLIED),
 }
 
 # Polls a kiosk may still send something to.

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from keys.group import Group
 from tally import messages as m
 from tally import statements as st
+from tally.manual_count import manual_report, method_of, report_fingerprint
 from tally.report_signatures import count_report, report_text, signatures_needed
 from tally.trustees import parse_trustees
 from voting.models import Ceremony, Deputy, Poll
@@ -114,7 +115,19 @@ def ceremony_json(c: Ceremony | None) -> dict[str, Any]:
 
 def poll_report_text(session: str, poll: Poll) -> str | None:
     """The count report text of a tallied or published poll (None before)."""
-    if poll.state not in COUNTED or not (poll.result and poll.uuid):
+    if poll.state not in COUNTED:
+        return None
+    counts = json.loads(poll.counts or "null")
+    if method_of(counts) is not None:  # counted by hand: no archive, no result
+        return report_text(
+            manual_report(
+                session=session,
+                poll_id=poll.id,
+                counts=counts,
+                outcome=json.loads(poll.outcome or "null"),
+            )
+        )
+    if not (poll.result and poll.uuid):
         return None
     report = count_report(
         session=session,
@@ -127,14 +140,21 @@ def poll_report_text(session: str, poll: Poll) -> str | None:
     return report_text(report)
 
 
+def manual_fingerprint(session: str, poll: Poll) -> str | None:
+    """A poll counted by hand: SHA-256 of its count report's text (it has no archive)."""
+    text = poll_report_text(session, poll)
+    return report_fingerprint(text) if text is not None else None
+
+
 def report_json(session: SessionIdentity, s: Session, poll: Poll) -> dict[str, Any] | None:
     """What the outcome shows: the report text, the signatures in, how many are needed and
     whether they are all in (``complete``). None before the tally."""
     text = poll_report_text(session.session_name, poll)
-    if text is None or not poll.trustees:
+    manual = method_of(json.loads(poll.counts or "null")) is not None
+    if text is None or not (poll.trustees or manual):
         return None
     rows = q.report_signatures(s, poll.id)
-    needed = signatures_needed(parse_trustees(session.group, poll.trustees))
+    needed = signatures_needed(parse_trustees(session.group, poll.trustees)) if poll.trustees else 0
     return {
         "text": text,
         "signatures": [

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from tally.archive import read_archive
 from tally.box import BoxEntry, box_entries, find_tracker
 from tally.errors import RecordError
+from tally.manual_count import METHOD_NAMES, method_of, report_fingerprint
 from tally.tracker import TrackerError, group_tracker, ungroup_tracker
 from voting.session.display import archive_fingerprint
 from voting.session.results_view import result_view
@@ -76,7 +77,11 @@ def _poll_entry(request: Request, poll: dict[str, Any], issued: int) -> dict[str
     view = result_view({**poll, "received": None, "issued": issued}) if published else None
     fp = archive_fingerprint(_archive(request, poll["poll_id"])) if poll["archive"] else None
     report = poll.get("report") or None
+    manual = method_of(poll.get("counts"))
+    if manual is not None and report:  # counted by hand: the signed count report stands for it
+        fp = report_fingerprint(str(report["text"]))
     return {
+        "method_label": METHOD_NAMES[manual] if manual is not None else "",
         "poll": poll,
         "published": published,
         "result": view.data() if view is not None else None,

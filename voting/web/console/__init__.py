@@ -16,7 +16,7 @@ from voting.session import desk
 from voting.session.documents import level_of, set_level
 from voting.session.polls import session_result_display
 from voting.web.auth import require_form, require_user
-from voting.web.console import documents, polls, roster, scrutineers, timing
+from voting.web.console import documents, manual, polls, roster, scrutineers, timing
 from voting.web.console.common import C, S, page, redirect, service
 
 LEVEL_NAMES = {"township": "乡镇", "county": "县（区）", "city": "设区的市"}
@@ -57,6 +57,13 @@ def router() -> APIRouter:
         await set_level(service(request), value, user.role.value)
         return redirect("/console", f"会议级别已设为{LEVEL_NAMES[value.value]}")
 
-    for sub in (timing, roster, polls, scrutineers, documents):  # timing's routes first
+    for sub in (
+        timing,
+        roster,
+        manual,
+        polls,
+        scrutineers,
+        documents,
+    ):  # timing's and manual's routes before polls' actions
         r.include_router(sub.router())
     return r

@@ -277,7 +277,8 @@
     return h("aside", {class: "verify", "aria-label": "核验"},
       box,
       h("div", null,
-        h("p", {class: "verify-title", text: "扫码查看公开记录"}),
+        h("p", {class: "verify-title", text: result.method_label
+          ? "扫码查看计票结果报告单（人工清点，无法用密码学方法核验）" : "扫码查看公开记录"}),
         h("p", {class: "fingerprint", "aria-label": "公开记录指纹"},
           h("span", {class: "fp-label", text: "记录指纹 "}),
           groups(result.fingerprint || "").join(" "))));
@@ -298,7 +299,10 @@
     return h("section", {class: "result" + (isList ? " list" : ""), "aria-label": "表决结果",
       "data-poll": result.poll_id},
       h("p", {class: "poll-sub", text: result.kind_label + " · "
+        + (result.method_label ? result.method_label + " · " : "")
         + (result.published ? "表决结果" : "计票结果（尚未公布）")}),
+      result.method_label ? h("p", {class: "poll-sub manual-mark",
+        text: "表决器故障，" + result.method_label + "：票数由人工清点、秘书处录入，经监票人签名确认"}) : null,
       h("h2", {class: "poll-title", text: result.title}),
       h("div", {class: "result-main"},
         h("div", {class: "result-body"}, body, nextSteps(result),
