@@ -5,7 +5,8 @@ one GBK), prints the cards (their codes read back from the PDF enrol real headle
 checks deputies in by seat, registers two scrutineers whose ``renda trustee`` tools run the
 key ceremony and the decryptions, builds a motion, a 12-choose-10 project vote and a 差额
 election from the forms (and sees a lawless election refused with the article), opens,
-closes and publishes each, prints the count report (its text read back), and downloads the
+closes and publishes each, prints the count report (its text read back), enters a motion held
+by show of hands (the devices failed) and sees it on the hall screen, and downloads the
 record, verified with ``renda verify`` and belenios-tool. The chair cannot import a roster; a
 display token cannot log in. Every page passes axe-core at level AA; screenshots of each page
 go to docs/screens/console/ with RENDA_SCREENSHOTS=1.
@@ -29,11 +30,13 @@ from tests.browser.served import RENDA, Served, wait_for
 from tests.browser.support import check_axe, save_screenshot
 from tests.console import pdf_text
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# the longest test: a whole session with three tallies, a show of hands and two verifiers
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(1500)]
 
 PROJECTS = [f"民生实事项目{i}" for i in range(1, 13)]
 MOTION = "关于镇人民政府工作报告的决议"
 ELECTION = "选举副镇长"
+HANDS = "关于表决器故障时举手表决的议案"
 DEPUTIES = [
     ("张三", "第一代表团", "001"),
     ("李四", "第一代表团", "002"),
@@ -340,6 +343,42 @@ def test_a_session_run_from_the_console(
     assert "当选" in text and "候选人甲" in text and "监票人电子签名：2 / 需要 2" in text
     shot(page, "poll-result", tmp_path)
 
+    # -- the devices fail: a motion by show of hands, entered in the console, on the hall screen --
+    hall = ctx.new_page()
+    hall.goto(url + "/screen/hall")
+    page.goto(url + "/console/polls/new/motion")
+    page.get_by_label("议案名称").fill(HANDS)
+    page.get_by_role("button", name="检查并保存为草稿").click()
+    hands = page.url.rsplit("/", 1)[1]
+    page.get_by_role("link", name=re.compile("录入举手表决")).click()
+    assert page.get_by_label("举手表决").is_checked()
+    page.get_by_label("赞成", exact=True).fill("4")
+    page.get_by_label("反对", exact=True).fill("2")  # 6 hands, 5 deputies present: refused
+    page.get_by_role("button", name="检查并计算结果").click()
+    assert "多于实到人数" in page.inner_text("main")
+    page.get_by_label("反对", exact=True).fill("1")
+    shot(page, "poll-manual", tmp_path)
+    page.get_by_role("button", name="检查并计算结果").click()
+    text = page.inner_text("main")
+    assert "已按举手表决录入结果" in text and "本事项为举手表决" in text, text
+    poll_until(
+        served,
+        hands,
+        lambda p: bool(p["report"] and p["report"]["complete"]),
+        "the scrutineers' signatures of the show of hands",
+    )
+    confirm(page, url, hands, "公布结果")
+    wait_for(
+        "the show of hands on the hall screen",
+        lambda: HANDS in hall.inner_text("body") and "举手表决" in hall.inner_text("body"),
+        timeout=60,
+        logs=served.log,
+    )
+    assert "通过" in hall.inner_text("body")
+    hall.close()
+    hands_report = pdf_text(page.request.get(f"{url}/console/polls/{hands}/report.pdf").body())
+    assert "本次为举手表决" in hands_report and "赞成4票，反对1票，弃权0票" in hands_report
+
     # -- the count report, read back --
     report = page.request.get(f"{url}/console/polls/{election}/report.pdf")
     text = pdf_text(report.body())
@@ -383,6 +422,7 @@ def test_a_session_run_from_the_console(
         [*RENDA, "verify", str(record)], capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "cannot be verified cryptographically" in done.stdout + done.stderr  # the show of hands
     for pid in (motion, projects, election):
         check = belenios_verify(belenios_tool, record / "polls" / pid)
         assert check.returncode == 0, check.stderr
