@@ -123,6 +123,14 @@ def counts_document(
         numbers = roster or {}
         doc["roster"] = sorted(numbers, key=int)
         doc["names"] = {n: numbers[n] for n in sorted(written & set(numbers), key=int)}
+    elif kind == "projects" and entry.get("form") == "A":  # one 赞成/反对/弃权 per project
+        ids = [p["id"] for p in entry.get("projects", [])]
+        if len(ids) != len(questions):
+            raise ValueError("a form A project vote needs one question per project of its rules")
+        doc["totals"] = {
+            pid: dict(zip(("yes", "no", "abstain"), row(i)[:3], strict=True))
+            for i, pid in enumerate(ids)
+        }
     elif kind == "projects":
         ids = [p["id"] for p in entry.get("projects", [])]
         doc["totals"] = {pid: {"yes": n} for pid, n in zip(ids, row(0), strict=True)}

@@ -95,7 +95,7 @@ class MotionDescription:
 class ProjectsDescription:
     title: str
     projects: tuple[str, ...]
-    select: int
+    select: int | None  # form A may leave it out: every project that passes is chosen
     form: ProjectForm = ProjectForm.B
     competitive: bool = True  # 差额: more candidate projects than are chosen
 
@@ -196,23 +196,30 @@ def derive(
     if isinstance(desc, ProjectsDescription):
         title = _text(desc.title, "票决名称")
         names = _names(desc.projects, "候选项目")
-        if desc.form is not ProjectForm.B:
-            raise DescriptionError(
-                "目前只能以 B 式（“最多选N项”）票决；A 式、C 式请以票决办法和计票结果另行办理"
-            )
-        if not 1 <= desc.select <= len(names):
+        if desc.select is None:
+            if desc.form is not ProjectForm.A:
+                raise DescriptionError("B式、C式票决应填写应选项目数")
+            if desc.competitive:
+                raise DescriptionError("差额票决应填写应选项目数（候选项目多于应选项目）")
+        elif not 1 <= desc.select <= len(names):
             raise DescriptionError(
                 f"应选项目数应在 1 到 {len(names)} 之间（候选项目 {len(names)} 个）"
             )
-        if desc.competitive and desc.select >= len(names):
+        if desc.competitive and desc.select is not None and desc.select >= len(names):
             raise DescriptionError(
                 "差额票决要求候选项目多于应选项目："
                 f"{len(names)} 个候选项目不能选出 {desc.select} 个"
             )
+        chosen = f"选出{desc.select}个" if desc.select is not None else "逐项表决"
+        if desc.form is ProjectForm.A:  # per project 赞成/反对/弃权 (the tablet's marks)
+            questions: list[dict[str, Any]] = _per_person(title, names)
+        else:  # B: choose up to N; C (ranking, paper only): the list, never opened on tablets
+            top = desc.select if desc.form is ProjectForm.B else len(names)
+            questions = [{"answers": names, "min": 0, "max": top, "question": "候选项目"}]
         template = {
-            "description": f"从{len(names)}个候选项目中选出{desc.select}个",
+            "description": f"从{len(names)}个候选项目中{chosen}（{FORM_NAMES[desc.form]}）",
             "name": title,
-            "questions": [{"answers": names, "min": 0, "max": desc.select, "question": "候选项目"}],
+            "questions": questions,
         }
         entry = {
             "id": entry_id,
@@ -220,9 +227,10 @@ def derive(
             "title": title,
             "form": desc.form.value,
             "projects": [{"id": str(i), "name": n} for i, n in enumerate(names, start=1)],
-            "select": desc.select,
             "competitive": desc.competitive,
         }
+        if desc.select is not None:
+            entry["select"] = desc.select
         return DerivedPoll("projects", title, template, {"session": session, "polls": [entry]})
     if isinstance(desc, ElectionDescription):
         title = _text(desc.title, "选举名称")
@@ -353,13 +361,40 @@ def _election_words(entry: dict[str, Any]) -> str:
     return f"{name}应选{seats}名，{allowed}，现在填写了{n}名{more}。"
 
 
-def check_countable(template: dict[str, Any], rules: dict[str, Any] | None, total: int = 1) -> None:
+PAPER_ONLY = (
+    "C式（按序号排序）票决不能在表决器上进行：表决器还不能排序。请用纸质选票票决，"
+    "然后在此事项的页面“录入举手表决或纸质选票结果”中逐张录入收回的选票"
+)
+
+
+def paper_only(rules: dict[str, Any] | None) -> bool:
+    """Is this a poll the tablets cannot hold (a project ranking, form C)?"""
+    if rules is None:
+        return False
+    entry = _entry_of(rules)
+    return entry.get("kind") == "projects" and entry.get("form") == ProjectForm.C.value
+
+
+def check_countable(
+    template: dict[str, Any],
+    rules: dict[str, Any] | None,
+    total: int = 1,
+    *,
+    opening: bool = False,
+) -> None:
     """Refuse (DescriptionError) a template and rules that the rules engine could not count.
 
     The rules pass the schema and the law (LawError's article kept); an empty tally of this
     template is mapped to COUNTS and evaluated by ``tally.poll_outcome.evaluate_poll`` as after a
-    close. No rules: nothing to evaluate (the poll gets no outcome)."""
+    close. No rules: nothing to evaluate (the poll gets no outcome). A ranking (form C) is
+    counted from paper ballots only (tally.manual_count): it is checked that way, and refused
+    when ``opening`` it on the tablets."""
     if rules is None:
+        return
+    if paper_only(rules):
+        if opening:
+            raise DescriptionError(PAPER_ONLY)
+        _check_paper(rules, total)
         return
     from tally.poll_counts import rules_document
     from tally.poll_outcome import evaluate_poll
@@ -402,9 +437,7 @@ def description_of(poll: Any, *, write_ins: bool = False) -> Description:
         return MotionDescription(poll.title)
     if isinstance(poll, ProjectPoll):
         names = tuple(p.name for p in poll.projects)
-        return ProjectsDescription(
-            poll.title, names, poll.select or len(names), poll.form, poll.competitive
-        )
+        return ProjectsDescription(poll.title, names, poll.select, poll.form, poll.competitive)
     if isinstance(poll, ElectionPoll):
         return ElectionDescription(
             poll.title,
@@ -459,3 +492,27 @@ def imported_polls(
             DerivedPoll(derived.kind, derived.title, derived.template, doc, derived.homomorphic)
         )
     return out
+
+
+def _check_paper(rules: dict[str, Any], total: int) -> None:
+    """The law checks of a paper-only poll, and its empty paper count evaluated."""
+    from tally.manual_count import evaluate_manual
+    from tally.poll_counts import rules_document
+    from tally.rules.loader import load_rules
+
+    counts: dict[str, Any] = {
+        "method": "paper",
+        "total": max(1, total),
+        "present": max(1, total),
+        "issued": 0,
+        "received": 0,
+        "ballots": [],
+    }
+    try:
+        doc, _entry = rules_document(rules, counts)
+        load_rules(doc)
+        evaluate_manual(rules, counts)
+    except LawError as exc:
+        raise DescriptionError(f"不符合法律规定：{exc}", exc.article) from None
+    except (RulesError, ValueError, KeyError, TypeError) as exc:
+        raise DescriptionError(f"票决办法（规则）有误：{exc}") from None

@@ -5,7 +5,8 @@ one GBK), prints the cards (their codes read back from the PDF enrol real headle
 checks deputies in by seat, registers two scrutineers whose ``renda trustee`` tools run the
 key ceremony and the decryptions, builds a motion, a 12-choose-10 project vote and a 差额
 election from the forms (and sees a lawless election refused with the article), opens,
-closes and publishes each, prints the count report (its text read back), enters a motion held
+closes and publishes each (the election with a write-in, 另选他人; the poll's figures followed
+live over the websocket), prints the count report (its text read back), enters a motion held
 by show of hands (the devices failed) and sees it on the hall screen, and downloads the
 record, verified with ``renda verify`` and belenios-tool. The chair cannot import a roster; a
 display token cannot log in. Every page passes axe-core at level AA; screenshots of each page
@@ -50,7 +51,11 @@ SCRIPT = {
     "polls": [
         {"match": "决议", "choice": "赞成"},
         {"match": "民生实事", "choice": list(range(10))},
-        {"match": "副镇长", "choice": {"候选人甲": "赞成", "候选人乙": "赞成", "候选人丙": "反对"}},
+        # 另选他人: 孙八 (roster number 6) instead of 候选人乙, each write-in with a 反对 of its own
+        {
+            "match": "副镇长",
+            "choice": {"候选人甲": "赞成", "候选人乙": "反对", "候选人丙": "反对", "另选他人": [6]},
+        },
     ],
 }
 
@@ -288,6 +293,8 @@ def test_a_session_run_from_the_console(
     assert "未保存" in text and "地方组织法 第二十七条第一款" in text and "多一人至三人" in text
     shot(page, "poll-refused", tmp_path)
     page.get_by_label(re.compile("^候选人")).fill("候选人甲\n候选人乙\n候选人丙")
+    # a write-in election: shuffled by the server and the scrutineers, then decrypted
+    page.get_by_label(re.compile("另选他人")).check()
     page.get_by_role("button", name="检查并保存为草稿").click()
     assert "已保存为草稿" in page.inner_text("main")
     election = page.url.rsplit("/", 1)[1]
@@ -318,6 +325,13 @@ def test_a_session_run_from_the_console(
         if pid == motion:
             shot(page, "confirm-open", tmp_path)
         page.get_by_role("button", name="确认开始投票").click()
+        if pid == motion:  # the poll's page follows the vote live (websocket), no reload
+            page.wait_for_url(re.compile(rf"/console/polls/{pid}$"))
+            page.wait_for_function(
+                "document.querySelector('dd[data-k=received]').textContent === '5'"
+                " && Number(document.body.dataset.liveEvents) > 0",
+                timeout=120_000,
+            )
         poll_until(
             served,
             pid,
@@ -341,6 +355,7 @@ def test_a_session_run_from_the_console(
     page.goto(f"{url}/console/polls/{election}")
     text = page.inner_text("main")
     assert "当选" in text and "候选人甲" in text and "监票人电子签名：2 / 需要 2" in text
+    assert "孙八（另选）" in text  # the write-in, by roster number, named from the roster
     shot(page, "poll-result", tmp_path)
 
     # -- the devices fail: a motion by show of hands, entered in the console, on the hall screen --
@@ -398,6 +413,7 @@ def test_a_session_run_from_the_console(
     ):
         assert field in text, (field, text[:3000])
     assert re.search(r"候选人甲5.*当选", text) and re.search(r"候选人丙0.*未当选", text)
+    assert re.search(r"孙八.*5.*当选", text)  # the write-in
     motion_report = pdf_text(page.request.get(f"{url}/console/polls/{motion}/report.pdf").body())
     assert "赞成5票，反对0票，弃权0票" in motion_report and "通过" in motion_report
     page.goto(url + "/console/documents")

@@ -130,14 +130,15 @@ def test_a_rules_document_imported_once_gives_every_poll() -> None:
 
     doc = read_document("tally/rules/examples/town-session.yaml", "rules")
     assert isinstance(doc, dict)
-    with pytest.raises(DescriptionError, match="B 式"):  # its project vote is form A
-        imported_polls(doc, roster_max=45, total=45)
-    doc["polls"] = [dict(e, form="B") if e["kind"] == "projects" else e for e in doc["polls"]]
-    polls = imported_polls(doc, roster_max=45, total=45)
+    polls = imported_polls(doc, roster_max=45, total=45)  # its project vote is form A
     assert len(polls) == len(doc["polls"])
     for p, entry in zip(polls, doc["polls"], strict=True):
         assert p.rules["poll"] == entry["id"] and p.rules["session"] == doc["session"]
         _make(p.template)
+        if entry["kind"] == "projects":  # form A: one 赞成/反对/弃权 question per project
+            assert [q["question"] for q in p.template["questions"]] == [
+                x["name"] for x in entry["projects"]
+            ]
     bad = dict(doc, polls=[dict(e, seats=1) for e in doc["polls"] if e["kind"] == "election"])
     bad["polls"][0]["post_type"] = "head"
     bad["polls"][0]["seats"] = 2

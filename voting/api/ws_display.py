@@ -17,7 +17,7 @@ from voting.session.errors import ActionError
 from voting.session.hub import Connection, server_id
 from voting.session.service import SessionService
 from voting.session.states import Role
-from voting.web.auth import COOKIE, WebRole, WebUser, read_cookie, session_secret
+from voting.web.auth import COOKIE, REVOKED, WebRole, WebUser, read_cookie, session_secret
 
 router = APIRouter()
 
@@ -30,7 +30,11 @@ def web_user(ws: WebSocket) -> WebUser | None:
     if not origin or urlsplit(origin).netloc != ws.headers.get("host", ""):
         return None
     service = ws.app.state.service
-    user = read_cookie(session_secret(service.config.data_dir), ws.cookies.get(COOKIE))
+    user = read_cookie(
+        session_secret(service.config.data_dir),
+        ws.cookies.get(COOKIE),
+        revoked=lambda nonce: service.ctx.meta(REVOKED + nonce[:40]) is not None,  # logged out
+    )
     if user is None or user.role not in (WebRole.CHAIR, WebRole.SECRETARIAT):
         return None
     return user

@@ -58,6 +58,7 @@ ACTION_NAMES = {
     "poll_void": "作废",
     "poll_rerun": "重新选举",
     "web_login": "登录控制台",
+    "web_logout": "退出控制台",
     "session_level": "设置会议级别",
     "hand_count": "录入举手表决/纸质选票结果",
     "partial_decryption_rejected": "监票人部分解密有误（点名，未采用）",

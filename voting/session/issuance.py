@@ -65,7 +65,10 @@ class Issuing:
             total = q.deputies_total(s)
             # a poll that cannot be counted is never opened (checked at save, again here)
             check_countable_poll(
-                json.loads(poll.template), json.loads(poll.rules) if poll.rules else None, total
+                json.loads(poll.template),
+                json.loads(poll.rules) if poll.rules else None,
+                total,
+                opening=True,  # a ranking (form C) is held on paper only
             )
             voters = list(
                 s.scalars(

@@ -94,14 +94,14 @@ def set_message(poll_id: str, message: str) -> Callable[[Session], None]:
 
 
 def check_countable_poll(
-    template: dict[str, Any], rules: dict[str, Any] | None, total: int
+    template: dict[str, Any], rules: dict[str, Any] | None, total: int, *, opening: bool = False
 ) -> None:
     """ActionError ``not_countable`` (with the article) unless the rules engine can count it:
     run when a poll is saved and again when it is opened (tally.poll_description)."""
     from tally.poll_description import DescriptionError, check_countable
 
     try:
-        check_countable(template, rules, total)
+        check_countable(template, rules, total, opening=opening)
     except DescriptionError as exc:
         words = f"（{exc.article}：{exc.words}）" if exc.words else ""
         raise ActionError(Code.NOT_COUNTABLE, exc.message + words, 422) from None

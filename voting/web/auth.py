@@ -19,6 +19,7 @@ import hmac
 import json
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -107,7 +108,17 @@ def _secret_of(request: Request) -> bytes:
     return _secret(_service(request).config.data_dir)
 
 
-_revoked: set[str] = set()  # nonces of sessions logged out (until the server restarts)
+# A logged-out session's nonce is kept in the database (table ``meta``, key ``web_logout:<nonce>``)
+# so that neither a restarted server nor another server process accepts its cookie again.
+REVOKED = "web_logout:"
+
+
+def _is_revoked(request: Request, nonce: str) -> bool:
+    return _service(request).ctx.meta(REVOKED + nonce[:40]) is not None
+
+
+def _never(_nonce: str) -> bool:
+    return False
 
 
 def make_cookie(secret: bytes, role: WebRole, name: str, now: float | None = None) -> str:
@@ -129,8 +140,14 @@ def make_cookie(secret: bytes, role: WebRole, name: str, now: float | None = Non
     return f"{payload}.{_mac(secret, 'session', payload)}"
 
 
-def read_cookie(secret: bytes, value: str | None, now: float | None = None) -> WebUser | None:
-    """The user of a session cookie, or None if it is missing, forged, expired or logged out."""
+def read_cookie(
+    secret: bytes,
+    value: str | None,
+    now: float | None = None,
+    revoked: Callable[[str], bool] = _never,
+) -> WebUser | None:
+    """The user of a session cookie, or None if it is missing, forged, expired or logged out
+    (``revoked`` says whether a session's nonce was logged out)."""
     if not value or value.count(".") != 1 or len(value) > 2000:
         return None
     payload, mac = value.split(".")
@@ -142,13 +159,17 @@ def read_cookie(secret: bytes, value: str | None, now: float | None = None) -> W
         expires, nonce, name = int(data["x"]), str(data["i"]), str(data["n"])
     except (ValueError, KeyError, TypeError):
         return None
-    if expires < (now or time.time()) or nonce in _revoked:
+    if expires < (now or time.time()) or revoked(nonce):
         return None
     return WebUser(role, name, nonce, _mac(secret, "csrf", nonce))
 
 
 def current_user(request: Request) -> WebUser | None:
-    return read_cookie(_secret_of(request), request.cookies.get(COOKIE))
+    return read_cookie(
+        _secret_of(request),
+        request.cookies.get(COOKIE),
+        revoked=lambda nonce: _is_revoked(request, nonce),
+    )
 
 
 def require_user(request: Request, *roles: WebRole) -> WebUser:
@@ -249,12 +270,25 @@ def router() -> APIRouter:
         if user is not None:
             form = await request.form()
             check_csrf(request, user, str(form.get("csrf", "")))
-            _revoked.add(user.nonce)
+            await _log_out(_service(request), user)
         response = RedirectResponse(LOGIN_PATH, status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
 
     return r
+
+
+async def _log_out(service: Any, user: WebUser) -> None:
+    """Revoke the session for good (kept until the cookie would have expired anyway)."""
+    from datetime import UTC, datetime
+
+    from voting.models import Meta
+
+    def run(s: Any) -> None:
+        s.merge(Meta(key=REVOKED + user.nonce[:40], value=datetime.now(UTC).isoformat()))
+        service.ctx.audit(s, user.role.value, "web_logout", ROLE_NAMES[user.role])
+
+    await service.db(run)
 
 
 def install(app: FastAPI) -> None:

@@ -122,11 +122,12 @@ def description_from_form(kind: str, form: dict[str, Any]) -> Description:
     if kind == "motion":
         return MotionDescription(title, str(form.get("text", "")))
     if kind == "projects":
+        select = str(form.get("select", "")).strip()
         return ProjectsDescription(
             title,
             _lines(str(form.get("projects", ""))),
-            _int(form.get("select", ""), "应选项目数"),
-            ProjectForm(str(form.get("form", "B"))),
+            _int(select, "应选项目数") if select else None,
+            _form_of(form.get("form", "B")),
             competitive=bool(form.get("competitive")),
         )
     if kind == "election":
@@ -158,16 +159,26 @@ def description_from_form(kind: str, form: dict[str, Any]) -> Description:
     return PersonsDescription(title, tuple(persons), removal=kind == "removal")
 
 
+def _form_of(value: Any) -> ProjectForm:
+    try:
+        return ProjectForm(str(value))
+    except ValueError:
+        raise DescriptionError("请选择票决方式（A式、B式或C式）") from None
+
+
 def _roster_max(deputies: list[dict[str, Any]]) -> int:
     numbers = [int(d["seat"]) for d in deputies if d["seat"].isascii() and d["seat"].isdigit()]
     return max(numbers, default=0)
 
 
 def _buttons(user: Any, poll: dict[str, Any]) -> list[dict[str, str]]:
+    from tally.poll_description import paper_only
+
+    on_paper = paper_only(poll.get("rules"))  # a ranking: never opened on the tablets
     return [
         {"action": a, "label": label}
         for a, (roles, label, states, _) in ACTIONS.items()
-        if user.role in roles and poll["state"] in states
+        if user.role in roles and poll["state"] in states and not (on_paper and a == "open")
     ]
 
 
@@ -197,7 +208,7 @@ def router() -> APIRouter:
             rounds={
                 k: v for k, v in ROUND_NAMES.items() if k in (Round.REGULAR, Round.BY_ELECTION)
             },
-            forms={ProjectForm.B: FORM_NAMES[ProjectForm.B]},  # A and C: not yet (decisions)
+            forms=FORM_NAMES,  # B first: the usual 最多选N项
             level=level_of(service(request)),
             group=service(request).group.name,
         )
