@@ -148,13 +148,23 @@ def test_show_of_hands_and_paper_polls_are_counted_signed_published_and_verified
         name = s.get("/api/session")["session"]
         parsed = parse_report_text(paper["report"]["text"])
         assert check_manual_report(parsed, paper["rules"], session=name).value == "paper"
+        # the presidium's screen shows the steps of a hand count, not of a tally
+        from voting.session.display import View
+
+        service = client.app.state.service  # type: ignore[attr-defined]
+        state = asyncio.run(service.display.state(View.PRESIDIUM))
+        assert (
+            state["poll"]["poll_id"] == election and state["result"]["method_label"] == "纸质选票"
+        )
+        steps = state["process"]["steps"]
+        assert [x["key"] for x in steps] == ["counted", "entered", "signed", "published"]
+        assert steps[0]["label"] == "纸质选票：人工清点" and steps[2]["detail"] == "0 / 2"
         _sign_all(s, client, tokens, scrs, tmp_path)
         for pid in (motion, election):
             assert s.get(f"/api/polls/{pid}")["report"]["complete"] is True
             s.post(f"/api/polls/{pid}/publish", role="chair")
         # a second count of the same poll: refused
         assert _refused(s, motion, {"method": "show_of_hands", "totals": {}})
-        service = client.app.state.service  # type: ignore[attr-defined]
         record = asyncio.run(export_record(service, tmp_path / "record"))
     report = verify_session(record, allow_test_group=True, workers=1)
     assert report.ok, [(c.name, c.status, c.detail) for c in report.checks if c.status == "fail"]

@@ -31,6 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tally import messages as m
+from tally.manual_count import METHOD_NAMES, method_of
 from voting.models import (
     Ceremony,
     Deputy,
@@ -230,6 +231,21 @@ def _process(s: Session, source: SessionContext, poll: Poll | None) -> dict[str,
     # a tallied poll's message is a note (a scrutineer named, ballots void), not a pause
     out["stuck" if state not in ("tallied", "published") else "notice"] = poll.message or ""
     after_close = state in ("closed", "tallied", "published")
+    manual = method_of(json.loads(poll.counts or "null"))
+    if manual is not None:  # counted by hand: nothing was issued, shuffled or decrypted
+        signatures = _count(s, ReportSignatureRow, poll.id)
+        out["steps"] = [
+            {"key": "counted", "label": f"{METHOD_NAMES[manual]}：人工清点", "done": True,
+             "current": False, "detail": ""},
+            {"key": "entered", "label": "秘书处录入，规则引擎计算结果", "done": True,
+             "current": False, "detail": ""},
+            {"key": "signed", "label": "监票人签署计票结果报告单",
+             "done": signatures >= threshold, "current": signatures < threshold,
+             "detail": f"{signatures} / {threshold}" if threshold else ""},
+            {"key": "published", "label": "主持人宣布结果", "done": state == "published",
+             "current": signatures >= threshold and state != "published", "detail": ""},
+        ]  # fmt: skip
+        return out
     steps: list[dict[str, Any]] = [
         {
             "key": "issued",
