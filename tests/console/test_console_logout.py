@@ -22,9 +22,11 @@ def test_a_logged_out_cookie_is_refused_after_a_restart(tmp_path: Path) -> None:
         c.cookies.clear()
         login(c, tokens["chair"])
         kept = c.cookies[auth.COOKIE]
+        c.cookies.clear()
         c.cookies.set(auth.COOKIE, gone)
         r = c.post("/logout", data={"csrf": csrf}, follow_redirects=False)
         assert r.status_code == 303
+        c.cookies.clear()
         c.cookies.set(auth.COOKIE, gone)
         assert c.get("/console", follow_redirects=False).status_code == 303
     # a new server process on the same folder: the logged-out cookie stays refused, the other
@@ -33,6 +35,7 @@ def test_a_logged_out_cookie_is_refused_after_a_restart(tmp_path: Path) -> None:
         c.cookies.set(auth.COOKIE, gone)
         r = c.get("/console", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
+        c.cookies.clear()
         c.cookies.set(auth.COOKIE, kept)
         page = c.get("/console", follow_redirects=False)
         assert page.status_code == 200 and "会议主持人" in page.text
