@@ -37,7 +37,8 @@ class Deputy(Base):
     name: Mapped[str] = mapped_column(String(200))
     delegation: Mapped[str] = mapped_column(String(200))
     seat: Mapped[str] = mapped_column(String(64), unique=True)
-    enrolment_code: Mapped[str] = mapped_column(String(64), unique=True)
+    # HMAC-SHA256 of the one-time enrolment code (voting.session.codes); never the code
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     code_used: Mapped[bool] = mapped_column(Boolean, default=False)
     # 'absent' | 'present' | 'leave'
     attendance: Mapped[str] = mapped_column(String(16), default="absent")

@@ -17,7 +17,7 @@ def test_out_of_range_deputy_ids_are_refused(tmp_path: Path, db: dict[str, Any])
         last = s.deputies[-1]["deputy_id"]
         for bad in (0, -1, 2**31, 2**63, 10**30):
             for method, path in (
-                ("GET", f"/api/deputies/{bad}/card.png"),
+                ("POST", f"/api/deputies/{bad}/new_code"),
                 ("POST", f"/api/deputies/{bad}/checkin"),
             ):
                 r = c.request(method, path, headers=s.h())
@@ -26,6 +26,6 @@ def test_out_of_range_deputy_ids_are_refused(tmp_path: Path, db: dict[str, Any])
         r = c.post(f"/api/deputies/{2**31 - 1}/checkin", headers=s.h())
         assert r.status_code == 404, r.text
         assert s.get("/api/attendance")["present"] == 0
-        assert c.get(f"/api/deputies/{last}/card.png", headers=s.h()).status_code == 200
+        assert c.post(f"/api/deputies/{last}/new_code", headers=s.h()).status_code == 200
         s.post(f"/api/deputies/{last}/checkin")
         assert s.get("/api/attendance")["present"] == 1

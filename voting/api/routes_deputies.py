@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
+from fastapi import APIRouter, HTTPException
 
 from voting.api.bodies import DeputyId, EnrolBody, RosterBody
 from voting.api.deps import Secretariat, Service, Viewer
@@ -32,10 +32,10 @@ async def deputies(service: Service, p: Secretariat) -> list[dict[str, Any]]:
     return await service.attendance.list_deputies()
 
 
-@router.get("/api/deputies/{deputy_id}/card.png")
-async def card(deputy_id: DeputyId, service: Service, p: Secretariat) -> Response:
-    png = await service.attendance.enrolment_card(deputy_id)
-    return Response(png, media_type="image/png")
+@router.post("/api/deputies/new_codes")
+async def new_codes(service: Service, p: Secretariat) -> dict[str, Any]:
+    """Fresh codes for every deputy not enrolled yet (only their hash is kept)."""
+    return {"deputies": await service.attendance.new_cards(p.role)}
 
 
 @router.post("/api/enrol")

@@ -3,7 +3,6 @@ the kiosk's challenge answer when it connects."""
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from typing import Any
 
@@ -16,10 +15,10 @@ from tally import statements as st
 from voting.models import Deputy, Device, Poll
 from voting.session import oplog, views
 from voting.session import queries as q
+from voting.session.codes import code_hash
 from voting.session.context import SessionContext, now
 from voting.session.errors import ActionError, Code
 from voting.session.live import Live
-from voting.session.qr import qr_png
 from voting.session.roster import RosterError, new_enrolment_code, parse_roster
 from voting.session.states import Actor, PollState, Presence, Role
 
@@ -32,6 +31,8 @@ class Attendance:
     # -- roster -------------------------------------------------------------------------------
 
     async def import_roster(self, text: str) -> list[dict[str, Any]]:
+        """Add the roster's deputies; the answer is the only place their enrolment codes
+        appear (the database keeps their hash: voting.session.codes)."""
         try:
             entries = parse_roster(text)
         except RosterError as exc:
@@ -48,30 +49,28 @@ class Attendance:
                 raise ActionError(
                     Code.BAD_ROSTER, f"seat {clash[0]!r} is already on the roster", 422
                 )
+            codes = [new_enrolment_code() for _ in entries]
             rows = [
                 Deputy(
                     name=e.name,
                     delegation=e.delegation,
                     seat=e.seat,
-                    enrolment_code=new_enrolment_code(),
+                    code_hash=code_hash(self.ctx.code_key, code),
                     code_used=False,
                     attendance=Presence.ABSENT.value,
                 )
-                for e in entries
+                for e, code in zip(entries, codes, strict=True)
             ]
             s.add_all(rows)
             s.flush()
             self.ctx.audit(s, Role.SECRETARIAT, "roster_import", f"{len(rows)} deputies")
-            return [views.deputy_json(d, with_code=True) for d in rows]
+            return [views.deputy_json(d, code=c) for d, c in zip(rows, codes, strict=True)]
 
         return await self.ctx.db(run)
 
     async def list_deputies(self) -> list[dict[str, Any]]:
         def run(s: Session) -> list[dict[str, Any]]:
-            return [
-                views.deputy_json(d, with_code=True)
-                for d in s.scalars(select(Deputy).order_by(Deputy.id))
-            ]
+            return [views.deputy_json(d) for d in s.scalars(select(Deputy).order_by(Deputy.id))]
 
         return await self.ctx.db(run)
 
@@ -80,35 +79,40 @@ class Attendance:
 
     # -- enrolment ----------------------------------------------------------------------------
 
-    async def enrolment_code(self, deputy_id: int) -> str:
-        def run(s: Session) -> str:
-            d = q.deputy(s, deputy_id)
-            if d.code_used:
-                raise ActionError(Code.CODE_USED, "this deputy's code was already used", 409)
-            return d.enrolment_code
-
-        return await self.ctx.db(run)
-
-    async def enrolment_card(self, deputy_id: int) -> bytes:
-        """The deputy's one-time enrolment code as a QR code (PNG) for the printed card."""
-        code = await self.enrolment_code(deputy_id)
-        return await asyncio.to_thread(qr_png, code)
-
     async def new_enrolment_code(self, deputy_id: int, role: str) -> dict[str, Any]:
-        """A replacement tablet: revoke the deputy's devices and give a fresh one-time code."""
+        """A replacement tablet (a lost card, a lost tablet): revoke the deputy's devices and
+        give a fresh one-time code, in this answer only (its hash replaces the old one's)."""
 
         def run(s: Session) -> dict[str, Any]:
             d = q.deputy(s, deputy_id)
-            d.enrolment_code = new_enrolment_code()
+            code = new_enrolment_code()
+            d.code_hash = code_hash(self.ctx.code_key, code)
             d.code_used = False
             s.execute(update(Device).where(Device.deputy_id == deputy_id).values(revoked=True))
             self.ctx.audit(s, role, "new_enrolment_code", f"deputy {deputy_id}")
-            return views.deputy_json(d, with_code=True)
+            return views.deputy_json(d, code=code)
 
         out = await self.ctx.db(run)
         # revocation is immediate: the old tablets' live connections close now
         await self.ctx.hub.close_kiosks(deputy_id)
         return out
+
+    async def new_cards(self, role: str) -> list[dict[str, Any]]:
+        """Fresh codes for every deputy not enrolled yet (the cards of an import were lost
+        before printing): their earlier cards stop working; enrolled tablets are untouched."""
+
+        def run(s: Session) -> list[dict[str, Any]]:
+            out = []
+            for d in s.scalars(
+                select(Deputy).where(Deputy.code_used.is_(False)).order_by(Deputy.seat)
+            ):
+                code = new_enrolment_code()
+                d.code_hash = code_hash(self.ctx.code_key, code)
+                out.append(views.deputy_json(d, code=code))
+            self.ctx.audit(s, role, "new_cards", f"{len(out)} deputies")
+            return out
+
+        return await self.ctx.db(run)
 
     async def device_current(self, device_id: str | None) -> bool:
         """Is the device still enrolled (not revoked)? Checked for every kiosk message."""
@@ -124,7 +128,9 @@ class Attendance:
             raise ActionError(m.ErrorCode.BAD_MESSAGE, str(exc), 422) from None
 
         def run(s: Session) -> dict[str, Any]:
-            d = s.scalar(select(Deputy).where(Deputy.enrolment_code == code))
+            d = s.scalar(
+                select(Deputy).where(Deputy.code_hash == code_hash(self.ctx.code_key, code))
+            )
             if d is None:
                 raise ActionError(Code.NOT_FOUND, "unknown enrolment code", 404)
             # single use, enforced by the database: only one UPDATE can flip the flag

@@ -32,6 +32,7 @@ from voting.config import ServerConfig, write_private
 from voting.db import make_engine, migrate, session_factory
 from voting.models import AuditLog, Meta, Staff
 from voting.session import oplog
+from voting.session.codes import code_key, hash_clear_codes
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Hub
 from voting.session.states import Role
@@ -112,6 +113,7 @@ class SessionContext:
         self.Session = session_factory(self.engine)
         self.server_key = st.load_or_create_key(config.data_dir / "server.key")
         self.server_public_key = st.public_key_hex(self.server_key)
+        self.code_key = code_key(st.private_key_bytes(self.server_key))  # enrolment codes
         self._setups: dict[str, st.SignedStatement] = {}  # uuid -> signed poll_setup
         self.hub = Hub()
         self.runtimes: dict[str, PollRuntime] = {}
@@ -140,6 +142,7 @@ class SessionContext:
                 priv, tpk = generate_trustee_key(self.group)
                 write_private(tkey, priv.digits(10))
                 s.merge(Meta(key="server_trustee", value=tpk.serialize()))
+            hash_clear_codes(s, self.code_key)  # a folder made before codes were hashed
             if s.scalar(select(func.count()).select_from(Staff)) == 0:
                 tokens: dict[str, Any] = {}
                 for role in (Role.SECRETARIAT, Role.CHAIR, Role.DISPLAY):

@@ -42,6 +42,7 @@ ACTION_NAMES = {
     "roster_import": "导入代表名册",
     "enrol": "表决器登记",
     "new_enrolment_code": "补发登记卡（旧表决器作废）",
+    "new_cards": "重新生成未登记代表的登记卡（原卡作废）",
     "attendance_present": "签到",
     "attendance_late": "补签到",
     "attendance_leave": "请假",

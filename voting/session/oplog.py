@@ -23,6 +23,7 @@ refusals = logging.getLogger("renda.refusal")
 _LINES: dict[str, str | None] = {
     "roster_import": "roster imported (名单已导入): {detail}",
     "new_enrolment_code": None,
+    "new_cards": "new enrolment cards (重新生成登记卡): {detail}",
     "enrol": "a tablet enrolled (平板已登记)",
     "add_scrutineer": "scrutineer added (监票人): {detail}",
     "ceremony_done": "key ceremony done (密钥仪式完成): {detail}",

@@ -83,7 +83,9 @@ class PollCounts:
         return asdict(self)
 
 
-def deputy_json(d: Deputy, *, with_code: bool = False) -> dict[str, Any]:
+def deputy_json(d: Deputy, *, code: str | None = None) -> dict[str, Any]:
+    """A deputy; ``code``: the enrolment code just made (never read back: only its hash is
+    stored, voting.session.codes)."""
     out: dict[str, Any] = {
         "deputy_id": d.id,
         "name": d.name,
@@ -92,8 +94,8 @@ def deputy_json(d: Deputy, *, with_code: bool = False) -> dict[str, Any]:
         "attendance": d.attendance,
         "enrolled": d.code_used,
     }
-    if with_code:
-        out["enrolment_code"] = None if d.code_used else d.enrolment_code
+    if code is not None:
+        out["enrolment_code"] = code
     return out
 
 

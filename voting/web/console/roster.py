@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import csv
 import io
 from typing import Any
@@ -14,7 +16,7 @@ from voting.printing.cards import Card, cards_pdf
 from voting.session import desk
 from voting.session.roster import MAX_ROSTER_BYTES, check_roster, check_roster_file
 from voting.web.auth import require_form, require_user
-from voting.web.console.common import C, S, page, pdf_response, redirect, service
+from voting.web.console.common import C, S, page, redirect, service
 
 
 def _normalized_csv(entries: Any) -> str:
@@ -24,6 +26,31 @@ def _normalized_csv(entries: Any) -> str:
     for e in entries:
         w.writerow([e.name, e.delegation, e.seat])
     return out.getvalue()
+
+
+async def _cards_page(
+    request: Request, user: Any, rows: list[dict[str, Any]], done: str, filename: str
+) -> Response:
+    """The cards of codes just made, as a download inside this one page: the server keeps
+    only the codes' hashes (voting.session.codes), so the PDF exists nowhere else."""
+    svc = service(request)
+    cards = [
+        Card(d["name"], d["seat"], d["delegation"], d["enrolment_code"])
+        for d in sorted(rows, key=lambda d: d["seat"])
+    ]
+    pdf = await asyncio.to_thread(cards_pdf, svc.session_name, cards)
+    response = page(
+        request,
+        user,
+        "cards_ready.html",
+        "登记卡已生成",
+        done=done,
+        count=len(cards),
+        filename=filename,
+        pdf_url="data:application/pdf;base64," + base64.b64encode(pdf).decode("ascii"),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 async def _roster_locked(svc: Any) -> bool:
@@ -70,11 +97,11 @@ def router() -> APIRouter:
             normalized=_normalized_csv(checked.entries) if checked.ok and not clash else "",
         )
 
-    @r.post("/console/roster/import")
+    @r.post("/console/roster/import", response_class=HTMLResponse)
     async def roster_import(request: Request) -> Response:
         from voting.session.errors import ActionError
 
-        _user, form = await require_form(request, S)
+        user, form = await require_form(request, S)
         text = str(form.get("roster", ""))
         checked = check_roster(text)
         if not checked.ok:
@@ -83,37 +110,30 @@ def router() -> APIRouter:
             rows = await service(request).attendance.import_roster(text)
         except ActionError as exc:
             return redirect("/console/roster", f"未导入：{exc.message}", "error")
-        return redirect(
-            "/console/roster", f"已导入 {len(rows)} 名代表。下一步：打印登记卡，发给代表。"
+        return await _cards_page(
+            request, user, rows, f"已导入 {len(rows)} 名代表，每人一张登记卡。", "表决器登记卡.pdf"
         )
 
-    @r.get("/console/cards.pdf")
-    async def all_cards(request: Request) -> Response:
-        require_user(request, S)
-        svc = service(request)
-        cards = [
-            Card(d["name"], d["seat"], d["delegation"], d["enrolment_code"])
-            for d in sorted(await svc.attendance.list_deputies(), key=lambda d: d["seat"])
-            if d["enrolment_code"]
-        ]
-        pdf = cards_pdf(svc.session_name, cards)
-        return pdf_response(pdf, "表决器登记卡.pdf")
+    @r.get("/console/cards/new", response_class=HTMLResponse)
+    async def new_cards_confirm(request: Request) -> Response:
+        user = require_user(request, S)
+        deputies = await service(request).attendance.list_deputies()
+        waiting = [d for d in deputies if not d["enrolled"]]
+        return page(request, user, "new_cards.html", "重新生成登记卡", waiting=waiting)
 
-    @r.get("/console/deputies/{deputy_id}/card.pdf")
-    async def one_card(request: Request, deputy_id: int) -> Response:
-        require_user(request, S)
-        svc = service(request)
-        d = next(
-            (d for d in await svc.attendance.list_deputies() if d["deputy_id"] == deputy_id), None
+    @r.post("/console/cards/new", response_class=HTMLResponse)
+    async def new_cards(request: Request) -> Response:
+        user, _ = await require_form(request, S)
+        rows = await service(request).attendance.new_cards(user.role.value)
+        if not rows:
+            return redirect("/console/roster", "每位代表的表决器都已登记，没有要打印的登记卡")
+        return await _cards_page(
+            request,
+            user,
+            rows,
+            f"已为 {len(rows)} 名未登记的代表生成新登记码，原登记卡作废。",
+            "表决器登记卡.pdf",
         )
-        if d is None or not d["enrolment_code"]:
-            return redirect(
-                "/console/roster", "这位代表的登记码已使用；如需补发请点“补发登记卡”", "error"
-            )
-        pdf = cards_pdf(
-            svc.session_name, [Card(d["name"], d["seat"], d["delegation"], d["enrolment_code"])]
-        )
-        return pdf_response(pdf, f"登记卡-{d['seat']}.pdf")
 
     @r.get("/console/deputies/{deputy_id}/new-card", response_class=HTMLResponse)
     async def new_card_confirm(request: Request, deputy_id: int) -> Response:
@@ -130,7 +150,7 @@ def router() -> APIRouter:
             return redirect("/console/roster", "没有这位代表", "error")
         return page(request, user, "new_card.html", "补发登记卡", deputy=d)
 
-    @r.post("/console/deputies/{deputy_id}/new-card")
+    @r.post("/console/deputies/{deputy_id}/new-card", response_class=HTMLResponse)
     async def new_card(request: Request, deputy_id: int) -> Response:
         from voting.session.errors import ActionError
 
@@ -139,9 +159,12 @@ def router() -> APIRouter:
             d = await service(request).attendance.new_enrolment_code(deputy_id, user.role.value)
         except ActionError as exc:
             return redirect("/console/roster", exc.message, "error")
-        return redirect(
-            f"/console/roster#d{deputy_id}",
-            f"已为{d['name']}（座位 {d['seat']}）生成新登记码，原表决器已作废。请打印新登记卡。",
+        return await _cards_page(
+            request,
+            user,
+            [d],
+            f"已为{d['name']}（座位 {d['seat']}）生成新登记码，原登记卡和原表决器已作废。",
+            f"登记卡-{d['seat']}.pdf",
         )
 
     # -- check-in desk ------------------------------------------------------------------
