@@ -518,18 +518,64 @@ class Kiosk:
                 "这次表决没有监票人的密钥，本机拒绝投票，请联系秘书处 — the poll is encrypted "
                 "to the server's key alone, without the scrutineers'"
             )
-        server = self.identity.server_public_key
+        self.pin_trustees(election.group, msg.trustees, msg.trustees_signatures)
+        return signed
+
+    def pinned_trustees(self) -> dict[str, Any] | None:
+        """The session's trustees as this kiosk pinned them (with their fingerprint and the
+        scrutineers who signed them), or None before the first checked poll."""
         raw = self.vault.unseal(TRUSTEES)
-        pinned = json.loads(raw) if raw is not None else {}
-        if pinned.get("server_public_key") != server:  # first poll of this enrolment: pin
-            pinned = {"server_public_key": server, "trustees": msg.trustees}
+        pinned = json.loads(raw) if raw is not None else None
+        if not isinstance(pinned, dict) or "fingerprint" not in pinned:
+            return None  # (an older pin, made without the scrutineers' signatures: redone)
+        if pinned.get("server_public_key") != self.identity.server_public_key:
+            return None
+        return pinned
+
+    def pin_trustees(self, group: Any, trustees: str, signatures: Any) -> dict[str, Any]:
+        """KioskError unless ``trustees`` (one group's) are the session's: at the first poll,
+        k scrutineers' signatures of them must check (the auditor's check,
+        tally.session_trustees.check_session_trustees) before they are pinned; afterwards they
+        must be the pinned ones."""
+        from tally.errors import RecordError
+        from tally.session_trustees import check_session_trustees
+
+        pinned = self.pinned_trustees()
+        if pinned is None:
+            try:
+                check = check_session_trustees(
+                    group,
+                    trustees,
+                    [s.model_dump() if hasattr(s, "model_dump") else s for s in signatures],
+                    allow_server_only=self.allow_test_group,
+                )
+            except RecordError as exc:
+                raise KioskError(
+                    "本次会议的监票人密钥没有足够的监票人签名确认，本机拒绝投票，请联系秘书处 — "
+                    f"the session's trustees are not signed by enough scrutineers: {exc}"
+                ) from None
+            pinned = {
+                "server_public_key": self.identity.server_public_key,
+                "trustees": trustees,
+                "fingerprint": check.fingerprint,
+                "signers": list(check.signers),
+                "needed": check.needed,
+            }
             self.vault.seal(TRUSTEES, json.dumps(pinned).encode("utf-8"))
-        if pinned["trustees"] != msg.trustees:
+            self._background(self._emit("trustees", **self.trustees_info()))
+        if pinned["trustees"] != trustees:
             raise KioskError(
                 "监票人的密钥与本次会议的不符，本机拒绝投票，请联系秘书处 — the poll's trustees "
                 "are not the session's, as this kiosk pinned them"
             )
-        return signed
+        return pinned
+
+    def trustees_info(self) -> dict[str, Any]:
+        """What the tablet's 本机信息 shows of the pinned trustees (empty before they are)."""
+        pinned = self.pinned_trustees()
+        if pinned is None:
+            return {}
+        return {k: pinned[k] for k in ("fingerprint", "signers", "needed")}
 
     async def _vote(self, state: PollState, election: Any, private: str) -> None:
         from tally.ballot import create_ballot

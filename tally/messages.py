@@ -187,6 +187,16 @@ class BallotIssued(_Msg):
     issuance: SignedStatement
 
 
+class TrusteesSigned(BaseModel):
+    """One scrutineer's signature of the session's trustees (tally.session_trustees), as the
+    server keeps them for the record; the kiosk checks k of them before it pins the trustees."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    trustee_id: Annotated[int, Field(ge=1, le=10_000)]
+    signature: Annotated[str, Field(min_length=2, max_length=4096)]
+
+
 class PollReady(_Msg):
     """Collection ended: the poll's Belenios election and trustees, and the server-signed
     ``poll_setup`` statement (tally/poll_setup.py: their hashes and the Merkle root and size of
@@ -202,6 +212,8 @@ class PollReady(_Msg):
     # server-signed statements.poll_setup_payload of this setup (with the Merkle root of the
     # credentials); a kiosk votes only with it (None: refused, and the deputy told why)
     setup: SignedStatement | None = None
+    # the scrutineers' signatures of ``trustees`` (k needed before a kiosk pins them)
+    trustees_signatures: Annotated[list[TrusteesSigned], Field(max_length=1000)] = []
 
 
 class ProofRequest(_Msg):

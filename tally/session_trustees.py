@@ -15,6 +15,7 @@ refused.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from gmpy2 import mpz
@@ -73,6 +74,38 @@ def check_trustees_signatures(
             f"only {len(seen)} of the {needed} scrutineers needed signed the session's trustees"
         )
     return sorted(seen), needed
+
+
+@dataclass(frozen=True)
+class TrusteesCheck:
+    """What a kiosk pins and shows of one group's trustees after checking them."""
+
+    fingerprint: str  # trustees_fingerprint: to compare with what the scrutineers announce
+    signers: tuple[int, ...]  # the scrutineers whose signature checked
+    needed: int  # k (0: a test session without scrutineers)
+
+
+def trustees_fingerprint(trustees_raw: str) -> str:
+    """The trustees' fingerprint for people: the first 128 bits of the SHA-256 they sign
+    (:func:`trustees_text`), in eight groups of four hex digits."""
+    digest = sha256_hex(trustees_raw)[:32].upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
+
+
+def check_session_trustees(
+    group: Group,
+    trustees_raw: str,
+    signatures: Sequence[Mapping[str, Any]],
+    *,
+    allow_server_only: bool = False,
+) -> TrusteesCheck:
+    """One group's trustees, checked as the auditor checks them (:func:`check_trustees_signatures`:
+    a Pedersen group of scrutineers, k of whom signed these very trustees); RecordError
+    otherwise. The kiosk calls it before it pins the trustees (once per group)."""
+    signers, needed = check_trustees_signatures(
+        group, trustees_raw, signatures, allow_server_only=allow_server_only
+    )
+    return TrusteesCheck(trustees_fingerprint(trustees_raw), tuple(signers), needed)
 
 
 def verify_trustees_signature(

@@ -36,6 +36,7 @@ from typing import Any
 from gmpy2 import mpz
 
 from tally import messages as m
+from tally.session_trustees import trustees_fingerprint
 from voting.trustee_secrets import DESCRIPTION as DESCRIPTION  # renda trustee --help
 from voting.trustee_secrets import EXAMPLES as EXAMPLES
 from voting.trustee_secrets import (
@@ -772,6 +773,8 @@ async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFi
             print("renda trustee: the ceremony did not finish", file=sys.stderr)
             return 1
         print(f"密钥仪式完成 (key ceremony done); key file {path}")
+        fp = trustees_fingerprint(client.keyfile.trustees or "")  # as each tablet shows it
+        print(f"请宣布监票人密钥指纹 (announce the trustees' fingerprint): {fp}")
     for e in client.errors:
         print(f"renda trustee: {e}", file=sys.stderr)
     return 0

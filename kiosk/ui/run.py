@@ -61,6 +61,11 @@ async def run_tablet(
             folder, vault, identity, tablet, on_event=on_event, allow_test_group=allow_test_group
         )
         kiosk_box["kiosk"] = kiosk
+        key = identity.server_public_key.upper()
+        tablet.about = {
+            "server_key": " ".join(key[i : i + 4] for i in range(0, 32, 4)),
+            "trustees": kiosk.trustees_info(),
+        }
         tablet.restore(kiosk.outbox.pending())  # a ballot kept before a restart: "sending"
         task = asyncio.create_task(kiosk.run())
         tasks.add(task)

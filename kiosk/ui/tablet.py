@@ -96,6 +96,8 @@ class Tablet:
         self._listeners: set[asyncio.Queue[str]] = set()
         self._revision = 0
         self.on_enrol: Callable[[str, str], Any] | None = None
+        # 本机信息: the pinned server key and session trustees (fingerprints to compare)
+        self.about: dict[str, Any] = {}
 
     # -- the page -------------------------------------------------------------------------------
 
@@ -152,6 +154,7 @@ class Tablet:
             "large_text": self.large_text,
             "message": self.message,
             "server_url": self.server_url,
+            "about": self.about,
             "poll": poll,
             "now": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         }
@@ -289,6 +292,10 @@ class Tablet:
             return
         if kind == "offline":
             self.online = False
+            self.changed()
+            return
+        if kind == "trustees":
+            self.about = {**self.about, "trustees": dict(data)}
             self.changed()
             return
         if not isinstance(poll_id, str):

@@ -3,7 +3,8 @@
 four real kiosks (kiosk.client.Kiosk, enrolled at the secretariat's desk, then connected
 through the machine in the middle), and a relay that passes every frame on — except that it
 gives one tablet the election re-made under the attacker's own key, strips the signed setup
-for another, and re-signs the setup with its own key for a third.
+for another, re-signs the setup with its own key for a third, and passes the real trustees on
+with fewer than k scrutineers' signatures of them (or one copied) to a fourth and fifth.
 
 Every attacked tablet refuses to vote and tells the deputy in plain Chinese words; the honest
 tablet votes, the poll is tallied by the scrutineers, and the session record is accepted by
@@ -61,6 +62,17 @@ def own_signature(ready: dict[str, Any]) -> None:
     payload["election_hash"] = statements.sha256_hex(ready["election"])
     payload["trustees_hash"] = statements.sha256_hex(ready["trustees"])
     ready["setup"] = statements.sign_statement(key, payload).model_dump()
+
+
+def fewer_signatures(ready: dict[str, Any]) -> None:
+    """The real trustees, signed by one scrutineer of the two needed."""
+    ready["trustees_signatures"] = ready["trustees_signatures"][:1]
+
+
+def copied_signature(ready: dict[str, Any]) -> None:
+    """Two signatures, but the second is the first one's, claimed for the other scrutineer."""
+    first, second = ready["trustees_signatures"][:2]
+    ready["trustees_signatures"] = [first, {**first, "trustee_id": second["trustee_id"]}]
 
 
 class MachineInTheMiddle:
@@ -140,7 +152,10 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
                 assert r.status_code == 200, (path, r.text)
                 return r.json()
 
-            roster = "name,delegation,seat\n王五,一组,1\n赵六,一组,2\n钱七,二组,3\n孙八,二组,4\n"
+            roster = (
+                "name,delegation,seat\n王五,一组,1\n赵六,一组,2\n钱七,二组,3\n"
+                "周九,二组,4\n吴十,二组,5\n孙八,二组,6\n"
+            )
             deputies = (await post("/api/roster", {"csv": roster}))["deputies"]
             scrs = []
             for name in ("监票人甲", "监票人乙"):
@@ -174,7 +189,8 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
                 tasks.append(asyncio.create_task(k.run()))
                 stoppers.append(k.stop)
                 await post(f"/api/deputies/{d['deputy_id']}/checkin")
-            attacks = [swap_key, strip_setup, own_signature]
+            attacks = [swap_key, strip_setup, own_signature, fewer_signatures, copied_signature]
+            attacked = kiosks[: len(attacks)]
             for k, attack in zip(kiosks, attacks, strict=False):
                 mitm.attacks[k.identity.device_id] = attack
             await wait_until(
@@ -209,14 +225,14 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
                     all(s is not None for s in states)
                     and all(
                         s.refused
-                        for s in states[:3]  # type: ignore[union-attr]
+                        for s in states[:-1]  # type: ignore[union-attr]
                     )
-                    and bool(states[3] and states[3].acknowledged)
+                    and bool(states[-1] and states[-1].acknowledged)
                 )
 
             await wait_until("the kiosks to vote or refuse", _true(settled), 120)
-            assert sorted(mitm.rewritten) == sorted(k.identity.device_id for k in kiosks[:3])
-            for k in kiosks[:3]:
+            assert sorted(mitm.rewritten) == sorted(k.identity.device_id for k in attacked)
+            for k in attacked:
                 assert k.events.casts_sent == 0  # nothing was encrypted to the attacker
                 refusal = k.polls[pid].refused or ""
                 assert "本机拒绝投票" in refusal, refusal
@@ -224,6 +240,20 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
             assert "differs from the signed one" in (kiosks[0].polls[pid].refused or "")
             assert "not signed by the server" in (kiosks[1].polls[pid].refused or "")
             assert "not signed by the server" in (kiosks[2].polls[pid].refused or "")
+            for k in kiosks[3:5]:  # the kiosk checks the scrutineers' signatures itself
+                refusal = k.polls[pid].refused or ""
+                assert "没有足够的监票人签名" in refusal, refusal
+                assert k.pinned_trustees() is None  # nothing pinned
+            assert "only 1 of the 2" in (kiosks[3].polls[pid].refused or "")
+            assert "does not sign" in (kiosks[4].polls[pid].refused or "")
+            # the honest tablet pinned the trustees with both signatures, and shows their
+            # fingerprint: the same the scrutineers' tools announce
+            from tally.session_trustees import trustees_fingerprint
+
+            honest = kiosks[-1].trustees_info()
+            session_trustees = (await api.get("/api/record")).json()["session"]["trustees"]
+            assert honest["fingerprint"] == trustees_fingerprint(session_trustees)
+            assert len(honest["signers"]) == 2 and honest["needed"] == 2, honest
 
             await post(f"/api/polls/{pid}/close")
 
@@ -235,7 +265,7 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
             await wait_until("the tally and the report signatures", signed, 120, 0.2)
             info = (await api.get(f"/api/polls/{pid}")).json()
             assert info["result"]["result"] == [[1, 0, 0]]
-            assert info["issued"] == 4 and info["received"] == 1
+            assert info["issued"] == len(kiosks) and info["received"] == 1
             assert all(not s.errors for s in scrs), [s.errors for s in scrs]
 
             # both verifiers accept the record
@@ -253,11 +283,11 @@ def test_tablets_refuse_a_rewritten_setup(tmp_path: Path, belenios_tool: str) ->
             # the honest tablet finds its ballot in the record; not in a record without the poll
             from kiosk.receipts import check_receipts
 
-            checks = check_receipts(kiosks[3].folder, record)
+            checks = check_receipts(kiosks[-1].folder, record)
             assert [c.ok for c in checks] == [True], checks
             outcomes = json.loads((record / "outcomes.json").read_text("utf-8"))
             (record / "outcomes.json").write_text(json.dumps(outcomes[1:]), "utf-8")
-            checks = check_receipts(kiosks[3].folder, record)
+            checks = check_receipts(kiosks[-1].folder, record)
             assert not checks[0].ok and "公布的记录中没有这次表决" in checks[0].message
             assert check_receipts(kiosks[0].folder, record) == []  # it cast nothing
             await api.aclose()

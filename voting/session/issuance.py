@@ -277,7 +277,7 @@ class Issuing:
                 raise
             rt.writer = writer
             rt.credentials = set(credentials)
-        ready = self.live.setups.of(poll).ready  # signed once; the same for every kiosk
+        ready = self.live.setups.ready(poll)  # signed once; the same for every kiosk
 
         async def issue(deputy_id: int, stmt: str) -> None:
             await ctx.hub.to_deputy(deputy_id, views.ballot_issued(poll_id, stmt))

@@ -98,7 +98,7 @@ class Live:
                 await conn.send(views.credential_request(poll))
             elif poll.state == PollState.OPEN and poll.id in issued:
                 await conn.send(views.ballot_issued(poll.id, issued[poll.id]))
-                await conn.send(self.setups.of(poll).ready)
+                await conn.send(self.setups.ready(poll))
             elif poll.state == PollState.PUBLISHED and poll.id in issued and poll.statement:
                 # a kiosk that was away at publication gets the signed result now
                 await conn.send(

@@ -13,7 +13,8 @@ cost 3,000 lookups, not 3,000 trees.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 
 from tally import messages as m
 from tally.merkle import MerkleTree, credential_leaves
@@ -52,6 +53,18 @@ class PollSetups:
         )
         self._cache[poll.id] = setup
         return setup
+
+    def ready(self, poll: Poll) -> m.PollReady:
+        """The poll's ``poll_ready`` with the scrutineers' signatures of the trustees as they
+        stand now (a kiosk pins the trustees only with k of them; they come in just after the
+        key ceremony, so a poll started at once may have been set up before the last one)."""
+        setup = self.of(poll)
+        raw = self.ctx.meta("trustees_signatures")
+        signatures = [m.TrusteesSigned(**e) for e in json.loads(raw)] if raw else []
+        if signatures != setup.ready.trustees_signatures:
+            ready = setup.ready.model_copy(update={"trustees_signatures": signatures})
+            setup = self._cache[poll.id] = replace(setup, ready=ready)
+        return setup.ready
 
     def proof(self, poll: Poll, msg: m.ProofRequest) -> m.CredentialProof:
         """The inclusion proof of ``msg.public_credential`` (error wrong_credential if it is

@@ -11,6 +11,7 @@ let state = null;
 let draft = null; // {poll_id, answers, reviewing, review, alert}
 let enrolForm = { server: "", code: "", error: "", busy: false };
 let keypad = null; // {section, digits}
+let aboutOpen = false; // the 本机信息 dialog
 
 const main = document.getElementById("main");
 const overlay = document.getElementById("overlay");
@@ -196,6 +197,7 @@ function header() {
   const size = document.getElementById("textsize");
   size.setAttribute("aria-pressed", state.large_text ? "true" : "false");
   size.textContent = state.large_text ? "标准字" : "大字";
+  document.getElementById("about").hidden = state.screen === "enrol";
   document.documentElement.classList.toggle("large", !!state.large_text);
 }
 
@@ -391,7 +393,33 @@ function renderEnrol() {
   return out;
 }
 
+function renderAbout() {
+  const a = state.about || {};
+  const t = a.trustees || {};
+  const d = state.deputy || {};
+  let out = '<div class="dialog" role="dialog" aria-modal="true" aria-labelledby="about-title">' +
+    '<h2 id="about-title">本机信息</h2><dl class="about">' +
+    `<dt>会议</dt><dd>${esc(state.session || "—")}</dd>` +
+    `<dt>代表</dt><dd>${esc(d.name || "—")}${d.seat ? "　" + esc(d.seat) + "号座位" : ""}</dd>` +
+    `<dt>会议服务器</dt><dd>${esc(state.server_url || "—")}</dd>` +
+    `<dt>服务器密钥指纹</dt><dd class="fp">${esc(a.server_key || "—")}</dd>` +
+    "<dt>监票人密钥指纹</dt>";
+  if (t.fingerprint) {
+    out += `<dd class="fp" id="trustees-fp">${esc(t.fingerprint)}</dd><dd>` +
+      (t.needed ? `已核对 ${t.signers.length} 名监票人的签名（至少需 ${t.needed} 名）：监票人 ` +
+        t.signers.map(esc).join("、") : "测试会议：没有监票人（只在测试中使用）") +
+      "。请与监票人在会上宣布的指纹逐组核对；不一致时不要投票，告诉秘书处。</dd>";
+  } else {
+    out += "<dd>尚未收到。第一次表决时，本机核对监票人的签名后在此显示。</dd>";
+  }
+  return out + '</dl><div class="actions"><button type="button" class="primary" ' +
+    'data-act="about-close">关闭</button></div></div>';
+}
+
 function renderKeypad() {
+  if (!keypad && aboutOpen && state.screen !== "enrol") {
+    overlay.hidden = false; overlay.innerHTML = renderAbout(); return;
+  }
   if (!keypad) { overlay.hidden = true; overlay.innerHTML = ""; return; }
   overlay.hidden = false;
   const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"];
@@ -511,6 +539,8 @@ async function scan() {
 document.addEventListener("click", (event) => {
   const button = event.target.closest("button");
   if (!button) return;
+  if (button.id === "about") { aboutOpen = !aboutOpen; render(); return; }
+  if (button.dataset.act === "about-close") { aboutOpen = false; render(); return; }
   if (button.id === "textsize") {
     post("/api/text", { large: !state.large_text }).catch(() => {});
     return;
