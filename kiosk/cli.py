@@ -89,16 +89,20 @@ def _no_terminal(args: argparse.Namespace) -> str | None:
 
 
 def _check_record(folder: Path, record: Path) -> int:
-    from kiosk.receipts import check_receipts
+    from kiosk.receipts import check_poll_list, check_receipts
 
     try:
         checks = check_receipts(folder, record)
+        listed = check_poll_list(folder, record)
     except ValueError as exc:
         print(f"renda kiosk: {exc}", file=sys.stderr)
         return 2
+    list_bad = listed is not None and not listed.ok
+    if listed is not None:
+        print(f"{'✓' if listed.ok else '✗'} {listed.poll_id} {listed.tracker}: {listed.message}")
     if not checks:
         print("本机没有回执 — this tablet kept no receipt")
-        return 0
+        return 1 if list_bad else 0
     for c in checks:
         print(f"{'✓' if c.ok else '✗'} {c.poll_id} 跟踪号 {c.tracker}: {c.message}")
     bad = sum(not c.ok for c in checks)
@@ -106,7 +110,7 @@ def _check_record(folder: Path, record: Path) -> int:
         print(f"{bad} 张选票未在公布的记录中找到 — {bad} ballot(s) not found in the record")
         return 1
     print(f"全部 {len(checks)} 张选票都在公布的记录中 — every ballot is in the record")
-    return 0
+    return 1 if list_bad else 0
 
 
 async def _main(args: argparse.Namespace) -> int:

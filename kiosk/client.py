@@ -37,6 +37,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from kiosk import poll_list
 from kiosk.backoff import Backoff
 from kiosk.countdown import deadline_notice, parse_deadline
 from kiosk.identity import Identity, forget_credential, load_credential, store_credential
@@ -266,9 +267,7 @@ class Kiosk:
             raise KioskError(f"服务器拒绝 (server refused): {welcome.code}: {welcome.message}")
         if not isinstance(welcome, m.Welcome):
             raise KioskError(f"expected welcome, got {getattr(welcome, 'type', '?')}")
-        self.welcome = welcome
-        for info in welcome.polls:
-            self._poll(info)
+        self._on_welcome(welcome)
         self.events.connections += 1
         self.backoff.reset()
         self.connected.set()
@@ -291,9 +290,21 @@ class Kiosk:
             state = self.polls[info.poll_id] = PollState(info)
         else:
             state.info = info
-        if info.state in ("closed", "tallied", "published", "withdrawn", "void"):
-            self._finish(state)
         return state
+
+    def _on_welcome(self, welcome: m.Welcome) -> None:
+        """The polls of a welcome; one is ended here only if the signed list of polls says
+        it ended (an unsigned "closed" would make the kiosk forget its credential and drop an
+        unacknowledged ballot)."""
+        self.welcome = welcome
+        self._keep_list(welcome.poll_list)
+        for info in welcome.polls:
+            state = self._poll(info)
+            if info.state in poll_list.ENDED and poll_list.ended(self.folder, info.poll_id):
+                self._finish(state)
+
+    def _keep_list(self, signed: statements.SignedStatement | None) -> None:
+        poll_list.keep(self.folder, signed, self.identity.server_public_key)
 
     def _finish(self, state: PollState) -> None:
         if state.closed:
@@ -308,9 +319,7 @@ class Kiosk:
 
     async def _handle(self, msg: Any) -> None:
         if isinstance(msg, m.Welcome):  # sent again when the deputy checks in or leaves
-            self.welcome = msg
-            for info in msg.polls:
-                self._poll(info)
+            self._on_welcome(msg)
             await self._emit("welcome", present=msg.present)
         elif isinstance(msg, m.CredentialRequest):
             await self._on_credential_request(msg)
@@ -323,6 +332,13 @@ class Kiosk:
         elif isinstance(msg, m.Ack):
             await self._on_ack(msg)
         elif isinstance(msg, m.PollClosed):
+            self._keep_list(msg.poll_list)
+            if not poll_list.ended(self.folder, msg.poll_id):  # an unsigned "closed": not acted on
+                log.warning(
+                    "kiosk %s: poll_closed %s not in the signed list", self._device, msg.poll_id
+                )
+                self.events.errors.append(("unsigned", f"poll_closed {msg.poll_id} not signed"))
+                return
             state = self.polls.get(msg.poll_id)
             if state is not None:
                 self._finish(state)
@@ -338,6 +354,7 @@ class Kiosk:
         from keys.credentials import generate_private_credential, public_credential
         from keys.group import GroupError, group_by_name, to_str
 
+        self._keep_list(msg.poll_list)
         state = self._poll(msg.poll)
         state.uuid, state.group = msg.uuid, msg.group
         try:
@@ -639,6 +656,7 @@ class Kiosk:
         await self._emit("ack", poll_id=msg.poll_id, tracker=msg.tracker, receipt=payload)
 
     async def _on_result(self, msg: m.ResultMsg) -> None:
+        self._keep_list(msg.poll_list)
         try:
             payload = self._server_statement(msg.statement, statements.RESULT)
         except statements.StatementError as exc:

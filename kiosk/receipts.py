@@ -7,6 +7,11 @@ uuid and whether its archive holds the ballot (its tracking number, and the arch
 receipt names). A poll missing from the record, or a ballot missing from a poll, is what a
 dishonest server would hide; the receipt is the deputy's evidence (it is signed by the server).
 ``renda kiosk --dir DIR --check-record RECORD/`` prints the same in plain words.
+
+The kiosk also kept the latest signed list of polls it received (kiosk/poll_list.py):
+:func:`check_poll_list` refuses a record whose chain of signed lists is older than it or does
+not pass through it — a poll removed after the fact (even one this tablet did not vote in) and
+the list re-signed at an earlier state.
 """
 
 from __future__ import annotations
@@ -91,6 +96,43 @@ def check_receipts(folder: Path, record: Path) -> list[ReceiptCheck]:
             continue
         result(True, "选票在公布的记录中 — the ballot is in the published record")
     return out
+
+
+def check_poll_list(folder: Path, record: Path) -> ReceiptCheck | None:
+    """The record's chain of signed lists of polls against the one this tablet kept (None if
+    it kept none: it never connected during a poll)."""
+    from kiosk.poll_list import kept
+    from tally.poll_list import seen_in_chain
+
+    seen = kept(folder)
+    if seen is None:
+        return None
+    session = _load(record / "session.json")
+    if not isinstance(session, dict):
+        raise ValueError(f"{record} is not a session record (session.json)")
+    seq = seen.get("statement", {}).get("seq", "?")
+    chain = session.get("poll_lists")
+    why = seen_in_chain(
+        chain if isinstance(chain, list) else [],
+        seen,
+        server_key=str(session.get("server_public_key")),
+        session=str(session.get("session")),
+    )
+    if why is not None:
+        return ReceiptCheck(
+            "表决清单",
+            f"v{seq}",
+            False,
+            "公布的记录与本机收到的表决清单不符，可能删去了表决 — the record's list of polls "
+            f"does not extend the one this tablet received: {why}",
+        )
+    return ReceiptCheck(
+        "表决清单",
+        f"v{seq}",
+        True,
+        "公布的表决清单包含本机收到的版本 — the record's list of polls extends the one this "
+        "tablet received",
+    )
 
 
 def _tracker(raw: str) -> str:

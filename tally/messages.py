@@ -167,6 +167,9 @@ class Welcome(_Msg):
     present: bool
     session: Text
     polls: list[PollInfo]
+    # the latest version of the server's signed list of polls (tally.poll_list): the kiosk
+    # keeps it, and ends a poll on a welcome only if this list says the poll ended
+    poll_list: SignedStatement | None = None
 
 
 class CredentialRequest(_Msg):
@@ -176,6 +179,7 @@ class CredentialRequest(_Msg):
     poll: PollInfo
     uuid: Uuid
     group: Text
+    poll_list: SignedStatement | None = None  # the list signed as the poll opened
 
 
 class BallotIssued(_Msg):
@@ -249,9 +253,13 @@ class Ack(_Msg):
 
 
 class PollClosed(_Msg):
+    """The poll ended (closed, withdrawn, void); the kiosk forgets its credential and drops
+    an unacknowledged ballot only if ``poll_list`` (signed) says so."""
+
     type: Literal["poll_closed"] = "poll_closed"
     poll_id: PollId
     state: Text
+    poll_list: SignedStatement | None = None
 
 
 class ResultMsg(_Msg):
@@ -261,6 +269,7 @@ class ResultMsg(_Msg):
     type: Literal["result"] = "result"
     poll_id: PollId
     statement: SignedStatement
+    poll_list: SignedStatement | None = None
 
 
 class Pong(_Msg):

@@ -47,6 +47,7 @@ from keys.hashing import sha256_hex
 from tally.archive import ArchiveError, read_archive
 from tally.closing_check import check_closing
 from tally.errors import RecordError
+from tally.poll_list import check_chain, statement_hash
 from tally.poll_outcome import FOLLOWUPS, evaluate_poll
 from tally.poll_setup import check_setup_against_record
 from tally.record_files import (
@@ -315,9 +316,22 @@ class SessionVerifier:
         )
 
     def _poll_list(self) -> str:
+        """The list of polls as the server signed it at every change (tally.poll_list): a
+        chain of versions, each naming the previous one's hash, from which no poll leaves;
+        its last version names exactly the record's polls."""
         signed = self.session.get("poll_list")
+        versions = self.session.get("poll_lists")
         if not isinstance(signed, dict):
             raise RecordError("session.json has no signed list of polls")
+        if not isinstance(versions, list) or not versions:
+            raise RecordError("session.json has no chain of the signed lists of polls")
+        check_chain(
+            versions,
+            server_key=str(self.session["server_public_key"]),
+            session=str(self.session["session"]),
+        )
+        if statement_hash(versions[-1]) != statement_hash(signed):
+            raise RecordError("the signed list of polls is not the last version of its chain")
         payload = verify_statement(
             SignedStatement.model_validate(signed),
             expected_signer=str(self.session["server_public_key"]),
@@ -340,7 +354,10 @@ class SessionVerifier:
         extra = [p for p in by_id if p not in names]
         if extra:
             raise RecordError(f"poll {extra[0]} is not in the server's signed list of polls")
-        return f"{len(listed)} poll(s) listed and signed, all in the record"
+        return (
+            f"{len(listed)} poll(s) listed and signed, all in the record; "
+            f"{len(versions)} signed version(s), chained"
+        )
 
     # -- 3. the signed setups ------------------------------------------------------------------
 

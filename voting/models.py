@@ -207,3 +207,13 @@ class ReportSignatureRow(Base):
     trustee_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     signature: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[str] = mapped_column(String(40))
+
+
+class PollListVersion(Base):
+    """One version of the server's signed list of polls (tally.poll_list), appended at every
+    change of a poll and never changed: ``statement`` names the hash of version ``seq - 1``."""
+
+    __tablename__ = "poll_lists"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    statement: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[str] = mapped_column(String(40))

@@ -252,7 +252,9 @@ class Tablet:
             view.title = title
         return view
 
-    def on_welcome(self, welcome: m.Welcome) -> None:
+    def on_welcome(self, welcome: m.Welcome, ended: set[str] | None = None) -> None:
+        """``ended``: the polls the kiosk ended (on the server's signed list of polls); a poll
+        the welcome alone calls closed stays open on the page (None: trust the welcome)."""
         deputy = {
             "name": welcome.deputy.name,
             "seat": welcome.deputy.seat,
@@ -274,7 +276,9 @@ class Tablet:
             view.title = info.title
             if info.state in ("withdrawn", "void"):
                 view.ended = info.state
-            if info.state in ("closed", "tallied", "published", "withdrawn", "void"):
+            if info.state in ("closed", "tallied", "published", "withdrawn", "void") and (
+                ended is None or info.poll_id in ended
+            ):
                 self._close(view)
         self.changed()
 
@@ -288,7 +292,7 @@ class Tablet:
         """``Kiosk(on_event=...)``: keeps the page's state in step with the kiosk."""
         poll_id = data.get("poll_id")
         if kind == "welcome" and kiosk.welcome is not None:
-            self.on_welcome(kiosk.welcome)
+            self.on_welcome(kiosk.welcome, {p for p, s in kiosk.polls.items() if s.closed})
             return
         if kind == "offline":
             self.online = False

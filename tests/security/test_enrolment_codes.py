@@ -42,7 +42,7 @@ def test_the_database_holds_no_enrolment_code(tmp_path: Path) -> None:
         server = ServerProcess(data, tmp_path / "server.log", options=["--test-group"])
         server.start()
         try:
-            tokens = await server.ready()
+            tokens = await server.ready(240)
             async with httpx.AsyncClient(
                 base_url=server.url,
                 headers={"Authorization": f"Bearer {tokens['secretariat']}"},

@@ -71,7 +71,12 @@ class Closing:
 
             await ctx.db(run)
         await ctx.hub.to_all_kiosks(
-            lambda: m.PollClosed(id=server_id(), poll_id=poll_id, state=PollState.CLOSED.value)
+            lambda: m.PollClosed(
+                id=server_id(),
+                poll_id=poll_id,
+                state=PollState.CLOSED.value,
+                poll_list=ctx.poll_lists.current(),
+            )
         )
         await self.live.status_to_displays(poll_id)
         self.tallying.start(poll_id)
@@ -105,7 +110,9 @@ class Closing:
         assert poll.statement
         stmt = st.SignedStatement.model_validate_json(poll.statement)
         await ctx.hub.to_all_kiosks(
-            lambda: m.ResultMsg(id=server_id(), poll_id=poll_id, statement=stmt)
+            lambda: m.ResultMsg(
+                id=server_id(), poll_id=poll_id, statement=stmt, poll_list=ctx.poll_lists.current()
+            )
         )
         await ctx.hub.to_displays(
             lambda: m.ResultMsg(id=server_id(), poll_id=poll_id, statement=stmt)
@@ -136,7 +143,12 @@ class Closing:
                 ctx.runtimes.pop(poll_id, None)
         state = PollState.WITHDRAWN if action == PollAction.WITHDRAW else PollState.VOID
         await ctx.hub.to_all_kiosks(
-            lambda: m.PollClosed(id=server_id(), poll_id=poll_id, state=state.value)
+            lambda: m.PollClosed(
+                id=server_id(),
+                poll_id=poll_id,
+                state=state.value,
+                poll_list=ctx.poll_lists.current(),
+            )
         )
         await self.live.status_to_displays(poll_id)
         return await self.polls.get(poll_id)

@@ -35,6 +35,7 @@ from voting.session import oplog
 from voting.session.codes import code_key, hash_clear_codes
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Hub
+from voting.session.poll_lists import PollLists
 from voting.session.states import Role
 
 T = TypeVar("T")
@@ -114,6 +115,9 @@ class SessionContext:
         self.server_key = st.load_or_create_key(config.data_dir / "server.key")
         self.server_public_key = st.public_key_hex(self.server_key)
         self.code_key = code_key(st.private_key_bytes(self.server_key))  # enrolment codes
+        # the signed list of polls: a new version in every transaction that changes a poll
+        self.poll_lists = PollLists(self.server_key)
+        self.poll_lists.install(self.Session)
         self._setups: dict[str, st.SignedStatement] = {}  # uuid -> signed poll_setup
         self.hub = Hub()
         self.runtimes: dict[str, PollRuntime] = {}
@@ -124,6 +128,8 @@ class SessionContext:
         self.poll_create_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[Any]] = set()
         self._init_session()
+        with self.Session() as s:
+            self.poll_lists.latest(s)  # the list's latest version, for the kiosks' messages
 
     def _init_session(self) -> None:
         """The session's group, name and server trustee key; the staff tokens (first run)."""

@@ -129,7 +129,9 @@ class Issuing:
                 ctx.config.collect_timeout, lambda: ctx.spawn(self._collect_timeout(poll_id))
             )
         for deputy_id in voters:
-            await ctx.hub.to_deputy(deputy_id, views.credential_request(poll))
+            await ctx.hub.to_deputy(
+                deputy_id, views.credential_request(poll, ctx.poll_lists.current())
+            )
         await self.live.status_to_displays(poll_id)
         return out
 

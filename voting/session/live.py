@@ -85,6 +85,7 @@ class Live:
                 present=deputy.attendance == Presence.PRESENT,
                 session=self.ctx.session_name[:1000],
                 polls=[views.poll_info(p) for p in polls],
+                poll_list=self.ctx.poll_lists.current(),
             )
         )
         for poll in polls:
@@ -95,7 +96,7 @@ class Live:
                 and deputy_id in rt.voters
                 and deputy_id not in rt.collected
             ):
-                await conn.send(views.credential_request(poll))
+                await conn.send(views.credential_request(poll, self.ctx.poll_lists.current()))
             elif poll.state == PollState.OPEN and poll.id in issued:
                 await conn.send(views.ballot_issued(poll.id, issued[poll.id]))
                 await conn.send(self.setups.ready(poll))
@@ -106,6 +107,7 @@ class Live:
                         id=server_id(),
                         poll_id=poll.id,
                         statement=st.SignedStatement.model_validate_json(poll.statement),
+                        poll_list=self.ctx.poll_lists.current(),
                     )
                 )
 

@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keys.group import Group
-from tally import statements as st
 from tally.record_files import (
     ISSUANCE_FILE,
     OUTCOMES_FILE,
@@ -31,9 +30,10 @@ from tally.record_files import (
     archive_name,
     poll_folder,
 )
-from tally.session_trustees import POLL_LIST, poll_list_entry
 from voting.models import Deputy, Issuance, Meta, Poll
 from voting.session.closing import closing_of
+from voting.session.poll_lists import PollLists
+from voting.session.poll_lists import chain as poll_chain
 from voting.session.states import RECORDED
 from voting.session.views import report_json
 
@@ -59,6 +59,9 @@ class SessionService(Protocol):
     async def db(self, fn: Callable[[Session], T]) -> T: ...
 
     def poll_setup(self, poll: Poll) -> dict[str, Any]: ...
+
+    @property
+    def poll_lists(self) -> PollLists: ...
 
 
 def _collect(service: SessionService, s: Session) -> dict[str, Any]:
@@ -104,22 +107,19 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
     seats = s.scalars(select(Deputy.seat)).all()
     trustees = s.get(Meta, "trustees")
     signatures = s.get(Meta, "trustees_signatures")
-    # the server's signed list of the session's polls: a record lacking one is refused
-    poll_list = st.sign_statement(
-        service.server_key,
-        {
-            "kind": POLL_LIST,
-            "session": service.session_name,
-            "polls": [poll_list_entry(p) for p in polls],
-        },
-    )
+    # the server's list of polls as it signed it at every change (tally.poll_list): the
+    # record carries every version, not one signed now; a record lacking a poll the last
+    # one names is refused, and a tablet refuses a chain that skips what it saw
+    service.poll_lists.append(s, first=True)  # (no-op unless nothing was signed yet)
+    versions = poll_chain(s)
     return {
         "session": {
             **service.session_info(),
             # the session's trustees, as the scrutineers signed them after the key ceremony
             "trustees": trustees.value if trustees is not None else None,
             "trustees_signatures": json.loads(signatures.value) if signatures else [],
-            "poll_list": poll_list.model_dump(),
+            "poll_list": versions[-1],
+            "poll_lists": versions,
             "total": sum(counts.values()),
             "attendance": counts,
             # roster numbers (seats made of digits): write-ins of an election are checked

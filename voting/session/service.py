@@ -120,6 +120,11 @@ class SessionService:
     def archive_path(self, poll_id: str) -> Path:
         return self.ctx.archive_path(poll_id)
 
+    @property
+    def poll_lists(self) -> Any:
+        """The server's signed list of polls (voting.session.poll_lists.PollLists)."""
+        return self.ctx.poll_lists
+
     def poll_setup(self, poll: Poll) -> dict[str, Any]:
         """The poll's signed ``poll_setup`` statement, as JSON (for the record)."""
         return self.setups.of(poll).statement.model_dump()

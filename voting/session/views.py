@@ -227,10 +227,16 @@ def poll_status(s: Session, poll: Poll) -> m.PollStatus:
     )
 
 
-def credential_request(poll: Poll) -> m.CredentialRequest:
+def credential_request(
+    poll: Poll, poll_list: st.SignedStatement | None = None
+) -> m.CredentialRequest:
     assert poll.uuid is not None and poll.group_name is not None
     return m.CredentialRequest(
-        id=server_id(), poll=poll_info(poll), uuid=poll.uuid, group=poll.group_name
+        id=server_id(),
+        poll=poll_info(poll),
+        uuid=poll.uuid,
+        group=poll.group_name,
+        poll_list=poll_list,
     )
 
 
