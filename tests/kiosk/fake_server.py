@@ -43,6 +43,9 @@ class FakeServer:
     omit_credential: bool = False
     forge_setup: bool = False  # poll_setup signed by another key than the pinned one
     forge_proof: bool = False  # a proof of another credential, claimed to be the kiosk's
+    # instead of the receipt, a poll_closed: "unsigned" (no list of polls), "forged" (a list
+    # signed by another key), "signed" (the server's list saying the poll closed)
+    close_instead_of_ack: str | None = None
     proof_requests: int = 0
     public_raw: str = "[]"
     drop_before_poll_ready: bool = False
@@ -243,6 +246,9 @@ class FakeServer:
             self._dropped = True
             await ws.close()
             return
+        if self.close_instead_of_ack is not None:
+            await ws.send(m.dump(self.poll_closed(nid(), self.close_instead_of_ack)))
+            return
         key = statements.generate_key() if self.forge_receipt else self.server_key
         receipt = statements.make_statement(
             key,
@@ -271,6 +277,26 @@ class FakeServer:
                     again=again,
                 )
             )
+        )
+
+    def poll_closed(self, mid: str, how: str) -> m.PollClosed:
+        from tally.poll_list import poll_list_payload
+
+        entry = {"poll_id": self.poll_id, "uuid": self.uuid, "kind": "motion", "state": "closed"}
+        entry.update(parent_id=None, relation=None)
+        key = statements.generate_key() if how == "forged" else self.server_key
+        signed = statements.sign_statement(key, poll_list_payload("s", 1, "", [entry]))
+        if how == "forged":  # claims to be the server's
+            signed = statements.SignedStatement(
+                statement=signed.statement,
+                signature=signed.signature,
+                signer=self.server_public_key,
+            )
+        return m.PollClosed(
+            id=mid,
+            poll_id=self.poll_id,
+            state="closed",
+            poll_list=None if how == "unsigned" else signed,
         )
 
 
