@@ -272,6 +272,18 @@ def test_motion_first_press(env: Env, page: Any) -> None:
         check_contrast_7(page)
         check_axe(page)
         check_figures(page)
+        # 本机信息: the trustees this tablet pinned, by fingerprint, to compare with the hall
+        from tally.session_trustees import trustees_fingerprint
+
+        page.get_by_role("button", name="本机信息").tap()
+        dialog = page.get_by_role("dialog", name="本机信息")
+        trustees = env.server.get("/api/record")["session"]["trustees"]
+        assert dialog.locator("#trustees-fp").inner_text() == trustees_fingerprint(trustees)
+        assert "测试会议" in dialog.inner_text()  # threshold 0: no scrutineers
+        shot(page, env, "06b-about")
+        check_axe(page)
+        dialog.get_by_role("button", name="关闭").tap()
+        dialog.wait_for(state="detached")
         env.server.post(f"/api/polls/{pid}/close")
         page.get_by_role("heading", name="投票已结束").wait_for(timeout=60_000)
         shot(page, env, "07-closed")
