@@ -41,7 +41,7 @@ def code_hash(key: bytes, code: str) -> str:
 
 
 def hash_clear_codes(s: Session, key: bytes) -> int:
-    """Replace the clear codes a session folder made before version 0004 kept by their hash
+    """Replace the clear codes a session folder made before migration 0005 kept by their hash
     (the cards already printed keep working); the number of codes replaced."""
     n = 0
     for d in s.scalars(select(Deputy)):

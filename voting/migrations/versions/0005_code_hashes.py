@@ -1,7 +1,7 @@
 """enrolment codes stored as hashes: the column deputies.enrolment_code becomes code_hash
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 The server replaces the clear codes left in the column by their keyed hash when it starts
 (voting.session.codes.hash_clear_codes: the key is in server.key, not in the database).
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
