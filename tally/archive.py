@@ -524,28 +524,40 @@ class ArchiveWriter:
 
     def append(self, items: Sequence[str], event_type: str, payload: str | None) -> Event:
         """Write ``items`` as data members, then the event; fsync; return the event."""
+        return self.append_steps([(items, event_type, payload)])[0]
+
+    def append_steps(self, steps: Sequence[tuple[Sequence[str], str, str | None]]) -> list[Event]:
+        """Several steps (data members, then the event, each) in one ``write`` and one
+        ``fsync`` (group commit of the ballots that arrived together); their events."""
         with self._lock:
             if self._fd < 0:
                 raise ValueError("archive writer is closed")
             last = self._last
-            parent = last.hash if last is not None else None
-            height = last.height + 1 if last is not None else 0
-            event = make_event(parent, height, event_type, payload)
-            chunks = [
-                _member(f"{sha256_hex(x)}.data.json", x.encode("utf-8"), self.timestamp)
-                for x in items
-            ]
-            chunks.append(_member(f"{event.hash}.event.json", event.raw.encode(), self.timestamp))
+            chunks: list[bytes] = []
+            events: list[Event] = []
+            for items, event_type, payload in steps:
+                parent = last.hash if last is not None else None
+                height = last.height + 1 if last is not None else 0
+                last = make_event(parent, height, event_type, payload)
+                events.append(last)
+                chunks.extend(
+                    _member(f"{sha256_hex(x)}.data.json", x.encode("utf-8"), self.timestamp)
+                    for x in items
+                )
+                chunks.append(_member(f"{last.hash}.event.json", last.raw.encode(), self.timestamp))
+            if not events:
+                return events
             blob = b"".join(chunks)
             written = 0
             while written < len(blob):
                 written += os.write(self._fd, blob[written:])
             if self._sync:
                 os.fsync(self._fd)
-            for x in items:
-                self._known[sha256_hex(x)] = x
-            self._last = event
-            return event
+            for items, _type, _payload in steps:
+                for x in items:
+                    self._known[sha256_hex(x)] = x
+            self._last = last
+            return events
 
     def _require(self, expected: Iterable[str | None], what: str) -> None:
         current = self._last.type if self._last is not None else None
@@ -564,6 +576,11 @@ class ArchiveWriter:
     def add_ballot(self, ballot: str) -> Event:
         self._require(["Setup", "Ballot"], "a ballot")
         return self.append([ballot], "Ballot", sha256_hex(ballot))
+
+    def add_ballots(self, ballots: Sequence[str]) -> list[Event]:
+        """Ballot events for ``ballots``, in order, with one fsync for all of them."""
+        self._require(["Setup", "Ballot"], "a ballot")
+        return self.append_steps([([b], "Ballot", sha256_hex(b)) for b in ballots])
 
     def end_ballots(self) -> Event:
         self._require(["Setup", "Ballot"], "EndBallots")

@@ -67,6 +67,29 @@ def authenticated(scope: MutableMapping[str, Any]) -> None:
         hook()
 
 
+class _Refusals:
+    """Connections refused at the limit, logged at most once a second (a storm of refused
+    connections must not also flood the log)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.since = float("-inf")
+
+    def note(self, now: float, open_connections: int) -> None:
+        self.count += 1
+        if now - self.since >= 1.0:
+            log.warning(
+                "refused %d connection(s) at the connection limit: %d open",
+                self.count,
+                open_connections,
+            )
+            self.count = 0
+            self.since = now
+
+
+_refusals = _Refusals()
+
+
 class GuardedHttp(H11Protocol):
     limits: ClassVar[ServerLimits] = ServerLimits()
 
@@ -76,7 +99,7 @@ class GuardedHttp(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if len(self.connections) > self.limits.max_connections:
-            log.warning("refused a connection: %d open (limit)", len(self.connections) - 1)
+            _refusals.note(self.loop.time(), len(self.connections) - 1)
             self._send_error(503, "too_many_connections", "the server is at its connection limit")
             return
         self._arm()

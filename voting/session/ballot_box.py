@@ -4,14 +4,20 @@ in step with the database, and the polls' runtimes rebuilt after a restart.
 Database first, archive second: a ballot is committed (uniqueness decided by the database),
 then appended to the poll's Belenios archive (fsync) and given its receipt, in order; after a
 restart the archive is completed from the database.
+
+Group commit: the ballots of a poll that passed their checks while the previous commit was
+running are stored together: one database transaction, one archive write and fsync, one
+transaction for their receipts. No ballot is acknowledged before both are durable.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from dataclasses import dataclass, field
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from keys.hashing import sha256_hex
@@ -30,10 +36,23 @@ from voting.session.states import ACCEPTS_BALLOTS, LIVE, PollState
 from voting.session.upsert import insert_ignore, upsert_vote
 
 
+@dataclass
+class _Arrival:
+    """A checked ballot waiting for the next group commit of its poll."""
+
+    tracker: str
+    credential: str
+    raw: str
+    done: asyncio.Future[tuple[bool, BallotRow]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
 class BallotBox:
     def __init__(self, ctx: SessionContext, live: Live) -> None:
         self.ctx = ctx
         self.live = live
+        self._arrivals: dict[str, list[_Arrival]] = {}  # poll id -> waiting for a commit
 
     # -- the archive --------------------------------------------------------------------------
 
@@ -62,12 +81,13 @@ class BallotBox:
             for event, _raw in read_archive(rt.writer.path).ballots():
                 if event.payload:
                     in_archive[event.payload] = event.hash
+        missing = [row for row in pending if sha256_hex(row.raw) not in in_archive]
+        # one write and one fsync for all of them (group commit)
+        events = rt.writer.add_ballots([row.raw for row in missing]) if missing else []
+        for row, event in zip(missing, events, strict=True):
+            in_archive[sha256_hex(row.raw)] = event.hash
         for row in pending:
-            digest = sha256_hex(row.raw)
-            event_hash = in_archive.get(digest)
-            if event_hash is None:
-                event_hash = rt.writer.add_ballot(row.raw).hash
-            row.event_hash = event_hash
+            row.event_hash = in_archive[sha256_hex(row.raw)]
             row.receipt = self._receipt(poll, row).model_dump_json()
         s.flush()
 
@@ -127,19 +147,9 @@ class BallotBox:
             raise ActionError(
                 m.ErrorCode.WRONG_CREDENTIAL, "the ballot's credential is not one of this poll's"
             )
-        async with rt.lock:
-            if ctx.runtimes.get(poll.id) is not rt or rt.writer is None:
-                raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is closed")
-            # 1. database commit (uniqueness decided by the database) …
-            again = await ctx.db(
-                partial(self._store_ballot, poll.id, tracker, credential, msg.ballot)
-            )
-            # 2. … then the archive event (fsync) and the signed receipt, still in order
-            try:
-                row = await ctx.db(partial(self._sync_and_get, poll.id, tracker, rt))
-            except Exception:
-                rt.archive_unsure = True  # next time, compare with the archive before appending
-                raise
+        again, row = await self._group_commit(
+            poll.id, rt, _Arrival(tracker, credential, msg.ballot)
+        )
         receipt = st.SignedStatement.model_validate_json(row.receipt or "")
         self.live.status_soon(poll.id)
         if not again:
@@ -154,9 +164,65 @@ class BallotBox:
             again=again,
         )
 
+    async def _group_commit(
+        self, poll_id: str, rt: PollRuntime, arrival: _Arrival
+    ) -> tuple[bool, BallotRow]:
+        """Store ``arrival`` with every ballot of the poll that arrives before the running
+        commit ends; (already stored before, its row with the receipt) once durable."""
+        waiting = self._arrivals.setdefault(poll_id, [])
+        waiting.append(arrival)
+        if len(waiting) == 1:  # the first of the next batch: its commit waits for the lock
+            self.ctx.spawn(self._commit_next(poll_id, rt))
+        return await arrival.done
+
+    async def _commit_next(self, poll_id: str, rt: PollRuntime) -> None:
+        batch: list[_Arrival] = []
+        try:
+            async with rt.lock:
+                batch = self._arrivals.pop(poll_id, [])
+                if batch:
+                    await self._commit(poll_id, rt, batch)
+        except BaseException as exc:
+            for a in batch:
+                if not a.done.done():
+                    if isinstance(exc, Exception):
+                        a.done.set_exception(exc)
+                    else:
+                        a.done.cancel()
+            if not isinstance(exc, Exception):
+                raise
+
+    async def _commit(self, poll_id: str, rt: PollRuntime, batch: list[_Arrival]) -> None:
+        ctx = self.ctx
+        if ctx.runtimes.get(poll_id) is not rt or rt.writer is None:
+            raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is closed")
+        # 1. one database transaction for the batch (uniqueness decided by the database) …
+        items = [(a.tracker, a.credential, a.raw) for a in batch]
+        outcomes = await ctx.db(partial(self._store_ballots, poll_id, items))
+        stored = [a for a, o in zip(batch, outcomes, strict=True) if isinstance(o, bool)]
+        for a, o in zip(batch, outcomes, strict=True):
+            if isinstance(o, ActionError) and not a.done.done():
+                a.done.set_exception(o)
+        if not stored:
+            return
+        # 2. … then their archive events (one write, one fsync) and signed receipts, in order
+        try:
+            rows = await ctx.db(
+                partial(self._sync_and_get, poll_id, [a.tracker for a in stored], rt)
+            )
+        except Exception:
+            rt.archive_unsure = True  # next time, compare with the archive before appending
+            raise
+        for a, o in zip(batch, outcomes, strict=True):
+            if isinstance(o, bool) and not a.done.done():
+                a.done.set_result((o, rows[a.tracker]))
+
     @staticmethod
-    def _store_ballot(poll_id: str, tracker: str, credential: str, raw: str, s: Session) -> bool:
-        """Insert the ballot and its vote in one transaction; True if it was already there."""
+    def _store_ballots(
+        poll_id: str, items: list[tuple[str, str, str]], s: Session
+    ) -> list[bool | ActionError]:
+        """Insert each ballot and its vote, all in one transaction; for each, True if it was
+        already there, False if stored now, or the refusal (nothing of it stored)."""
         poll = q.poll(s, poll_id)
         if poll.state != PollState.OPEN:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is {poll.state}")
@@ -166,36 +232,55 @@ class BallotBox:
                 m.ErrorCode.POLL_NOT_OPEN,
                 f"投票时间已到 — poll {poll_id}: the voting time ended at {poll.deadline}",
             )
-        inserted = insert_ignore(
-            s,
-            BallotRow,
-            {
-                "poll_id": poll_id,
-                "tracker": tracker,
-                "credential": credential,
-                "raw": raw,
-                "received_at": received_at,
-            },
-            ["poll_id", "tracker"],
-        )
-        if inserted:
-            ballot_id = s.scalar(
-                select(BallotRow.id).where(
-                    BallotRow.poll_id == poll_id, BallotRow.tracker == tracker
-                )
+        outcomes: list[bool | ActionError] = []
+        for tracker, credential, raw in items:
+            inserted = insert_ignore(
+                s,
+                BallotRow,
+                {
+                    "poll_id": poll_id,
+                    "tracker": tracker,
+                    "credential": credential,
+                    "raw": raw,
+                    "received_at": received_at,
+                },
+                ["poll_id", "tracker"],
             )
-            assert ballot_id is not None
-            if not upsert_vote(s, poll_id, credential, ballot_id, replace=poll.last_press_valid):
-                raise ActionError(
-                    m.ErrorCode.DUPLICATE,
-                    "this credential has already voted; the first ballot counts in this poll",
+            if inserted:
+                ballot_id = s.scalar(
+                    select(BallotRow.id).where(
+                        BallotRow.poll_id == poll_id, BallotRow.tracker == tracker
+                    )
                 )
-        return not inserted
+                assert ballot_id is not None
+                if not upsert_vote(
+                    s, poll_id, credential, ballot_id, replace=poll.last_press_valid
+                ):
+                    # refused: the ballot row goes too (as a rollback of this ballot alone)
+                    s.execute(delete(BallotRow).where(BallotRow.id == ballot_id))
+                    outcomes.append(
+                        ActionError(
+                            m.ErrorCode.DUPLICATE,
+                            "this credential has already voted; the first ballot counts in "
+                            "this poll",
+                        )
+                    )
+                    continue
+            outcomes.append(not inserted)
+        return outcomes
 
-    def _sync_and_get(self, poll_id: str, tracker: str, rt: PollRuntime, s: Session) -> BallotRow:
+    def _sync_and_get(
+        self, poll_id: str, trackers: list[str], rt: PollRuntime, s: Session
+    ) -> dict[str, BallotRow]:
         poll = q.poll(s, poll_id)
         self.sync_archive(s, poll, rt, check_archive=rt.archive_unsure)
         rt.archive_unsure = False
-        row = q.ballot(s, poll_id, tracker)
-        assert row is not None and row.receipt is not None
-        return row
+        rows: dict[str, BallotRow] = {}
+        for i in range(0, len(trackers), 500):
+            chunk = trackers[i : i + 500]
+            for row in s.scalars(
+                select(BallotRow).where(BallotRow.poll_id == poll_id, BallotRow.tracker.in_(chunk))
+            ):
+                assert row.receipt is not None
+                rows[row.tracker] = row
+        return rows
