@@ -214,8 +214,9 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     probe: asyncio.Task[None] | None = None
     api_latencies: list[float] = []
     connecting_max = [0.0]  # the slowest API answer while the kiosks enrol and connect
+    loads: list[float] = []  # the machine's 1-minute load average, every probe
     try:
-        tokens = await server.ready(60)
+        tokens = await server.ready(600)  # a busy shared machine starts Python slowly
         assert server.proc is not None
         api = Api(server.url, str(tokens["secretariat"]), timeout=600)
         post = api.post
@@ -242,6 +243,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
                 await api.get(routes[turn % len(routes)])
                 latency = time.perf_counter() - t0
                 api_latencies.append(latency)
+                loads.append(os.getloadavg()[0])
                 if len(routes) == 1:
                     connecting_max[0] = max(connecting_max[0], latency)
                 await asyncio.sleep(0.5)
@@ -377,6 +379,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         "kiosk_processes": len(swarms),
         "cpus": cores,
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),
+        "load_average_during": [round(min(loads or [0]), 1), round(max(loads or [0]), 1)],
         "python": platform.python_version(),
         "received": counts.get("received"),
         "result": counts.get("result"),
@@ -418,36 +421,55 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))
         return 0
-    f = figures
-    print(
+    print(summary(figures))
+    return 0
+
+
+TABLE_HEAD = (
+    "| N | open → all issued | ack p50 | p99 | last ack | checks' CPU / cores | server CPU "
+    "while casting | peak RSS | API max (vote / connecting) | dropped | load average |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def table_row(f: dict[str, Any]) -> str:
+    """The run as a row of docs/benchmarks.md's table (:data:`TABLE_HEAD`)."""
+    load = f["load_average_during"]
+    return (
+        f"| {f['deputies']:,} | {f['open_to_all_issued_s']:.1f} s | {f['ack_p50_s']:.1f} s | "
+        f"{f['ack_p99_s']:.1f} s | {f['all_acknowledged_s']:.1f} s | {f['deputies']:,} × "
+        f"{f['ballot_check_cpu_s'] * 1000:.0f} ms / {f['cpus']} = "
+        f"{f['proof_checks_cpu_bound_s']:.1f} s | {f['server_cpu_casting_s']:.1f} s | "
+        f"{f['server_peak_rss_mib']:.0f} MiB (+ {f['server_workers_rss_mib']:.0f} MiB checkers) | "
+        f"{f['api_max_s']:.2f} s / {f['api_max_connecting_s']:.2f} s | {f['reconnects']} | "
+        f"{load[0]:.0f}–{load[1]:.0f} |"
+    )
+
+
+def summary(f: dict[str, Any]) -> str:
+    """The figures in words, then as a row ready to paste into docs/benchmarks.md."""
+    lines = [
         f"renda bench session: {f['deputies']} kiosks in {f['kiosk_processes']} processes, "
         f"{f['group']}, {f['server_workers']} server workers, {f['cpus']} CPUs, load average "
-        f"{f['load_average_1min_at_end']}"
-    )
-    print(
+        f"{f['load_average_during'][0]}–{f['load_average_during'][1]} during the run",
         f"  open → all ballots issued {f['open_to_all_issued_s']} s (server), → every kiosk "
         f"has its ballot {f['open_to_every_kiosk_issued_s']} s, → every ballot built on its "
-        f"tablet {f['open_to_all_ballots_built_s']} s"
-    )
-    print(
+        f"tablet {f['open_to_all_ballots_built_s']} s",
         f"  send → ack: p50 {f['ack_p50_s']} s, p99 {f['ack_p99_s']} s, max {f['ack_max_s']} s; "
         f"all acknowledged after {f['all_acknowledged_s']} s (proof checks need "
         f"{f['deputies']} × {f['ballot_check_cpu_s']} s / {f['cpus']} cores = "
-        f"{f['proof_checks_cpu_bound_s']} s of CPU; the server used {f['server_cpu_casting_s']} s)"
-    )
-    print(
+        f"{f['proof_checks_cpu_bound_s']} s of CPU; the server used {f['server_cpu_casting_s']} s)",
+        f"  ballots stored {f['received']}, counted {f['result']}",
         f"  server memory: peak {f['server_peak_rss_mib']} MiB (+ {f['server_workers_rss_mib']} "
-        f"MiB in its ballot checkers); API answered within {f['api_max_s']} s (p99 "
-        f"{f['api_p99_s']} s); {f['reconnects']} kiosk connection(s) dropped"
-    )
-    print(
+        f"MiB in its ballot checkers); slowest API answer {f['api_max_s']} s from the opening on "
+        f"(p99 {f['api_p99_s']} s), {f['api_max_connecting_s']} s while the kiosks connected; "
+        f"{f['reconnects']} kiosk connection(s) dropped",
         f"  close → tallied {f['close_to_tallied_s']} s, → published "
         f"{f['close_to_published_s']} s, → every kiosk has the signed result "
-        f"{f['close_to_all_kiosks_have_result_s']} s"
-    )
-    print(
-        f"  (setup, not measured above: enrol and connect the kiosks {f['enrol_and_connect_s']} s)"
-    )
+        f"{f['close_to_all_kiosks_have_result_s']} s",
+        f"  (setup, not measured above: enrol and connect the kiosks {f['enrol_and_connect_s']} s)",
+    ]
     if f["kiosk_errors"]:
-        print(f"  kiosk errors: {f['kiosk_errors']}")
-    return 0
+        lines.append(f"  kiosk errors: {f['kiosk_errors']}")
+    lines += ["", "docs/benchmarks.md row:", TABLE_HEAD, table_row(f)]
+    return "\n".join(lines)

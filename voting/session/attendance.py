@@ -118,7 +118,7 @@ class Attendance:
         """Is the device still enrolled (not revoked)? Checked for every kiosk message."""
         if device_id is None:
             return False
-        device = await self.ctx.db(lambda s: s.get(Device, device_id))
+        device = await self.ctx.db(lambda s: s.get(Device, device_id), kiosk=True)
         return device is not None and not device.revoked
 
     async def enrol(self, code: str, device_public_key: str) -> dict[str, Any]:
@@ -174,7 +174,7 @@ class Attendance:
 
     async def kiosk_hello(self, msg: m.Hello, nonce: str) -> tuple[int, str]:
         """Check the device's answer to the challenge; (deputy_id, device public key)."""
-        device = await self.ctx.db(lambda s: s.get(Device, msg.device_id))
+        device = await self.ctx.db(lambda s: s.get(Device, msg.device_id), kiosk=True)
         if device is None or device.revoked:
             raise ActionError(m.ErrorCode.UNKNOWN_DEVICE, "this tablet is not enrolled")
         try:

@@ -133,7 +133,7 @@ class BallotBox:
     async def cast(self, msg: m.Cast) -> m.Ack:
         ctx = self.ctx
         rt = ctx.runtimes.get(msg.poll_id)
-        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id))
+        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id), kiosk=True)
         if poll.state not in ACCEPTS_BALLOTS or rt is None or rt.writer is None:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is {poll.state}")
         assert poll.election is not None
@@ -198,7 +198,7 @@ class BallotBox:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is closed")
         # 1. one database transaction for the batch (uniqueness decided by the database) …
         items = [(a.tracker, a.credential, a.raw) for a in batch]
-        outcomes = await ctx.db(partial(self._store_ballots, poll_id, items))
+        outcomes = await ctx.db(partial(self._store_ballots, poll_id, items), kiosk=True)
         stored = [a for a, o in zip(batch, outcomes, strict=True) if isinstance(o, bool)]
         for a, o in zip(batch, outcomes, strict=True):
             if isinstance(o, ActionError) and not a.done.done():
@@ -208,7 +208,7 @@ class BallotBox:
         # 2. … then their archive events (one write, one fsync) and signed receipts, in order
         try:
             rows = await ctx.db(
-                partial(self._sync_and_get, poll_id, [a.tracker for a in stored], rt)
+                partial(self._sync_and_get, poll_id, [a.tracker for a in stored], rt), kiosk=True
             )
         except Exception:
             rt.archive_unsure = True  # next time, compare with the archive before appending

@@ -1,4 +1,5 @@
-"""Ballot checking, run in a process pool off the event loop (pure; picklable arguments)."""
+"""Ballot and credential checking, run in a process pool off the event loop (pure; picklable
+arguments)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from keys.group import GroupError, to_str
+from keys.group import GroupError, group_by_name, to_str
+from tally import statements as st
 from tally.ballot import check_ballot, parse_ballot
 from tally.election import parse_election
 from tally.errors import RecordError
@@ -39,3 +41,28 @@ def check_cast(election_raw: str, allow_test: bool, ballot_raw: str) -> tuple[st
     except (RecordError, GroupError, ValueError) as exc:
         return ("invalid_ballot", str(exc)[:500], "")
     return ("ok", ballot.tracker, to_str(ballot.credential))
+
+
+def check_credential(
+    group: str,
+    allow_test: bool,
+    device_key: str,
+    poll_id: str,
+    uuid: str,
+    public_credential: str,
+    signature: str,
+) -> tuple[str, str] | None:
+    """None if a kiosk's public credential is signed by its device and is in the group, else
+    ``(error code, reason)`` (the group check is a full exponentiation: 3,000 of them at an
+    opening would hold the event loop for seconds)."""
+    try:
+        st.verify(device_key, st.credential_payload(poll_id, uuid, public_credential), signature)
+    except st.StatementError as exc:
+        return ("bad_signature", str(exc))
+    try:
+        group_by_name(group, allow_test=allow_test).parse_element(
+            public_credential, "public credential"
+        )
+    except GroupError as exc:
+        return ("bad_message", str(exc))
+    return None

@@ -12,7 +12,7 @@ import json
 import secrets
 import stat
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -127,6 +127,7 @@ class SessionContext:
         # concurrent creations collide (unique seq) on SQLite and, more often, on PostgreSQL.
         self.poll_create_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self._kiosk_threads: ThreadPoolExecutor | None = None  # see db(kiosk=True)
         self._init_session()
         with self.Session() as s:
             self.poll_lists.latest(s)  # the list's latest version, for the kiosks' messages
@@ -208,8 +209,12 @@ class SessionContext:
 
     # -- running things ---------------------------------------------------------------------
 
-    async def db(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn(session)`` in a thread inside one transaction (committed on success)."""
+    async def db(self, fn: Callable[[Session], T], *, kiosk: bool = False) -> T:
+        """Run ``fn(session)`` in a thread inside one transaction (committed on success).
+
+        ``kiosk=True`` for the work of the kiosks' messages (a cast, a device check): it
+        runs in threads of its own, so that 3,000 tablets sending together do not queue the
+        staff's requests (the secretariat's screens, the chair's buttons) behind them."""
 
         def run() -> T:
             with self.Session.begin() as s:
@@ -218,7 +223,17 @@ class SessionContext:
                 oplog.log.info("%s", line)
             return result
 
+        if kiosk:
+            if self._kiosk_threads is None:
+                self._kiosk_threads = ThreadPoolExecutor(4, thread_name_prefix="kiosk-db")
+            return await asyncio.get_running_loop().run_in_executor(self._kiosk_threads, run)
         return await asyncio.to_thread(run)
+
+    def stop_threads(self) -> None:
+        """End the kiosks' database threads (at shutdown; they are made again if needed)."""
+        threads, self._kiosk_threads = self._kiosk_threads, None
+        if threads is not None:
+            threads.shutdown(wait=False, cancel_futures=True)
 
     def audit(self, s: Session, role: str, action: str, detail: str = "") -> None:
         s.add(AuditLog(at=now(), role=str(role), action=action, detail=detail))

@@ -19,7 +19,6 @@ from gmpy2 import mpz
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from keys.group import GroupError
 from tally import messages as m
 from tally import statements as st
 from tally.archive import ArchiveWriter
@@ -30,6 +29,7 @@ from voting.models import Credential, Deputy, Issuance, Poll, Voter
 from voting.session import queries as q
 from voting.session import views
 from voting.session.ballot_box import BallotBox
+from voting.session.checker import check_credential
 from voting.session.context import PollRuntime, SessionContext, now, seconds_after
 from voting.session.errors import ActionError, Code
 from voting.session.hub import Connection
@@ -148,7 +148,7 @@ class Issuing:
     ) -> None:
         ctx = self.ctx
         rt = ctx.runtimes.get(msg.poll_id)
-        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id))
+        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id), kiosk=True)
         if poll.state not in ACCEPTS_CREDENTIALS or rt is None:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is {poll.state}")
         if msg.uuid != poll.uuid:
@@ -158,18 +158,18 @@ class Issuing:
             raise ActionError(
                 m.ErrorCode.NOT_ELIGIBLE, "this deputy was not present when the poll opened"
             )
-        try:
-            st.verify(
-                device_key,
-                st.credential_payload(msg.poll_id, msg.uuid, msg.public_credential),
-                msg.signature,
-            )
-        except st.StatementError as exc:
-            raise ActionError(m.ErrorCode.BAD_SIGNATURE, str(exc)) from None
-        try:
-            ctx.group.parse_element(msg.public_credential, "public credential")
-        except GroupError as exc:
-            raise ActionError(m.ErrorCode.BAD_MESSAGE, str(exc)) from None
+        refused = await ctx.compute(  # signature and group membership, in the pool
+            check_credential,
+            ctx.group.name,
+            ctx.config.allow_test_group,
+            device_key,
+            msg.poll_id,
+            msg.uuid,
+            msg.public_credential,
+            msg.signature,
+        )
+        if refused is not None:
+            raise ActionError(*refused)
         async with rt.lock:
             if poll.id not in ctx.runtimes or ctx.runtimes[poll.id] is not rt or rt.credentials:
                 raise ActionError(m.ErrorCode.POLL_NOT_OPEN, "credential collection has ended")

@@ -173,6 +173,7 @@ class SessionService:
         if ctx.pool:  # wait for the workers: none may outlive the server (nor a test run)
             pool, ctx.pool = ctx.pool, None
             await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        ctx.stop_threads()
         ctx.engine.dispose()
 
     # -- who is asking --------------------------------------------------------------------------
