@@ -48,6 +48,12 @@ from tally import statements
 
 log = logging.getLogger("renda.kiosk")
 
+# A server slow to answer (3,000 tablets reconnecting at once after a network cut) is waited
+# for, not left: a tablet that gives up after a few seconds and connects again leaves in the
+# server's queue a connection it must still accept and answer, and so makes it slower for all.
+OPEN_TIMEOUT = 60.0  # seconds for the TCP connection and the websocket handshake
+PING_TIMEOUT = 60.0  # seconds without an answer to a keepalive ping before the tablet leaves
+
 NOT_LISTED = (
     "您的凭证不在公布的名单中，本机拒绝投票，请联系秘书处 — this kiosk's public credential is "
     "not in the published list; it refuses to vote. Tell the secretariat."
@@ -171,7 +177,12 @@ class Kiosk:
         while not self._stop.is_set():
             try:
                 async with connect(
-                    url, max_size=m.MAX_SERVER_FRAME, open_timeout=10, ping_interval=20
+                    url,
+                    max_size=m.MAX_SERVER_FRAME,
+                    open_timeout=OPEN_TIMEOUT,
+                    ping_interval=20,
+                    ping_timeout=PING_TIMEOUT,
+                    compression=None,
                 ) as ws:
                     self._ws = ws
                     await self._session(ws)

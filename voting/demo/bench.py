@@ -412,12 +412,16 @@ def run(args: argparse.Namespace) -> int:
     if args.deputies < 1:
         print("renda bench session: --deputies must be at least 1", file=sys.stderr)
         return 2
-    if args.keep is not None:
-        args.keep.mkdir(parents=True, exist_ok=True)
-        figures = asyncio.run(_bench(args, args.keep))
-    else:
-        with tempfile.TemporaryDirectory(prefix="renda-bench-session-") as tmp:
-            figures = asyncio.run(_bench(args, Path(tmp)))
+    try:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            figures = asyncio.run(_bench(args, args.keep))
+        else:
+            with tempfile.TemporaryDirectory(prefix="renda-bench-session-") as tmp:
+                figures = asyncio.run(_bench(args, Path(tmp)))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("renda bench session: stopped; its processes are ended", file=sys.stderr)
+        return 130
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))
         return 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -149,6 +150,10 @@ async def _main(spec: dict[str, Any]) -> None:
 
 def main() -> None:
     die_with_parent()  # a benchmark killed by any means leaves no kiosk process behind
+    logging.basicConfig(  # on stderr (swarm-N.log): why a kiosk's connection ended
+        level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s"
+    )
+    logging.getLogger("renda.kiosk").setLevel(logging.INFO)
     spec = json.loads(Path(sys.argv[1]).read_text("utf-8"))
     asyncio.run(_main(spec))
 
