@@ -4,7 +4,7 @@ Starts a real ``renda serve`` subprocess on 127.0.0.1 with a temporary SQLite fo
 roster of N deputies, checks them all in, runs the key ceremony with three ``renda trustee``
 subprocesses (2 of 3, as in ``renda demo``; they stay connected to decrypt), and enrols N
 headless kiosks (``kiosk.client.Kiosk`` with a scripted deputy, each with its own sealed device
-key) in ``--kiosk-processes`` processes (voting/demo/swarm.py; one per 750 kiosks by default),
+key) in ``--kiosk-processes`` processes (voting/demo/swarm.py; one per 500 kiosks by default),
 then opens one motion. Every kiosk builds and encrypts its ballot, then waits until all N are
 ready, and they all send together.
 
@@ -67,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--kiosk-processes",
         type=int,
         default=0,
-        help="processes the kiosks are split over (0: one per 750 kiosks)",
+        help="processes the kiosks are split over (0: one per 500 kiosks)",
     )
 
 
@@ -250,7 +250,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
 
         probe = asyncio.create_task(probe_api())
         t = time.perf_counter()
-        procs = args.kiosk_processes or max(1, -(-n // 750))
+        procs = args.kiosk_processes or max(1, -(-n // 500))
         folders = Path(tempfile.mkdtemp(prefix="kiosks-", dir=data))
         for p in range(procs):
             items = [
