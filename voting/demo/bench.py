@@ -38,6 +38,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tally.progress import counter
 from voting.demo.harness import Api, DemoError, ServerProcess, trustee_ceremony
 
@@ -225,8 +227,20 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
             f"代表{i},第{i % 5 + 1}代表团,{i:04d}\n" for i in range(1, n + 1)
         )
         deputies = (await post("/api/roster", {"csv": csv}))["deputies"]
-        for d in deputies:
-            await post(f"/api/deputies/{d['deputy_id']}/checkin")
+        gate = asyncio.Semaphore(16)  # the check-in desks: several at once (setup)
+
+        async def checkin(deputy_id: int) -> None:
+            async with gate:
+                for attempt in range(5):  # a kept-alive connection the server just closed
+                    try:
+                        await post(f"/api/deputies/{deputy_id}/checkin")
+                        return
+                    except httpx.TransportError:
+                        if attempt == 4:
+                            raise
+                        await asyncio.sleep(0.5)
+
+        await asyncio.gather(*(checkin(d["deputy_id"]) for d in deputies))
         await trustee_ceremony(
             server, api, [f"监票人{i}" for i in range(1, SCRUTINEERS + 1)], THRESHOLD
         )
@@ -265,6 +279,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
                         "url": server.url,
                         "folder": str(folders),
                         "scrypt_n": KIOSK_SCRYPT_N,
+                        "test_group": args.group == "RENDA-TEST-256",
                         "kiosks": items,
                     }
                 ),
@@ -422,6 +437,10 @@ def run(args: argparse.Namespace) -> int:
     except (KeyboardInterrupt, asyncio.CancelledError):
         print("renda bench session: stopped; its processes are ended", file=sys.stderr)
         return 130
+    if args.keep is not None:  # every figure, beside the session folder it came from
+        (args.keep / "figures.json").write_text(
+            json.dumps(figures, ensure_ascii=False, indent=1), "utf-8"
+        )
     if args.json:
         print(json.dumps(figures, ensure_ascii=False, indent=1))
         return 0

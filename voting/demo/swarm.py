@@ -117,7 +117,9 @@ async def _main(spec: dict[str, Any]) -> None:
             )
             deputy = _Deputy(Script(default=item["choice"]))
             deputy.number = item["i"]
-            kiosk = _Kiosk(where, vault, identity, deputy)
+            kiosk = _Kiosk(
+                where, vault, identity, deputy, allow_test_group=bool(spec.get("test_group"))
+            )
             kiosk.number = item["i"]
             kiosk._on_event = on_event(kiosk)
             kiosks.append(kiosk)
