@@ -86,8 +86,9 @@ class ServerProcess:
             self.init()
         self.proc = self._popen([*self._serve(), "--host", "127.0.0.1", "--port", str(self.port)])
 
-    async def ready(self, timeout: float = 60) -> dict[str, Any]:
-        """Wait for the server to answer; return the staff tokens it wrote."""
+    async def ready(self, timeout: float = 180) -> dict[str, Any]:
+        """Wait for the server to answer; return the staff tokens it wrote. A server that does
+        not answer in time is stopped before the error is raised (no process left behind)."""
         tokens_path = self.data_dir / "tokens.json"
 
         async def up() -> bool:
@@ -107,7 +108,11 @@ class ServerProcess:
             except (httpx.HTTPError, ValueError, KeyError):
                 return False
 
-        await wait_until("the server to start", up, timeout, 0.2)
+        try:
+            await wait_until("the server to start", up, timeout, 0.2)
+        except BaseException:
+            await asyncio.to_thread(self.stop)
+            raise
         tokens: dict[str, Any] = json.loads(tokens_path.read_text("utf-8"))
         return tokens
 
