@@ -86,16 +86,17 @@ class BallotBox:
         events = rt.writer.add_ballots([row.raw for row in missing]) if missing else []
         for row, event in zip(missing, events, strict=True):
             in_archive[sha256_hex(row.raw)] = event.hash
+        session = self.ctx.session_name  # read once for the batch, not once for each receipt
         for row in pending:
             row.event_hash = in_archive[sha256_hex(row.raw)]
-            row.receipt = self._receipt(poll, row).model_dump_json()
+            row.receipt = self._receipt(poll, row, session).model_dump_json()
         s.flush()
 
-    def _receipt(self, poll: Poll, row: BallotRow) -> st.SignedStatement:
+    def _receipt(self, poll: Poll, row: BallotRow, session: str) -> st.SignedStatement:
         return st.make_statement(
             self.ctx.server_key,
             st.RECEIPT,
-            session=self.ctx.session_name,
+            session=session,
             poll_id=poll.id,
             uuid=poll.uuid,
             tracker=row.tracker,
@@ -133,7 +134,7 @@ class BallotBox:
     async def cast(self, msg: m.Cast) -> m.Ack:
         ctx = self.ctx
         rt = ctx.runtimes.get(msg.poll_id)
-        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id), kiosk=True)
+        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id, light=True), kiosk=True)
         if poll.state not in ACCEPTS_BALLOTS or rt is None or rt.writer is None:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is {poll.state}")
         assert poll.election is not None
@@ -223,7 +224,7 @@ class BallotBox:
     ) -> list[bool | ActionError]:
         """Insert each ballot and its vote, all in one transaction; for each, True if it was
         already there, False if stored now, or the refusal (nothing of it stored)."""
-        poll = q.poll(s, poll_id)
+        poll = q.poll(s, poll_id, light=True)
         if poll.state != PollState.OPEN:
             raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is {poll.state}")
         received_at = now()
@@ -272,7 +273,7 @@ class BallotBox:
     def _sync_and_get(
         self, poll_id: str, trackers: list[str], rt: PollRuntime, s: Session
     ) -> dict[str, BallotRow]:
-        poll = q.poll(s, poll_id)
+        poll = q.poll(s, poll_id, light=True)
         self.sync_archive(s, poll, rt, check_archive=rt.archive_unsure)
         rt.archive_unsure = False
         rows: dict[str, BallotRow] = {}

@@ -51,7 +51,7 @@ class Live:
     async def status_to_displays(self, poll_id: str) -> None:
         if not self.ctx.hub.displays:
             return
-        status = await self.ctx.db(lambda s: views.poll_status(s, q.poll(s, poll_id)))
+        status = await self.ctx.db(lambda s: views.poll_status(s, q.poll(s, poll_id, light=True)))
         await self.ctx.hub.to_displays(lambda: status)
 
     # -- kiosks -----------------------------------------------------------------------------
@@ -74,7 +74,11 @@ class Live:
                     )
                 ).all()
             )
-            return deputy, q.polls_in_order(s), issued
+            polls = q.polls_in_order(s, light=True)  # not 2 MB of credentials a connection
+            for p in polls:  # the poll_ready of an open poll: made once, here in the session
+                if p.state == PollState.OPEN and p.id in issued:
+                    self.setups.of(p)
+            return deputy, polls, issued
 
         deputy, polls, issued = await self.ctx.db(run)
         await conn.send(

@@ -263,10 +263,12 @@ class Polls:
         return await self.ctx.db(lambda s: q.poll(s, poll_id))
 
     async def get(self, poll_id: str) -> dict[str, Any]:
-        return await self.ctx.db(lambda s: views.poll_json(self.ctx, s, q.poll(s, poll_id)))
+        return await self.ctx.db(
+            lambda s: views.poll_json(self.ctx, s, q.poll(s, poll_id, light=True))
+        )
 
     async def all(self) -> list[dict[str, Any]]:
         def run(s: Session) -> list[dict[str, Any]]:
-            return [views.poll_json(self.ctx, s, p) for p in q.polls_in_order(s)]
+            return [views.poll_json(self.ctx, s, p) for p in q.polls_in_order(s, light=True)]
 
         return await self.ctx.db(run)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from tally.messages import ErrorCode
 from voting.models import (
@@ -31,9 +31,15 @@ def count(s: Session, model: Any, *where: Any) -> int:
     return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
-def poll(s: Session, poll_id: str) -> Poll:
-    """The poll, or the refusal ``poll_not_found`` (404)."""
-    row = s.get(Poll, poll_id)
+# A poll's columns that grow with the number of voters (2 MB of public credentials at 3,000):
+# not read by the work done for each kiosk message, each connection and each screen refresh.
+_LIGHT = (defer(Poll.public_credentials), defer(Poll.decrypt_tally))
+
+
+def poll(s: Session, poll_id: str, *, light: bool = False) -> Poll:
+    """The poll, or the refusal ``poll_not_found`` (404). ``light``: without the columns that
+    grow with the voters (loaded if read inside the session; an error if read after it)."""
+    row = s.get(Poll, poll_id, options=_LIGHT if light else ())
     if row is None:
         raise ActionError(ErrorCode.POLL_NOT_FOUND, f"no poll {poll_id!r}", 404)
     return row
@@ -102,8 +108,9 @@ def present_without_tablet(s: Session) -> list[str]:
     )
 
 
-def polls_in_order(s: Session) -> list[Poll]:
-    return list(s.scalars(select(Poll).order_by(Poll.seq)))
+def polls_in_order(s: Session, *, light: bool = False) -> list[Poll]:
+    query = select(Poll).order_by(Poll.seq)
+    return list(s.scalars(query.options(*_LIGHT) if light else query))
 
 
 def poll_ids_in(s: Session, state: PollState) -> list[str]:

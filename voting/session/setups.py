@@ -39,6 +39,11 @@ class PollSetups:
         self.ctx = ctx
         self._cache: dict[str, PollSetup] = {}
 
+    def has(self, poll: Poll) -> bool:
+        """Whether the poll's setup is made (:meth:`of` then reads only its id and uuid)."""
+        cached = self._cache.get(poll.id)
+        return cached is not None and cached.uuid == poll.uuid
+
     def of(self, poll: Poll) -> PollSetup:
         """The poll's signed setup (a started poll: it has its credentials)."""
         cached = self._cache.get(poll.id)
