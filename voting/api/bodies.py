@@ -42,6 +42,21 @@ class RosterBody(_Body):
     csv: str = Field(max_length=2 * 1024 * 1024)
 
 
+class BatchCheckinBody(_Body):
+    """``seats`` (a list of seat numbers) or ``delegation`` (a 代表团 of the roster): one."""
+
+    seats: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        None, min_length=1, max_length=5000
+    )
+    delegation: str | None = Field(None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> "BatchCheckinBody":
+        if (self.seats is None) == (self.delegation is None):
+            raise ValueError("give either seats or delegation")
+        return self
+
+
 class EnrolBody(_Body):
     code: str = Field(max_length=64)
     device_public_key: str = Field(pattern=r"^[0-9a-f]{64}$")

@@ -4,8 +4,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 
-from voting.api.bodies import DeputyId, EnrolBody, RosterBody
+from voting.api.bodies import BatchCheckinBody, DeputyId, EnrolBody, RosterBody
 from voting.api.deps import Secretariat, Service, Viewer
+from voting.session import desk
 from voting.session.states import Presence
 
 router = APIRouter()
@@ -41,6 +42,20 @@ async def new_codes(service: Service, p: Secretariat) -> dict[str, Any]:
 @router.post("/api/enrol")
 async def enrol(body: EnrolBody, service: Service) -> dict[str, Any]:
     return await service.attendance.enrol(body.code.strip().upper(), body.device_public_key)
+
+
+@router.post("/api/attendance/checkin")
+async def batch_checkin(body: BatchCheckinBody, service: Service, p: Secretariat) -> dict[str, Any]:
+    """签到 of a list of seats or of a delegation at once (docs/protocol.md §4)."""
+    batch, att = await desk.check_in_many(
+        service, p.role, seats=body.seats, delegation=body.delegation or ""
+    )
+    return {
+        "checked_in": list(batch.checked_in),
+        "unchanged": [{"seat": seat, "attendance": a} for seat, a in batch.unchanged],
+        "late": batch.late,
+        "attendance": att,
+    }
 
 
 @router.post("/api/deputies/{deputy_id}/{action}")

@@ -1,8 +1,9 @@
 """``renda bench session --deputies N``: a live session on loopback, all kiosks casting at once.
 
 Starts a real ``renda serve`` subprocess on 127.0.0.1 with a temporary SQLite folder, imports a
-roster of N deputies, checks them all in, runs the key ceremony with three ``renda trustee``
-subprocesses (2 of 3, as in ``renda demo``; they stay connected to decrypt), and enrols N
+roster of N deputies, checks them in (a delegation a request), runs the key ceremony with three
+``renda trustee`` subprocesses (2 of 3, as in ``renda demo``; they stay connected to decrypt),
+and enrols N
 headless kiosks (``kiosk.client.Kiosk`` with a scripted deputy, each with its own sealed device
 key) in ``--kiosk-processes`` processes (voting/demo/swarm.py; one per 500 kiosks by default),
 then opens one motion. Every kiosk builds and encrypts its ballot, then waits until all N are
@@ -37,8 +38,6 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from tally.progress import counter
 from voting.demo.harness import Api, DemoError, ServerProcess, trustee_ceremony
@@ -215,6 +214,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     api: Api | None = None
     probe: asyncio.Task[None] | None = None
     api_latencies: list[float] = []
+    api_answers: list[tuple[float, str, float]] = []  # (wall time, route, seconds), all
     connecting_max = [0.0]  # the slowest API answer while the kiosks enrol and connect
     loads: list[float] = []  # the machine's 1-minute load average, every probe
     try:
@@ -227,20 +227,9 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
             f"代表{i},第{i % 5 + 1}代表团,{i:04d}\n" for i in range(1, n + 1)
         )
         deputies = (await post("/api/roster", {"csv": csv}))["deputies"]
-        gate = asyncio.Semaphore(16)  # the check-in desks: several at once (setup)
-
-        async def checkin(deputy_id: int) -> None:
-            async with gate:
-                for attempt in range(5):  # a kept-alive connection the server just closed
-                    try:
-                        await post(f"/api/deputies/{deputy_id}/checkin")
-                        return
-                    except httpx.TransportError:
-                        if attempt == 4:
-                            raise
-                        await asyncio.sleep(0.5)
-
-        await asyncio.gather(*(checkin(d["deputy_id"]) for d in deputies))
+        # the check-in desk checks in each delegation at once (POST /api/attendance/checkin)
+        for delegation in sorted({d["delegation"] for d in deputies}):
+            await post("/api/attendance/checkin", {"delegation": delegation})
         await trustee_ceremony(
             server, api, [f"监票人{i}" for i in range(1, SCRUTINEERS + 1)], THRESHOLD
         )
@@ -257,6 +246,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
                 await api.get(routes[turn % len(routes)])
                 latency = time.perf_counter() - t0
                 api_latencies.append(latency)
+                api_answers.append((time.time() - latency, routes[turn % len(routes)], latency))
                 loads.append(os.getloadavg()[0])
                 if len(routes) == 1:
                     connecting_max[0] = max(connecting_max[0], latency)
@@ -415,6 +405,12 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         "api_max_s": round(max(api_latencies), 3) if api_latencies else None,
         "api_max_connecting_s": round(connecting_max[0], 3),
         "api_p99_s": round(percentile(api_latencies, 99), 3) if api_latencies else None,
+        # the five slowest answers: when they were asked (s after the opening), what, how long
+        "api_slowest": [
+            {"at_s": round(at - t_open_wall, 1), "route": route, "s": round(lat, 3)}
+            for at, route, lat in sorted(api_answers, key=lambda a: -a[2])[:5]
+        ],
+        "casting_from_s": round(t_go - t_open_wall, 1),
         "reconnects": reconnects,
         "close_to_tallied_s": round(t_tallied - t_close, 3),
         "close_to_published_s": round(t_published - t_close, 3),
@@ -492,6 +488,12 @@ def summary(f: dict[str, Any]) -> str:
         f"{f['close_to_all_kiosks_have_result_s']} s",
         f"  (setup, not measured above: enrol and connect the kiosks {f['enrol_and_connect_s']} s)",
     ]
+    if f.get("api_slowest"):
+        lines.append(
+            "  slowest API answers (s after the opening; casting from "
+            f"{f['casting_from_s']} s): "
+            + ", ".join(f"{a['s']} s at {a['at_s']} s {a['route']}" for a in f["api_slowest"])
+        )
     if f["kiosk_errors"]:
         lines.append(f"  kiosk errors: {f['kiosk_errors']}")
     lines += ["", "docs/benchmarks.md row:", TABLE_HEAD, table_row(f)]

@@ -200,15 +200,23 @@ class Attendance:
             self.ctx.audit(s, role, action or f"attendance_{status.value}", f"deputy {deputy_id}")
 
         await self.ctx.db(run)
+        return await self.changed([deputy_id])
+
+    async def changed(self, deputy_ids: list[int], note: str = "") -> dict[str, int | bool]:
+        """After a change of these deputies' attendance (committed): the new figures to the
+        displays and in the log (once, however many changed), and the deputies' connected
+        tablets welcomed again (what they may do now)."""
         att = await self.live.attendance_to_displays()
         oplog.log.info(
-            "attendance (出席): %d of %d present, %d on leave; quorum (法定人数) %s",
+            "attendance (出席): %s%d of %d present, %d on leave; quorum (法定人数) %s",
+            note,
             att.present,
             att.total,
             att.on_leave,
             "met" if att.quorum else "not met",
         )
-        await self.live.presence_changed(deputy_id)
+        for deputy_id in deputy_ids:
+            await self.live.presence_changed(deputy_id)
         return att.as_json()
 
     async def attendance(self) -> dict[str, int | bool]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gmpy2 import mpz
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from keys.group import Group, group_by_name
@@ -240,6 +240,19 @@ class SessionContext:
         line = oplog.audit_line(action, detail)
         if line is not None:
             s.info.setdefault("oplog", []).append(line)
+
+    def audit_many(self, s: Session, role: str, action: str, details: list[str]) -> None:
+        """One audit row per detail (a batch: each deputy of a delegation checked in), in one
+        statement."""
+        if not details:
+            return
+        at = now()
+        s.execute(
+            insert(AuditLog),
+            [{"at": at, "role": str(role), "action": action, "detail": d} for d in details],
+        )
+        lines = [oplog.audit_line(action, d) for d in details]
+        s.info.setdefault("oplog", []).extend(x for x in lines if x is not None)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run ``coro`` as a task of the session (cancelled when the session stops)."""

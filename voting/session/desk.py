@@ -14,10 +14,12 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from tally.messages import ErrorCode
 from voting.models import AuditLog, Deputy, Poll
+from voting.session.errors import ActionError, Code
 from voting.session.states import Presence as Status
 
 if TYPE_CHECKING:
@@ -91,6 +93,12 @@ def short_time(at: str) -> str:
     except ValueError:
         return at
     return f"{t.hour:02d}:{t.minute:02d}"
+
+
+def status_name(status: str) -> str:
+    """未签到, 已签到, 请假, 中途退场 (the value itself if it is none of these)."""
+    known = Status._value2member_map_.get(status)
+    return STATUS_NAMES.get(Status(status), status) if known is not None else status
 
 
 def allowed(status: str, action: DeskAction) -> bool:
@@ -176,9 +184,7 @@ async def desk(service: SessionService, query: str = "") -> tuple[list[DeskRow],
                     seat=d.seat,
                     delegation=d.delegation,
                     status=d.attendance,
-                    status_name=STATUS_NAMES.get(Status(d.attendance), d.attendance)
-                    if d.attendance in Status._value2member_map_
-                    else d.attendance,
+                    status_name=status_name(d.attendance),
                     enrolled=d.code_used,
                     connected=d.id in connected,
                     events=tuple(events.get(d.id, ())),
@@ -187,6 +193,17 @@ async def desk(service: SessionService, query: str = "") -> tuple[list[DeskRow],
         # an exact seat first
         rows.sort(key=lambda r: (r.seat != q, r.seat))
         return rows, session_started(s)
+
+    return await service.db(run)
+
+
+async def present_not_connected(service: SessionService) -> int:
+    """How many deputies checked in have no tablet connected now."""
+    connected = {d for d, conns in service.hub.kiosks.items() if conns}
+
+    def run(s: Session) -> int:
+        present = s.scalars(select(Deputy.id).where(Deputy.attendance == Status.PRESENT.value))
+        return sum(1 for d in present if d not in connected)
 
     return await service.db(run)
 
@@ -212,6 +229,78 @@ async def act(
             f"不能{ACTION_NAMES[action]}"
         )
     return await service.attendance.set_attendance(deputy_id, status, role, audit_action)
+
+
+MAX_BATCH = 5000  # seats in one batch check-in (a hall has at most a few thousand)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A batch check-in: the seats checked in now, and those left as they were (already
+    present, or 中途退场: they come back with 返回会场, one by one) with their status."""
+
+    checked_in: tuple[str, ...]
+    unchanged: tuple[tuple[str, str], ...]
+    late: bool  # 补签到: a vote of the session had opened
+
+
+async def check_in_many(
+    service: SessionService, role: str, *, seats: list[str] | None = None, delegation: str = ""
+) -> tuple[Batch, dict[str, Any]]:
+    """签到 of a list of seats or of a whole delegation (代表团) in one transaction: each
+    deputy checked in gets their own audit row (``attendance_present``, or
+    ``attendance_late`` once a vote opened), as at the desk; the displays and the log get the
+    new figures once. A seat not on the roster, an unknown delegation, an empty or too long
+    list: ActionError (404 ``not_found``, 422 ``bad_message``), nothing changed.
+    Returns the batch and the attendance figures."""
+    wanted = list(dict.fromkeys(x.strip() for x in seats or [] if x.strip()))
+    if seats is not None and not wanted:
+        raise ActionError(ErrorCode.BAD_MESSAGE, "没有座位号 (no seat given)", 422)
+    if len(wanted) > MAX_BATCH:
+        raise ActionError(
+            ErrorCode.BAD_MESSAGE, f"一次最多 {MAX_BATCH} 个座位 (at most {MAX_BATCH} seats)", 422
+        )
+
+    def run(s: Session) -> tuple[Batch, list[int]]:
+        if seats is not None:
+            found: list[Deputy] = []
+            for i in range(0, len(wanted), 500):  # bounded IN lists on every database
+                chunk = wanted[i : i + 500]
+                found.extend(s.scalars(select(Deputy).where(Deputy.seat.in_(chunk))))
+            missing = sorted(set(wanted) - {d.seat for d in found})
+            if missing:
+                more = f" 等 {len(missing)} 个" if len(missing) > 5 else ""
+                raise ActionError(
+                    Code.NOT_FOUND, f"名单上没有座位号 {'、'.join(missing[:5])}{more}", 404
+                )
+        else:
+            found = list(s.scalars(select(Deputy).where(Deputy.delegation == delegation)))
+            if not found:
+                raise ActionError(Code.NOT_FOUND, f"名单上没有代表团“{delegation}”", 404)
+        found.sort(key=lambda d: d.seat)
+        started = session_started(s)
+        now_in = [d for d in found if allowed(d.attendance, DeskAction.CHECKIN)]
+        ids = [d.id for d in now_in]
+        taken = set(ids)
+        batch = Batch(
+            checked_in=tuple(d.seat for d in now_in),
+            unchanged=tuple((d.seat, d.attendance) for d in found if d.id not in taken),
+            late=started,
+        )
+        for i in range(0, len(ids), 500):
+            s.execute(
+                update(Deputy)
+                .where(Deputy.id.in_(ids[i : i + 500]))
+                .values(attendance=Status.PRESENT.value)
+            )
+        action = "attendance_late" if started else "attendance_present"
+        service.ctx.audit_many(s, role, action, [f"deputy {i}" for i in ids])
+        return batch, ids
+
+    batch, ids = await service.db(run)
+    what = f"代表团 {delegation}" if seats is None else f"{len(wanted)} seat(s)"
+    att = await service.attendance.changed(ids, f"batch check-in of {what}, {len(ids)} now; ")
+    return batch, att
 
 
 async def sheet(service: SessionService) -> list[DeskRow]:

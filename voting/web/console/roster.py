@@ -6,6 +6,7 @@ import asyncio
 import base64
 import csv
 import io
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -183,6 +184,7 @@ def router() -> APIRouter:
             "签到",
             q=q,
             rows=rows[:200],
+            delegations=sorted({x.delegation for x in everyone}),
             more=max(0, len(rows) - 200),
             started=started,
             att=await svc.attendance.attendance(),
@@ -196,10 +198,41 @@ def router() -> APIRouter:
     async def figures(request: Request) -> Response:
         require_user(request, S, C)
         svc = service(request)
-        everyone, _ = await desk.desk(svc)
         att = await svc.attendance.attendance()
-        att["not_connected"] = sum(1 for x in everyone if x.status == "present" and not x.connected)
+        # refetched on every attendance or poll message: the ids of those present, not the
+        # whole desk (names, events) of 3,000 deputies
+        att["not_connected"] = await desk.present_not_connected(svc)
         return JSONResponse(att, headers={"Cache-Control": "no-store"})
+
+    @r.post("/console/checkin/batch")
+    async def checkin_batch(request: Request) -> Response:
+        """签到 of a whole delegation (代表团) or of a list of seats, in one step."""
+        from voting.session.errors import ActionError
+
+        user, form = await require_form(request, S)
+        delegation = str(form.get("delegation", "")).strip()
+        text = str(form.get("seats", ""))
+        seats = [x for x in re.split(r"[\s,，、;；]+", text) if x]
+        if bool(delegation) == bool(seats):
+            return redirect("/console/checkin", "请选一个代表团，或填写座位号（二者选一）", "error")
+        try:
+            batch, _att = await desk.check_in_many(
+                service(request),
+                user.role.value,
+                seats=seats or None,
+                delegation=delegation,
+            )
+        except ActionError as exc:
+            return redirect("/console/checkin", exc.message, "error")
+        what = f"代表团“{delegation}”" if delegation else f"{len(seats)} 个座位"
+        done = f"{what}：{len(batch.checked_in)} 名代表{'补签到' if batch.late else '签到'}，已记录"
+        if batch.unchanged:
+            left = "、".join(
+                f"{seat}（{desk.status_name(st)}）" for seat, st in batch.unchanged[:20]
+            )
+            more = " 等" if len(batch.unchanged) > 20 else ""
+            done += f"；未改变 {len(batch.unchanged)} 名：{left}{more}"
+        return redirect("/console/checkin", done)
 
     @r.post("/console/checkin/{deputy_id}/{action}")
     async def checkin_action(request: Request, deputy_id: int, action: str) -> Response:
