@@ -104,6 +104,10 @@ class TerminalDeputy:
             ).strip()
             try:
                 marks[WRITE_IN] = [int(x) for x in re.split(r"[\s,，、]+", line) if x]
+                refusal = _election_refusal(layout.seats, marks)
+                if refusal:  # as the tablet's page refuses it (选举法 第四十四条第二款)
+                    self._say(f"   {refusal}，请重新选择")
+                    continue
                 return election_plaintext(q, marks)
             except (ValueError, ChoiceError) as exc:
                 self._say(f"   无效的选择 (invalid): {exc}")
@@ -123,3 +127,16 @@ class TerminalDeputy:
 
     def notify(self, text: str) -> None:
         self._say(text)
+
+
+def _election_refusal(seats: int, marks: dict[str, Any]) -> str:
+    """Why the tablet would not cast these marks and write-ins ("" if it would): more names
+    than seats (the ballot would be void), a write-in without a 反对 (代表法 第十七条)."""
+    written = len(marks.get(WRITE_IN, []))
+    yes = sum(1 for k, v in marks.items() if k != WRITE_IN and v == "赞成")
+    no = sum(1 for k, v in marks.items() if k != WRITE_IN and v == "反对")
+    if yes + written > seats:
+        return f"应选{seats}名，赞成和另选他人合计不能超过{seats}名（多选的选票作废）"
+    if written > no:
+        return "另选他人须对一位候选人投反对票"
+    return ""

@@ -107,36 +107,11 @@ def followups(
         layout = election_layout(template) if entry.get("kind") == "election" else None
         label = "再次投票" if kind is NextKind.TIE_REVOTE else "另行选举"
         tmpl = copy.deepcopy(template)
-        if layout is not None and spec_people:
-            # a write-in ballot: the same layout for the engine's candidates, who may include a
-            # person written in (a tie across the last seat with a write-in)
-            question = str(template["questions"][0]["value"].get("question", template["name"]))
-            sub = ElectionLayout(
-                tuple(str(c.name or c.id) for c in spec_people),
-                int(nxt.seats or layout.seats),
-                layout.roster_max,
-                layout.allow_unmarked,
-                layout.name_chars,
-            )
-            tmpl["questions"] = [question_json(sub, question)]
-            tmpl["name"] = f"{template['name']}（{label}）"
-            out.append(
-                {
-                    "relation": kind.value,
-                    "title": tmpl["name"],
-                    "template": tmpl,
-                    "rules": to_data(nxt.spec),
-                }
-            )
-            continue
-        if not all(c in index for c in order):
-            continue
-        chosen = [index[c] for c in order]
-        tmpl["questions"] = [copy.deepcopy(template["questions"][i]) for i in chosen]
         tmpl["name"] = f"{template['name']}（{label}）"
         if nxt.spec is not None:
             rules = to_data(nxt.spec)
-        else:
+        elif all(c in index for c in order):
+            chosen = [index[c] for c in order]
             rules = dict(
                 entry,
                 id=f"{entry['id']}-{kind.value}",
@@ -144,6 +119,25 @@ def followups(
                 seats=nxt.seats,
                 candidates=[people[i] for i in chosen],
             )
+        else:
+            continue
+        if layout is not None:
+            # the election ballot again, for the engine's candidates (who may include a person
+            # written in: a tie across the last seat with a write-in)
+            names = [str(c.get("name") or c.get("id")) for c in rules.get("candidates", [])]
+            question = str(template["questions"][0]["value"].get("question", template["name"]))
+            sub = ElectionLayout(
+                tuple(names),
+                int(nxt.seats or layout.seats),
+                layout.roster_max,
+                layout.allow_unmarked,
+                layout.name_chars,
+            )
+            tmpl["questions"] = [question_json(sub, question)]
+        else:
+            if not all(c in index for c in order):
+                continue
+            tmpl["questions"] = [copy.deepcopy(template["questions"][index[c]]) for c in order]
         out.append(
             {"relation": kind.value, "title": tmpl["name"], "template": tmpl, "rules": rules}
         )

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tally.election_ballot import ElectionLayout, question_json
 from tests.browser.support import check_axe, save_screenshot
 from tests.browser.tablet_support import Server, headless_kiosk, stop
 
@@ -316,7 +317,10 @@ def _projects_and_election(server: Server, hall: Screen, shot: Any) -> None:
         "post_type": "deputy", "organ": "government", "seats": 2,
         "candidates": [{"id": f"C{i + 1}", "name": n} for i, n in enumerate(CANDIDATES)],
     }  # fmt: skip
-    pid = server.open_poll(ELECTION_TITLE, "election", _template(ELECTION_TITLE, CANDIDATES), rules)
+    layout = ElectionLayout(tuple(CANDIDATES), 2, len(ROSTER))  # the 人大 election ballot
+    template = {"description": ELECTION_TITLE, "name": ELECTION_TITLE,
+                "questions": [question_json(layout, "副镇长")]}  # fmt: skip
+    pid = server.open_poll(ELECTION_TITLE, "election", template, rules)
     wait("4 ballots", lambda: server.get(f"/api/polls/{pid}")["received"] == 4, 180)
     server.close_and_publish(pid)
     hall.until("the election result", lambda: ELECTION_TITLE in hall.text()

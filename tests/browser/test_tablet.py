@@ -370,16 +370,23 @@ def test_projects_form_a_names_the_unmarked_project(env: Env, page: Any) -> None
         close(env, pid)
 
 
-def test_election_per_candidate_cannot_overvote(env: Env, page: Any) -> None:
+def test_the_demos_election_3_of_4_with_a_write_in(env: Env, page: Any) -> None:
+    """The demo's election (3 副镇长 of 4 candidates, 差额, write-ins by seat number) on the 人大
+    election ballot: a fourth name is refused, on the page and by the kiosk process."""
     title = "选举青石镇副镇长"
+    layout = ElectionLayout(tuple(CANDIDATES), seats=3, roster_max=len(DEPUTIES))
+    description = "副镇长：应选3名，候选人4名，可以另选他人"
+    template = {"description": description, "name": title,
+                "questions": [question_json(layout, "副镇长")]}  # fmt: skip
     rules = {
         "id": "vice-mayor", "kind": "election", "title": title, "post": "副镇长",
         "post_type": "deputy", "organ": "government", "seats": 3,
         "candidates": [{"id": f"C{i + 1}", "name": n} for i, n in enumerate(CANDIDATES)],
     }  # fmt: skip
-    pid = open_poll(env, page, title, "election", per_item_template(title, CANDIDATES), rules)
+    pid = open_poll(env, page, title, "election", template, rules)
     try:
         assert page.get_by_text("应选3名").first.is_visible()
+        assert page.get_by_text("可以另选他人").first.is_visible()
         cards = page.locator(".item")
         counter = page.locator(".counter")
         for k in range(3):
@@ -392,15 +399,31 @@ def test_election_per_candidate_cannot_overvote(env: Env, page: Any) -> None:
         shot(page, env, "13-election-overvote-refused")
         check_axe(page)
         check_figures(page)
+        # 反对 for 周振华 and 吴海燕, then deputy 2 written in: 2 赞成 + 1 另选 = 3 names
+        cards.nth(2).get_by_role("button", name="反对", exact=True).tap()
         cards.nth(3).get_by_role("button", name="反对", exact=True).tap()
+        page.get_by_role("button", name="＋ 另选他人").tap()
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_role("button", name="2", exact=True).tap()
+        dialog.get_by_role("button", name="确定").tap()
+        assert page.get_by_text("2号代表").is_visible() or page.get_by_text("（2号）").is_visible()
+        assert counter.inner_text().replace(" ", "") == "已选3（赞成2，另选他人1）/应选3"
+        shot(page, env, "13b-election-3-of-4-write-in")
+        check_contrast_7(page)
+        check_figures(page)
         # the kiosk process refuses an overvote too, whatever a page would send
-        r = httpx.post(
-            env.url + "api/cast",
-            json={"poll_id": pid, "answers": [{"marks": [0, 0, 0, 0]}]},
-            timeout=10,
-        )
-        assert r.status_code == 400 and "赞成不能超过3名" in r.json()["error"]["message"]
-        review_and_cast(page)
+        for answer in ({"marks": [0, 0, 0, 0]}, {"marks": [0, 0, 0, 1], "write_ins": [2]}):
+            r = httpx.post(env.url + "api/cast", json={"poll_id": pid, "answers": [answer]},
+                           timeout=10)  # fmt: skip
+            assert r.status_code == 400, r.text
+            assert "合计不能超过3名" in r.json()["error"]["message"]
+        page.get_by_role("button", name="下一步：核对选票").tap()
+        page.get_by_role("heading", name="请核对您的选票").wait_for()
+        assert page.locator(".review").get_by_text("另选他人").is_visible()
+        shot(page, env, "13c-election-3-of-4-review")
+        check_axe(page)
+        page.get_by_role("button", name="确认投票").tap()
+        page.locator(".done").wait_for(timeout=60_000)
     finally:
         close(env, pid)
 
@@ -431,7 +454,8 @@ def test_election_with_a_write_in(env: Env, page: Any) -> None:
         check_axe(page)
         dialog.get_by_role("button", name="确定").tap()
         assert page.get_by_text("3号代表").is_visible()
-        assert page.locator(".counter").inner_text().replace(" ", "") == "赞成2/应选2"
+        counted = page.locator(".counter").inner_text().replace(" ", "")
+        assert counted == "已选2（赞成1，另选他人1）/应选2"
         third = cards.nth(2).get_by_role("button", name="赞成", exact=True)
         third.tap()  # 赞成 1 + one written in = 2 seats: a third would be an overvote
         assert third.get_attribute("aria-pressed") == "false"

@@ -52,3 +52,19 @@ def test_tracker_is_shown_before_confirming() -> None:
     assert asyncio.run(deputy.confirm(draft)) is False
     assert "TRACKER123" in out.getvalue()
     assert asyncio.run(TerminalDeputy(_typed(["确认"]), out).confirm(draft)) is True
+
+
+def test_the_demos_election_refuses_an_overvote_and_takes_a_write_in() -> None:
+    """3 副镇长 of 4 on the 人大 election ballot: four 赞成 are refused (the ballot would be void,
+    选举法 第四十四条第二款), so is a write-in without a 反对; then 2 赞成 + seat 5."""
+    from tally.election_ballot import ElectionLayout, question_json
+
+    layout = ElectionLayout(("陈立新", "林晓燕", "周振华", "吴海燕"), seats=3, roster_max=45)
+    q = question_json(layout, "副镇长")
+    question = SimpleNamespace(question="副镇长", answers=q["value"]["answers"], extra=q["extra"])
+    typed = ["1", "1", "1", "1", ""]  # four 赞成
+    typed += ["1", "1", "3", "3", "5"]  # a write-in with no 反对
+    typed += ["1", "1", "2", "3", "5"]
+    pt, shown = _ask([question], typed)
+    assert pt == [[1, 1, 2, 3, 5, 0, 0]]
+    assert "赞成和另选他人合计不能超过3名" in shown and "须对一位候选人投反对票" in shown

@@ -121,3 +121,71 @@ def test_a_vote_with_exactly_two_thirds_present_is_held(k: int) -> None:
             "m", total=3 * k, present=2 * k - 1, totals={"yes": 2 * k - 1, "no": 0, "abstain": 0}
         )
         assert evaluate(rules(m, total=3 * k), c).verdict.value == "no_quorum"
+
+
+@st.composite
+def overvoted_ballots(draw: st.DrawFn) -> tuple[dict[str, object], list[int], str]:
+    """A 人大 election ballot (docs/ballots.md) that names more people than seats, as the rules
+    read it: 赞成 marks (and unmarked boxes where the 选举办法 reads them as 赞成) plus
+    write-ins; the other boxes anything a modified tablet may send (0–255)."""
+    from tally.election_ballot import ElectionLayout, question_json
+
+    c = draw(st.integers(min_value=1, max_value=8))
+    seats = draw(st.integers(min_value=1, max_value=c))
+    roster_max = draw(st.sampled_from([9, 255, 300]))
+    unmarked = draw(st.sampled_from(["abstain", "yes", "void"]))
+    layout = ElectionLayout(tuple(f"候选人{i}" for i in range(c)), seats, roster_max)
+    marks = draw(st.lists(st.integers(0, 255), min_size=c, max_size=c))
+    slots = draw(st.lists(st.integers(0, roster_max), min_size=seats, max_size=seats))
+    chosen = sum(1 for m in marks if m == 1 or (m == 0 and unmarked == "yes"))
+    chosen += sum(1 for w in slots if w)
+    if chosen <= seats:  # make it an overvote: 赞成 on enough boxes
+        need = seats + 1 - chosen
+        boxes = [i for i, m in enumerate(marks) if m != 1 and not (m == 0 and unmarked == "yes")]
+        empty = [i for i, w in enumerate(slots) if not w]
+        # c boxes and `seats` slots: there is always room for seats + 1 names
+        for k in draw(st.permutations(boxes + [c + j for j in empty]))[:need]:
+            if k < c:
+                marks[k] = 1
+            else:
+                slots[k - c] = draw(st.integers(1, roster_max))
+    k = layout.ints_per_write_in
+    vector = list(marks)
+    for w in slots:
+        vector += [(w >> (8 * (k - 1 - d))) & 255 for d in range(k)]
+    template = {"description": "选举", "name": "选举", "questions": [question_json(layout, "职务")]}
+    return {"template": template, "seats": seats, "c": c}, vector, unmarked
+
+
+@settings(max_examples=300, deadline=None)
+@given(overvoted_ballots())
+def test_an_overvoted_election_ballot_is_never_valid(
+    case: tuple[dict[str, object], list[int], str],
+) -> None:
+    """选举法 第四十四条第二款: a ballot naming more people than seats is void, whatever else it
+    holds; it is returned, and counts for nobody (the pipeline the server and the auditor run
+    on a decrypted ballot: tally.poll_outcome.evaluate_poll)."""
+    from tally.poll_outcome import evaluate_poll
+    from tally.rules.ballots import VoidReason
+
+    info, vector, unmarked = case
+    seats, c = int(info["seats"]), int(info["c"])  # type: ignore[call-overload]
+    names = sum(1 for m in vector[:c] if m == 1 or (m == 0 and unmarked == "yes"))
+    k = (len(vector) - c) // seats
+    slots = [vector[c + s * k : c + (s + 1) * k] for s in range(seats)]
+    names += sum(1 for slot in slots if any(slot))
+    assert names > seats  # an overvote, as the rules read the ballot
+    entry = {
+        "id": "e", "kind": "election", "title": "选举", "post": "职务", "post_type": "deputy",
+        "organ": "government", "seats": seats, "round": "by_election",
+        "candidates": [{"id": f"c{i}", "name": f"候选人{i}"} for i in range(c)],
+        "settings": {"unmarked": unmarked},
+    }  # fmt: skip
+    counts = {"total": 3, "present": 3, "issued": 3, "received": 1, "result": [[vector]]}
+    roster = {str(i): f"代表{i}" for i in range(1, 301)}
+    out = evaluate_poll(entry, info["template"], counts, roster)  # type: ignore[arg-type]
+    assert out["valid_ballots"] == 0 and out["void_ballots"] == 1
+    reasons = dict(map(tuple, out["void_reasons"]))
+    assert reasons.get(VoidReason.OVERVOTE.value) == 1 or reasons.get("malformed") == 1
+    assert all(i["yes"] == 0 for i in out["items"])  # counted for nobody
+    assert not any(i.get("write_in") for i in out["items"])

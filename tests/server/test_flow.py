@@ -6,6 +6,7 @@ from typing import Any
 
 from tally import messages as m
 from tally import statements as st
+from tally.election_ballot import ElectionLayout, question_json
 from tests.server.helpers import connect_kiosks, open_motion, session, wait_state
 
 
@@ -27,13 +28,10 @@ def test_motion_session_end_to_end(tmp_path: Path, db: dict[str, Any]) -> None:
         st.verify_statement(res.statement, expected_signer=kiosks[0].server_key, kind="result")
 
 
-ELECTION = {
+ELECTION = {  # the 人大 election ballot (docs/ballots.md), write-ins by seat up to 5
     "description": "选举副镇长",
     "name": "副镇长选举",
-    "questions": [
-        {"answers": ["赞成", "反对", "弃权"], "min": 1, "max": 1, "question": n}
-        for n in ("甲", "乙", "丙")
-    ],
+    "questions": [question_json(ElectionLayout(("甲", "乙", "丙"), 2, 5), "副镇长")],
 }
 ELECTION_RULES = {
     "id": "vice",
@@ -71,10 +69,10 @@ def test_rules_outcome_and_tie_revote(tmp_path: Path, db: dict[str, Any]) -> Non
             k.answer_request(k.recv_until(m.CredentialRequest))
         for k in kiosks:
             k.ready(pid)
-        Y, N = [1, 0, 0], [0, 1, 0]
+        Y, N = 1, 2  # marks; two empty write-in slots
         votes = [[Y, Y, N], [Y, Y, N], [Y, N, Y], [Y, N, Y], [N, Y, Y]]
         for k, v in zip(kiosks, votes, strict=True):
-            assert isinstance(k.cast(pid, k.ballot(pid, v)), m.Ack)
+            assert isinstance(k.cast(pid, k.ballot(pid, [[*v, 0, 0]])), m.Ack)
         s.post(f"/api/polls/{pid}/close")
         done = wait_state(s, pid, "tallied")
         outcome = done["outcome"]
@@ -85,5 +83,6 @@ def test_rules_outcome_and_tie_revote(tmp_path: Path, db: dict[str, Any]) -> Non
         assert done["followups"], outcome
         follow = s.get(f"/api/polls/{done['followups'][0]}")
         assert follow["relation"] == "tie_revote" and follow["parent_id"] == pid
-        assert [q["question"] for q in follow["template"]["questions"]] == ["乙", "丙"]
+        (question,) = follow["template"]["questions"]  # the election ballot again
+        assert question["value"]["answers"] == ["乙", "丙", "另选他人 1"]
         assert follow["state"] == "draft"

@@ -82,8 +82,11 @@ def _counts(report: PollReport, template: dict[str, Any]) -> list[list[int]]:
     rows = result.get("result") if isinstance(result, dict) else result
     if not isinstance(rows, list):
         return []
-    out = []
+    out: list[list[int]] = []
     for q, row in zip(template["questions"], rows, strict=False):
+        if "type" in q:  # a non-homomorphic question: decrypted ballots, not counts
+            out.append([])
+            continue
         values = [int(x) for x in row]
         out.append(values[1:] if q.get("blank") else values)
     return out
@@ -135,13 +138,26 @@ def render_result(report: PollReport, template: dict[str, Any], expected: int | 
         lines.append(
             table(["名次", "候选项目", "赞成", "结果"], [[k, *r] for k, r in enumerate(rows, 1)])
         )
+    elif items:  # an election (ballot by ballot) or per-person votes: the engine's counts
+        valid, void = outcome.get("valid_ballots", ""), outcome.get("void_ballots", "")
+        lines.append(table([*head, "有效", "无效"], [[*base, valid, void]], title=title))
+        rows = [
+            [
+                str(i.get("name") or i.get("id")) + ("（另选）" if i.get("write_in") else ""),
+                i.get("yes", 0),
+                i.get("no", 0),
+                i.get("abstain", 0),
+                STATUS.get(str(i.get("status")), ""),
+            ]
+            for i in items
+        ]
+        lines.append(table(["候选人", "赞成", "反对", "弃权", "结果"], rows))
     else:
         lines.append(table(head, [base], title=title))
-        labels = {str(i.get("name")): STATUS.get(str(i.get("status")), "") for i in items}
         rows = []
         for q, c in zip(template["questions"], counts or [[]] * 99, strict=False):
             cy, cn, ca = ([*c, "", "", ""])[:3]
-            rows.append([q["question"], cy, cn, ca, labels.get(q["question"], "")])
+            rows.append([q.get("question", ""), cy, cn, ca, ""])
         lines.append(table(["候选人", "赞成", "反对", "弃权", "结果"], rows))
     nxt = outcome.get("next_polls") if isinstance(outcome, dict) else None
     if nxt:

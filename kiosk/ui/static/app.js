@@ -238,8 +238,13 @@ function renderSection(section, si, answer) {
       }).join("") + "</ul></section>";
   }
   // the 人大 election ballot: marks per candidate, then 另选他人
-  const yes = yesCount(answer) + answer.write_ins.length;
-  let out = `<div class="counter" aria-live="polite">赞成 <span class="${yes >= section.seats ? "full" : ""}">${yes}</span> / 应选 ${section.seats}</div>`;
+  // 所选人数 = 赞成 + 另选他人 (选举法 第四十四条): both named once a write-in is made
+  const named = yesCount(answer) + answer.write_ins.length;
+  const full = named >= section.seats ? "full" : "";
+  let out = answer.write_ins.length
+    ? `<div class="counter" aria-live="polite">已选 <span class="${full}">${named}</span>` +
+      `（赞成 ${yesCount(answer)}，另选他人 ${answer.write_ins.length}） / 应选 ${section.seats}</div>`
+    : `<div class="counter" aria-live="polite">赞成 <span class="${full}">${named}</span> / 应选 ${section.seats}</div>`;
   out += '<ol class="items">' + section.candidates.map((name, k) =>
     `<li class="item"><span class="name">${k + 1}. ${esc(name)}</span>` +
     (answer.marks[k] === null ? '<span class="no-mark">未选</span>' : "") +
