@@ -37,12 +37,16 @@ async def _hello_again(k: Kiosk, msg: m.Hello) -> None:
 
 
 async def _credential(k: Kiosk, msg: m.CredentialMsg) -> None:
-    await guarded(k.conn, msg.id, k.service.issuance.receive_credential(k.conn, msg, k.device_key))
+    async with k.service.ctx.kiosk_gate:
+        work = k.service.issuance.receive_credential(k.conn, msg, k.device_key)
+        await guarded(k.conn, msg.id, work)
 
 
 async def _proof(k: Kiosk, msg: m.ProofRequest) -> None:
     async def answer() -> None:
-        await k.conn.send(await k.service.issuance.proof(msg))
+        async with k.service.ctx.kiosk_gate:
+            proof = await k.service.issuance.proof(msg)
+        await k.conn.send(proof)
 
     await guarded(k.conn, msg.id, answer())
 
@@ -53,7 +57,8 @@ async def _cast(k: Kiosk, msg: m.Cast) -> None:
         return
 
     async def do_cast() -> None:
-        ack = await k.service.ballot_box.cast(msg)
+        async with k.service.ctx.kiosk_gate:  # stored and acknowledged: then the next one
+            ack = await k.service.ballot_box.cast(msg)
         await k.conn.send(ack)
 
     task = asyncio.create_task(guarded(k.conn, msg.id, do_cast()))
@@ -106,7 +111,9 @@ async def ws_kiosk(ws: WebSocket) -> None:
     try:
         await service.kiosk_connected(conn, hello.id)
         async for msg in messages(ws, conn, "kiosk", m.MAX_KIOSK_FRAME):
-            if not await service.attendance.device_current(conn.device_id):
+            async with service.ctx.kiosk_gate:
+                current = await service.attendance.device_current(conn.device_id)
+            if not current:
                 # every message is checked against the current enrolment
                 await send_error(
                     conn, "unknown_device", "this tablet's enrolment was revoked", msg.id

@@ -40,6 +40,12 @@ from voting.session.states import Role
 
 T = TypeVar("T")
 
+# Kiosk messages handled at once, server-wide (a device check, a credential, a proof, a cast
+# until its ack is ready; voting/api/ws_kiosk.py): 3,000 tablets sending together wait here,
+# not as thousands of callbacks and thread jobs on the event loop ahead of the staff's
+# requests. Far more than the process pool needs to stay busy (and to fill a group commit).
+KIOSK_WORK = 32
+
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -127,6 +133,7 @@ class SessionContext:
         # concurrent creations collide (unique seq) on SQLite and, more often, on PostgreSQL.
         self.poll_create_lock = asyncio.Lock()
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.kiosk_gate = asyncio.Semaphore(KIOSK_WORK)
         self._kiosk_threads: ThreadPoolExecutor | None = None  # see db(kiosk=True)
         self._init_session()
         with self.Session() as s:

@@ -80,7 +80,7 @@ class Live:
                     self.setups.of(p)
             return deputy, polls, issued
 
-        deputy, polls, issued = await self.ctx.db(run)
+        deputy, polls, issued = await self.ctx.db(run, kiosk=True)  # not the staff's threads
         await conn.send(
             m.Welcome(
                 id=server_id(),
