@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from tally import messages as m
 from tests.server.helpers import MOTION, Kiosk, Session, session
 from voting.models import AuditLog, Deputy
 
@@ -105,3 +106,12 @@ def test_only_the_secretariat(tmp_path: Path) -> None:
             r = s.client.post("/api/attendance/checkin", json={"seats": ["001"]}, headers=s.h(role))
             assert r.status_code == 403 and r.json()["detail"]["code"] == "forbidden"
         assert set(_attendance(s).values()) == {"absent"}
+
+
+def test_the_tablets_of_those_checked_in_are_welcomed_again(tmp_path: Path) -> None:
+    with session(tmp_path / "s", n=3, present=0) as s:
+        kiosks = [Kiosk(s, d["enrolment_code"]) for d in s.deputies[:2]]
+        with kiosks[0].connect() as k1, kiosks[1].connect() as k2:
+            assert not k1.welcome.present and not k2.welcome.present
+            s.post("/api/attendance/checkin", {"seats": ["001", "002"]})
+            assert k1.recv_until(m.Welcome).present and k2.recv_until(m.Welcome).present

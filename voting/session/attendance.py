@@ -3,6 +3,7 @@ the kiosk's challenge answer when it connects."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from typing import Any
 
@@ -215,8 +216,12 @@ class Attendance:
             att.on_leave,
             "met" if att.quorum else "not met",
         )
-        for deputy_id in deputy_ids:
-            await self.live.presence_changed(deputy_id)
+
+        async def welcome(deputy_id: int) -> None:
+            async with self.ctx.kiosk_gate:  # a delegation's 600 tablets: 32 at a time
+                await self.live.presence_changed(deputy_id)
+
+        await asyncio.gather(*(welcome(d) for d in deputy_ids if d in self.ctx.hub.kiosks))
         return att.as_json()
 
     async def attendance(self) -> dict[str, int | bool]:

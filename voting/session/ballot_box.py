@@ -134,12 +134,13 @@ class BallotBox:
     async def cast(self, msg: m.Cast) -> m.Ack:
         ctx = self.ctx
         rt = ctx.runtimes.get(msg.poll_id)
-        poll = await ctx.db(lambda s: q.poll(s, msg.poll_id, light=True), kiosk=True)
-        if poll.state not in ACCEPTS_BALLOTS or rt is None or rt.writer is None:
-            raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is {poll.state}")
-        assert poll.election is not None
+        poll_id = msg.poll_id
+        state, election = await ctx.db(lambda s: q.poll_for_cast(s, poll_id), kiosk=True)
+        if state not in ACCEPTS_BALLOTS or rt is None or rt.writer is None:
+            raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is {state}")
+        assert election is not None
         status, detail, credential = await ctx.compute(
-            check_cast, poll.election, ctx.config.allow_test_group, msg.ballot
+            check_cast, election, ctx.config.allow_test_group, msg.ballot
         )
         if status != "ok":
             raise ActionError(status, detail)
@@ -149,17 +150,17 @@ class BallotBox:
                 m.ErrorCode.WRONG_CREDENTIAL, "the ballot's credential is not one of this poll's"
             )
         again, row = await self._group_commit(
-            poll.id, rt, _Arrival(tracker, credential, msg.ballot)
+            poll_id, rt, _Arrival(tracker, credential, msg.ballot)
         )
         receipt = st.SignedStatement.model_validate_json(row.receipt or "")
-        self.live.status_soon(poll.id)
+        self.live.status_soon(poll_id)
         if not again:
             rt.received += 1
-            oplog.received(poll.id, rt.received, len(rt.credentials))
+            oplog.received(poll_id, rt.received, len(rt.credentials))
         return m.Ack(
             id=server_id(),
             reply_to=msg.id,
-            poll_id=poll.id,
+            poll_id=poll_id,
             tracker=tracker,
             receipt=receipt,
             again=again,

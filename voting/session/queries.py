@@ -45,6 +45,14 @@ def poll(s: Session, poll_id: str, *, light: bool = False) -> Poll:
     return row
 
 
+def poll_for_cast(s: Session, poll_id: str) -> tuple[str, str | None]:
+    """The poll's state and election (what a cast needs, two columns), or ``poll_not_found``."""
+    row = s.execute(select(Poll.state, Poll.election).where(Poll.id == poll_id)).one_or_none()
+    if row is None:
+        raise ActionError(ErrorCode.POLL_NOT_FOUND, f"no poll {poll_id!r}", 404)
+    return str(row[0]), row[1]
+
+
 def deputy(s: Session, deputy_id: int) -> Deputy:
     """The deputy, or the refusal ``not_found`` (404)."""
     row = s.get(Deputy, deputy_id)
