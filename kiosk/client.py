@@ -42,6 +42,7 @@ from kiosk.backoff import Backoff
 from kiosk.countdown import deadline_notice, parse_deadline
 from kiosk.identity import Identity, forget_credential, load_credential, store_credential
 from kiosk.outbox import Outbox, PendingBallot
+from kiosk.trustee_pins import PinError, dump_pins, load_pins, new_pin, pins_info
 from kiosk.vault import Vault
 from tally import messages as m
 from tally import statements
@@ -58,7 +59,7 @@ NOT_LISTED = (
     "您的凭证不在公布的名单中，本机拒绝投票，请联系秘书处 — this kiosk's public credential is "
     "not in the published list; it refuses to vote. Tell the secretariat."
 )
-TRUSTEES = "trustees"  # the vault's sealed copy of the session's trustees (pinned)
+TRUSTEES = "trustees"  # the vault's sealed copy of the session's trustees, per group (pinned)
 
 
 class KioskError(Exception):
@@ -549,61 +550,31 @@ class Kiosk:
         self.pin_trustees(election.group, msg.trustees, msg.trustees_signatures)
         return signed
 
-    def pinned_trustees(self) -> dict[str, Any] | None:
-        """The session's trustees as this kiosk pinned them (with their fingerprint and the
-        scrutineers who signed them), or None before the first checked poll."""
-        raw = self.vault.unseal(TRUSTEES)
-        pinned = json.loads(raw) if raw is not None else None
-        if not isinstance(pinned, dict) or "fingerprint" not in pinned:
-            return None  # (an older pin, made without the scrutineers' signatures: redone)
-        if pinned.get("server_public_key") != self.identity.server_public_key:
-            return None
-        return pinned
+    def pinned_trustees(self) -> dict[str, dict[str, Any]]:
+        """The session's trustees as this kiosk pinned them, group name -> pin (with its
+        fingerprint and the scrutineers who signed it; kiosk.trustee_pins); empty before the
+        first checked poll."""
+        return load_pins(self.vault.unseal(TRUSTEES), self.identity.server_public_key)
 
-    def pin_trustees(self, group: Any, trustees: str, signatures: Any) -> dict[str, Any]:
-        """KioskError unless ``trustees`` (one group's) are the session's: at the first poll,
-        k scrutineers' signatures of them must check (the auditor's check,
-        tally.session_trustees.check_session_trustees) before they are pinned; afterwards they
-        must be the pinned ones."""
-        from tally.errors import RecordError
-        from tally.session_trustees import check_session_trustees
-
-        pinned = self.pinned_trustees()
-        if pinned is None:
-            try:
-                check = check_session_trustees(
-                    group,
-                    trustees,
-                    [s.model_dump() if hasattr(s, "model_dump") else s for s in signatures],
-                    allow_server_only=self.allow_test_group,
-                )
-            except RecordError as exc:
-                raise KioskError(
-                    "本次会议的监票人密钥没有足够的监票人签名确认，本机拒绝投票，请联系秘书处 — "
-                    f"the session's trustees are not signed by enough scrutineers: {exc}"
-                ) from None
-            pinned = {
-                "server_public_key": self.identity.server_public_key,
-                "trustees": trustees,
-                "fingerprint": check.fingerprint,
-                "signers": list(check.signers),
-                "needed": check.needed,
-            }
-            self.vault.seal(TRUSTEES, json.dumps(pinned).encode("utf-8"))
+    def pin_trustees(self, group: Any, trustees: str, signatures: Any) -> None:
+        """KioskError unless ``trustees`` are the session's in ``group``: at the first poll of
+        that group, k scrutineers' signatures of them must check before they are pinned;
+        afterwards they must be the pinned ones (kiosk.trustee_pins)."""
+        pins = self.pinned_trustees()
+        try:
+            allow = self.allow_test_group
+            pin = new_pin(pins, group, trustees, signatures, allow_server_only=allow)
+        except PinError as exc:
+            raise KioskError(str(exc)) from None
+        if pin is not None:
+            pins[group.name] = pin
+            self.vault.seal(TRUSTEES, dump_pins(pins, self.identity.server_public_key))
             self._background(self._emit("trustees", **self.trustees_info()))
-        if pinned["trustees"] != trustees:
-            raise KioskError(
-                "监票人的密钥与本次会议的不符，本机拒绝投票，请联系秘书处 — the poll's trustees "
-                "are not the session's, as this kiosk pinned them"
-            )
-        return pinned
 
     def trustees_info(self) -> dict[str, Any]:
-        """What the tablet's 本机信息 shows of the pinned trustees (empty before they are)."""
-        pinned = self.pinned_trustees()
-        if pinned is None:
-            return {}
-        return {k: pinned[k] for k in ("fingerprint", "signers", "needed")}
+        """What the tablet's 本机信息 shows of the pinned trustees: one fingerprint per group
+        (empty before any is pinned)."""
+        return pins_info(self.pinned_trustees())
 
     async def _vote(self, state: PollState, election: Any, private: str) -> None:
         from tally.ballot import create_ballot

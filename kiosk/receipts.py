@@ -3,9 +3,11 @@
 The kiosk keeps every signed receipt (``receipts.json``, kiosk.outbox). After the session,
 :func:`check_receipts` reads a published session record (the folder ``renda verify RECORD/``
 checks) and, for every receipt, says whether the poll is in the record with the same election
-uuid and whether its archive holds the ballot (its tracking number, and the archive event the
-receipt names). A poll missing from the record, or a ballot missing from a poll, is what a
-dishonest server would hide; the receipt is the deputy's evidence (it is signed by the server).
+uuid, whether its archive holds the ballot (its tracking number, and the archive event the
+receipt names), and whether that archive is encrypted to the session's trustees of its group
+(``session.json`` names one set per group, tally.session_groups). A poll missing from the
+record, or a ballot missing from a poll, is what a dishonest server would hide; the receipt
+is the deputy's evidence (it is signed by the server).
 ``renda kiosk --dir DIR --check-record RECORD/`` prints the same in plain words.
 
 The kiosk also kept the latest signed list of polls it received (kiosk/poll_list.py):
@@ -50,6 +52,7 @@ def check_receipts(folder: Path, record: Path) -> list[ReceiptCheck]:
         raise ValueError(f"{record} is not a session record (session.json, outcomes.json)")
     server_key = session.get("server_public_key")
     polls = {p.get("poll_id"): p for p in outcomes if isinstance(p, dict)}
+    trustees = _group_trustees(session)
     out: list[ReceiptCheck] = []
     for poll_id, signed in sorted(receipts.items()):
         stmt = signed.get("statement", {}) if isinstance(signed, dict) else {}
@@ -94,8 +97,37 @@ def check_receipts(folder: Path, record: Path) -> list[ReceiptCheck]:
                 "the poll's published archive",
             )
             continue
+        _setup, election, poll_trustees, _creds = archive.setup()
+        group = _group_of(election)
+        if group not in trustees or trustees[group] != poll_trustees:
+            result(
+                False,
+                "这次表决没有加密给本次会议的监票人 — the poll's archive is not encrypted to "
+                f"the session's trustees of its group ({group})",
+            )
+            continue
         result(True, "选票在公布的记录中 — the ballot is in the published record")
     return out
+
+
+def _group_trustees(session: dict[str, Any]) -> dict[str, Any]:
+    """Group name -> the session's trustees in it, as session.json carries them."""
+    from tally.errors import RecordError
+    from tally.session_groups import record_groups, record_trustees
+
+    try:
+        groups = record_groups(session, allow_test_group=True)
+    except RecordError:
+        return {}
+    return {e.group.name: e.trustees for e in record_trustees(session, groups)}
+
+
+def _group_of(election: str) -> str | None:
+    try:
+        group = json.loads(election).get("group")
+    except (ValueError, AttributeError):
+        return None
+    return group if isinstance(group, str) else None
 
 
 def check_poll_list(folder: Path, record: Path) -> ReceiptCheck | None:

@@ -336,12 +336,20 @@ class CeremonyReply(_Msg):
     ceremony_id: PollId
     step: Literal[1, 3, 5]
     data: Raw
+    # the request's group (a session of two groups runs the steps in each, one after the
+    # other); None: the group the ceremony is at
+    group: Text | None = None
 
 
 class CeremonyDone(_Msg):
+    """The ceremony's end: the trustees.json text of every group it made the key in."""
+
     type: Literal["ceremony_done"] = "ceremony_done"
     ceremony_id: PollId
-    trustees: Raw  # the session's trustees.json text
+    trustees: Raw  # the trustees.json text of the ceremony's (first) group
+    # every group of the ceremony -> its trustees.json text (None: ``trustees`` alone, in the
+    # group of the requests)
+    groups: dict[Text, Raw] | None = None
 
 
 class ArchiveCheck(BaseModel):
@@ -363,6 +371,7 @@ class TrusteesSignature(_Msg):
     ceremony_id: PollId
     trustee_id: int
     signature: Annotated[str, Field(min_length=2, max_length=4096)]
+    group: Text | None = None  # whose trustees (None: the session's homomorphic group)
 
 
 class DecryptionRequest(_Msg):

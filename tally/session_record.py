@@ -60,12 +60,14 @@ from tally.record_files import (
     archive_name,
     poll_folder,
 )
+from tally.record_trustees import RecordedPoll, check_record_trustees, poll_group
 from tally.report_signatures import (
     check_report_against_result,
     check_report_signatures,
     parse_report_text,
 )
-from tally.session_trustees import POLL_LIST, check_trustees_signatures, poll_list_entry
+from tally.session_groups import SessionGroups, record_groups
+from tally.session_trustees import POLL_LIST, poll_list_entry
 from tally.statements import (
     BALLOT_ISSUED,
     RESULT,
@@ -161,7 +163,8 @@ class SessionVerifier:
         self.polls: list[dict[str, Any]] = []
         self.recorded: list[_Poll] = []
         self.unrecorded: list[dict[str, Any]] = []
-        self.group: Group | None = None
+        self.group: Group | None = None  # the homomorphic group (counts by hand)
+        self.groups: SessionGroups | None = None
 
     # -- running -------------------------------------------------------------------------------
 
@@ -227,6 +230,7 @@ class SessionVerifier:
         if not isinstance(group_name, str):
             raise RecordError("session.json does not name the group")
         self.group = group_by_name(group_name, allow_test=self.allow_test_group)
+        self.groups = record_groups(session, allow_test_group=self.allow_test_group)
         ids: set[str] = set()
         for entry in polls:
             if not isinstance(entry, dict) or not isinstance(entry.get("poll_id"), str):
@@ -291,28 +295,11 @@ class SessionVerifier:
     # -- 2b. the ceremony's trustees and the list of polls ------------------------------------
 
     def _trustees(self) -> str:
-        """Every poll is encrypted to the session's trustees, which k scrutineers signed."""
-        assert self.group is not None
-        raw = self.session.get("trustees")
-        if not isinstance(raw, str):
-            raise RecordError("session.json does not carry the session's trustees")
-        for poll in self.recorded:
-            if poll.trustees_raw != raw:
-                raise RecordError(
-                    f"{poll.name} is not encrypted to the session's trustees (those of the key "
-                    "ceremony, as the scrutineers signed them)"
-                )
-        signatures = self.session.get("trustees_signatures")
-        if not isinstance(signatures, list):
-            raise RecordError("session.json has no list of the scrutineers' trustees signatures")
-        signers, needed = check_trustees_signatures(
-            self.group, raw, signatures, allow_server_only=self.allow_test_group
-        )
-        if needed == 0:
-            return "the server's key alone (test session; refused without --test-group)"
-        return (
-            f"{len(self.recorded)} poll(s) encrypted to them; scrutineers {signers} signed "
-            f"them ({needed} needed)"
+        """Every poll is encrypted to its group's trustees, which k scrutineers signed."""
+        assert self.groups is not None
+        polls = [RecordedPoll(p.name, p.election_raw, p.trustees_raw) for p in self.recorded]
+        return check_record_trustees(
+            self.session, self.groups, polls, allow_test_group=self.allow_test_group
         )
 
     def _poll_list(self) -> str:
@@ -375,13 +362,13 @@ class SessionVerifier:
             except ValueError as exc:
                 raise RecordError(f"{poll.name}: the poll setup is malformed: {exc}") from None
             try:
-                assert self.group is not None
+                assert self.groups is not None
                 check_setup_against_record(
                     signed,
                     server_key=key,
                     poll_id=poll.id,
                     uuid=str(poll.entry["uuid"]),
-                    group=self.group.name,
+                    group=poll_group(self.groups, poll.election_raw, poll.name).name,
                     election=poll.election_raw,
                     trustees=poll.trustees_raw,
                     public_credentials=poll.credentials_raw,
@@ -631,7 +618,7 @@ class SessionVerifier:
     # -- 7. count reports ----------------------------------------------------------------------
 
     def _reports(self) -> str:
-        assert self.group is not None
+        assert self.groups is not None
         lines: list[str] = []
         for poll in self.recorded:
             if poll.result_raw is None:
@@ -666,8 +653,9 @@ class SessionVerifier:
             if not isinstance(signatures, list):
                 raise RecordError(f"{poll.name}: the count report has no list of signatures")
             try:
+                group = poll_group(self.groups, poll.election_raw, poll.name)
                 signers, needed = check_report_signatures(
-                    self.group, poll.trustees_raw, text, signatures
+                    group, poll.trustees_raw, text, signatures
                 )
             except RecordError as exc:
                 raise RecordError(f"{poll.name}: {exc}") from None

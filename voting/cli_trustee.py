@@ -8,11 +8,10 @@ goes, so that a crash in the middle loses nothing. It returns when the server se
 every ``decryption_request`` with a partial decryption made with this scrutineer's key, after
 checking that the key is the one the poll's trustees list names for that trustee id.
 
-The key file is sealed with the scrutineer's passphrase (keys.sealed, as the kiosk's vault)
-and holds, as JSON: the group, the secret seed (belenios-tool's ``.key``), the certificate,
-the polynomial and the encrypted decryption key (``.dkey``) of the ceremony, the session's
-trustees once the ceremony is done, and the server URL and token. It never leaves the
-scrutineer's machine.
+The key file (voting/trustee_keyfile.py) is sealed with the scrutineer's passphrase and holds
+one share per group of the session (motions in one group, elections in another: the ceremony
+runs in both in one sitting), with the server URL and token. It never leaves the scrutineer's
+machine.
 """
 
 from __future__ import annotations
@@ -23,20 +22,17 @@ import contextlib
 import itertools
 import json
 import logging
-import os
 import secrets
 import signal
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gmpy2 import mpz
-
 from tally import messages as m
 from tally.session_trustees import trustees_fingerprint
+from voting.trustee_keyfile import GroupShare as GroupShare
+from voting.trustee_keyfile import KeyFile as KeyFile
 from voting.trustee_secrets import DESCRIPTION as DESCRIPTION  # renda trustee --help
 from voting.trustee_secrets import EXAMPLES as EXAMPLES
 from voting.trustee_secrets import (
@@ -54,86 +50,6 @@ HELP = "a scrutineer's key: run the key ceremony, answer decryption requests"
 RECORD_ATTEMPTS = 5  # downloads of a poll's public archive before giving up
 RECORD_BACKOFF = 0.5  # seconds before the second attempt, doubled each time (at most 8)
 log = logging.getLogger("renda.trustee")
-
-
-@dataclass
-class KeyFile:
-    """What one scrutineer keeps (see the module docstring)."""
-
-    server: str
-    token: str
-    group: str | None = None
-    ceremony_id: str | None = None
-    trustee_index: int | None = None
-    seed: str | None = None
-    cert: str | None = None
-    polynomial: str | None = None
-    dkey: str | None = None
-    trustees: str | None = None
-    decrypted: list[str] = field(default_factory=list)  # poll ids answered (for the log)
-    server_public_key: str | None = None  # the session's Ed25519 key, pinned at first contact
-    # election uuid -> what this scrutineer decrypted for it (SHA-256 of the encrypted tally)
-    # and the figures it checked; a poll is decrypted at most once
-    decided: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # The passphrase that seals the file (keys.sealed); never written. The command line always
-    # sets one; a KeyFile without (in-process tests, the demo's in-process scrutineers) is
-    # written in clear, mode 0600.
-    passphrase: str = field(default="", repr=False, compare=False)
-
-    def save(self, path: Path) -> None:
-        from keys.sealed import seal
-
-        fields = {k: v for k, v in asdict(self).items() if k != "passphrase"}
-        data = json.dumps(fields, ensure_ascii=False, indent=1).encode("utf-8")
-        if self.passphrase:
-            data = seal(data, self.passphrase)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-
-    @classmethod
-    def load(cls, path: Path, passphrase: str | Callable[[], str] = "") -> KeyFile:
-        """Read the key file; a sealed one needs ``passphrase`` (or a function asking for it)."""
-        from keys.sealed import SealError, is_sealed, unseal
-
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            raise TrusteeError(f"no key file {path} (run `renda trustee ceremony` first)") from None
-        if mode & 0o077:
-            raise TrusteeError(f"the key file {path} is readable by others (mode {mode:o})")
-        try:
-            blob = path.read_bytes()
-        except OSError as exc:
-            raise TrusteeError(f"cannot read the key file {path}: {exc.strerror}") from None
-        secret = ""
-        if is_sealed(blob):
-            secret = passphrase() if callable(passphrase) else passphrase
-            if not secret:
-                raise TrusteeError(f"the key file {path} is sealed: its passphrase is needed")
-            try:
-                blob = unseal(blob, secret)
-            except SealError as exc:
-                raise TrusteeError(f"the key file {path} does not open: {exc}") from None
-        try:
-            data = json.loads(blob.decode("utf-8"))
-            return cls(**data, passphrase=secret)
-        except (ValueError, TypeError) as exc:
-            raise TrusteeError(f"the key file {path} is damaged: {exc}") from None
-
-    def private_key(self) -> tuple[Any, mpz]:
-        """(group, decryption key) once the ceremony is done."""
-        from keys.group import group_by_name
-        from keys.threshold import decryption_key
-
-        if not (self.group and self.seed and self.dkey):
-            raise TrusteeError("the key ceremony is not finished for this key file")
-        group = group_by_name(self.group, allow_test=True)
-        return group, decryption_key(group, self.seed, self.dkey)
 
 
 def _ws_url(server: str) -> str:
@@ -280,11 +196,13 @@ class Scrutineer:
                     ceremony_id=msg.ceremony_id,
                     step=msg.step,
                     data=data,
+                    group=msg.group,
                 )
             )
         elif isinstance(msg, m.CeremonyDone):
             self.finish_ceremony(msg)
-            await self._send(self.trustees_signature(msg))
+            for signed in self.trustees_signatures(msg):
+                await self._send(signed)
             self.ceremony_done.set()
         elif isinstance(msg, m.DecryptionRequest):
             raw = await asyncio.to_thread(self.decrypt, msg)
@@ -359,70 +277,91 @@ class Scrutineer:
         kf = self.keyfile
         try:
             group = group_by_name(req.group, allow_test=True)
+            share = kf.shares.get(req.group)
             if req.step == 1:
-                if kf.ceremony_id == req.ceremony_id and kf.cert:
-                    return kf.cert  # asked again after a reconnect: same certificate
-                if kf.dkey and kf.trustees:
+                if share is not None and share.ceremony_id == req.ceremony_id and share.cert:
+                    return share.cert  # asked again after a reconnect: same certificate
+                if share is not None and share.finished:
                     raise TrusteeError(
-                        "this key file already holds a finished key; use a new file for a "
-                        "new ceremony"
+                        f"this key file already holds a finished key in {req.group}; use a "
+                        "new file for a new ceremony"
                     )
                 seed, cert = generate_cert(group)
-                kf.group, kf.ceremony_id, kf.seed = req.group, req.ceremony_id, seed
-                kf.cert, kf.polynomial, kf.dkey, kf.trustees = cert.serialize(), None, None, None
+                share = kf.shares[req.group] = GroupShare(req.ceremony_id, seed, cert.serialize())
                 kf.save(self.key_path)
-                return kf.cert
-            if kf.ceremony_id != req.ceremony_id or not kf.seed or not kf.cert:
+                return str(share.cert)
+            if share is None or share.ceremony_id != req.ceremony_id or not share.seed:
                 raise TrusteeError(f"step {req.step} of a ceremony this key file did not start")
             certs = parse_certs(group, req.certs or [])
-            if kf.cert not in (req.certs or []):
+            if share.cert not in (req.certs or []):
                 raise TrusteeError("my certificate is not among the ceremony's certificates")
             if req.step == 3:
-                if kf.polynomial is None:
-                    poly = make_polynomial(group, certs, kf.seed, req.threshold)
-                    kf.polynomial = poly.serialize()
+                if share.polynomial is None:
+                    poly = make_polynomial(group, certs, share.seed, req.threshold)
+                    share.polynomial = poly.serialize()
                     kf.save(self.key_path)
-                return kf.polynomial
+                return share.polynomial
             if req.vinput is None:
                 raise TrusteeError("step 5 without a vinput")
             vinput = Vinput.parse(group, req.vinput)
-            voutput = make_voutput(group, certs, kf.seed, vinput)
-            kf.dkey = voutput.private_key
+            voutput = make_voutput(group, certs, share.seed, vinput)
+            share.dkey = voutput.private_key
             kf.save(self.key_path)
             return voutput.serialize()
         except ValueError as exc:  # PedersenError, GroupError, PKIError
             raise TrusteeError(f"key ceremony step {req.step} refused: {exc}") from exc
 
+    def ceremony_groups(self, msg: m.CeremonyDone) -> dict[str, str]:
+        """Group name -> trustees of every group the ceremony ``msg`` ends (an older server
+        names none: the one group this key file made its key in for that ceremony)."""
+        if msg.groups:
+            return dict(msg.groups)
+        shares = self.keyfile.shares
+        mine = [g for g, sh in shares.items() if sh.ceremony_id == msg.ceremony_id] or list(shares)
+        if len(mine) != 1:
+            raise TrusteeError("ceremony_done names no group, and this key file has no one key")
+        return {mine[0]: msg.trustees}
+
     def finish_ceremony(self, msg: m.CeremonyDone) -> None:
+        """Keep each group's trustees, each of which must hold this scrutineer's key."""
         from tally.trustees import parse_trustees, trustee_slots
 
         kf = self.keyfile
-        group, x = kf.private_key()
-        trustees = parse_trustees(group, msg.trustees)
-        mine = group.g_pow(x)
-        if not any(s.key.public_key == mine for s in trustee_slots(trustees)):
-            raise TrusteeError("the session's trustees do not include this scrutineer's key")
-        kf.trustees = msg.trustees
+        for name, raw in self.ceremony_groups(msg).items():
+            group, x = kf.private_key(name)
+            mine = group.g_pow(x)
+            if not any(s.key.public_key == mine for s in trustee_slots(parse_trustees(group, raw))):
+                raise TrusteeError(
+                    f"the session's trustees in {name} do not include this scrutineer's key"
+                )
+            kf.share(name).trustees = raw
         kf.save(self.key_path)
 
-    def trustees_signature(self, msg: m.CeremonyDone) -> m.TrusteesSignature:
-        """This scrutineer's signature of the session's trustees, for the public record."""
+    def trustees_signatures(self, msg: m.CeremonyDone) -> list[m.TrusteesSignature]:
+        """This scrutineer's signature of each group's trustees, for the public record."""
         from keys.pki import derive_sk
         from tally.session_trustees import sign_trustees
         from tally.trustees import parse_trustees, trustee_slots
 
         kf = self.keyfile
-        group, x = kf.private_key()
-        assert kf.seed is not None
-        mine = group.g_pow(x)
-        slots = trustee_slots(parse_trustees(group, msg.trustees))
-        tid = next(s.owner for s in slots if s.key.public_key == mine)
-        return m.TrusteesSignature(
-            id=self._id(),
-            ceremony_id=msg.ceremony_id,
-            trustee_id=tid,
-            signature=sign_trustees(group, derive_sk(kf.seed), msg.trustees),
-        )
+        out = []
+        for name, raw in self.ceremony_groups(msg).items():
+            group, x = kf.private_key(name)
+            seed = kf.share(name).seed
+            assert seed is not None
+            mine = group.g_pow(x)
+            slots = trustee_slots(parse_trustees(group, raw))
+            tid = next(s.owner for s in slots if s.key.public_key == mine)
+            out.append(
+                m.TrusteesSignature(
+                    id=self._id(),
+                    ceremony_id=msg.ceremony_id,
+                    trustee_id=tid,
+                    signature=sign_trustees(group, derive_sk(seed), raw),
+                    group=name,
+                )
+            )
+        return out
 
     # -- decryption --------------------------------------------------------------------------------
 
@@ -433,7 +372,6 @@ class Scrutineer:
         decrypted before (only the very same tally may be asked again, after a lost answer),
         the tally is the product of the archive's ballots, and no other scrutineer's signed
         check names another archive."""
-        from keys.group import group_by_name
         from keys.hashing import hjson, sha256_hex
         from tally.decryption import compute_partial_decryption
         from tally.encrypted_tally import parse_encrypted_tally
@@ -441,20 +379,20 @@ class Scrutineer:
         from tally.trustees import parse_trustees, trustee_slots
 
         kf = self.keyfile
-        group, x = kf.private_key()
         try:
-            if kf.trustees is None:
+            election = json.loads(req.election)
+            if not isinstance(election, dict) or election.get("uuid") != req.uuid:
+                raise TrusteeError("the election sent is not the poll's election")
+            # the poll's group: this scrutineer's key and the session's trustees in it
+            group, x = kf.private_key(str(election.get("group")))
+            session_trustees = kf.trustees(group.name)
+            if session_trustees is None:
                 raise TrusteeError("this key file has not received the session's trustees yet")
-            if req.trustees != kf.trustees:
+            if req.trustees != session_trustees:
                 raise TrusteeError(
                     "the poll's trustees are not the session's (those of the key ceremony): "
                     "its election is not encrypted to the scrutineers' key"
                 )
-            election = json.loads(req.election)
-            if not isinstance(election, dict) or election.get("uuid") != req.uuid:
-                raise TrusteeError("the election sent is not the poll's election")
-            if group_by_name(str(election.get("group")), allow_test=True) != group:
-                raise TrusteeError("the poll's group is not the group of this key")
             slots = trustee_slots(parse_trustees(group, req.trustees))
             if not 1 <= req.trustee_id <= len(slots):
                 raise TrusteeError(f"there is no trustee {req.trustee_id} in this poll")
@@ -520,11 +458,9 @@ class Scrutineer:
         from tally.encrypted_tally import parse_encrypted_tally, serialize_encrypted_tally
         from tally.shuffle import shuffle_ciphertexts
 
-        group, _x = self.keyfile.private_key()
         try:
             election = parse_election(req.election, allow_test_group=True)
-            if election.group != group:
-                raise TrusteeError("the poll's group is not the group of this key")
+            group, _x = self.keyfile.private_key(election.group.name)
             rows = parse_encrypted_tally(group, req.ciphertexts)
             if self.check_record:
                 response = self._fetch_record(req.poll_id, election.uuid)
@@ -557,14 +493,16 @@ class Scrutineer:
         from tally.trustees import parse_trustees
 
         kf = self.keyfile
-        group, _x = kf.private_key()
-        assert kf.trustees is not None and kf.seed is not None
+        election_group = json.loads(req.election).get("group")
+        group, _x = kf.private_key(election_group)
+        share = kf.share(group.name)
+        assert share.trustees is not None and share.seed is not None
         blob = self._fetch_record(req.poll_id, req.uuid).content
         closed = check_closed_archive(
             blob,
             election_raw=req.election,
             trustees_raw=req.trustees,
-            session_trustees_raw=kf.trustees,
+            session_trustees_raw=share.trustees,
             allow_test_group=group.name.startswith("RENDA-TEST"),
         )
         figures = check_figures(
@@ -574,7 +512,7 @@ class Scrutineer:
             poll_id=req.poll_id,
             election_raw=req.election,
         )
-        keys = scrutineer_keys(group, parse_trustees(group, kf.trustees))
+        keys = scrutineer_keys(group, parse_trustees(group, share.trustees))
         for other in req.checks or []:
             verify_check(
                 group,
@@ -602,7 +540,7 @@ class Scrutineer:
             trustee_id=req.trustee_id,
             uuid=closed.uuid,
             ballots_hash=closed.ballots_hash,
-            signature=sign_check(group, derive_sk(kf.seed), closed.uuid, closed.ballots_hash),
+            signature=sign_check(group, derive_sk(share.seed), closed.uuid, closed.ballots_hash),
         )
         return {
             "ballots_hash": closed.ballots_hash,
@@ -618,16 +556,13 @@ class Scrutineer:
         and received against the archive, total and present against the signed figures this
         scrutineer checked before decrypting, and the outcome by re-running the rules engine;
         this scrutineer must be trustee ``trustee_id`` there. Otherwise refuse."""
-        from keys.pki import derive_sk
         from tally.archive import parse_archive
         from tally.report_check import check_report_fields
         from tally.report_signatures import parse_report_text, scrutineer_keys, sign_report
         from tally.trustees import parse_trustees
         from voting.trustee_manual import manual_check
 
-        group, _x = self.keyfile.private_key()
-        assert self.keyfile.seed is not None
-        sk = derive_sk(self.keyfile.seed)
+        kf = self.keyfile
         try:
             report = parse_report_text(req.report)
             if report["poll_id"] != req.poll_id:
@@ -635,12 +570,15 @@ class Scrutineer:
             if not self.check_record:
                 raise TrusteeError("the record check is off: not signing a count report")
             if report.get("method") is not None:  # counted by hand: no archive (trustee_manual)
-                manual_check(report, req, self.session, self.keyfile.trustees, group, sk)
+                # signed against the trustees of the session's first (homomorphic) group
+                group, sk = self._signing_key(kf.main_group)
+                manual_check(report, req, self.session, kf.trustees(group.name), group, sk)
                 return sign_report(group, sk, req.report)
             response = self._fetch_record(req.poll_id, str(report["uuid"]))
             archive = parse_archive(response.content, "the public record")
-            _setup, _election, trustees_raw, _creds = archive.setup()
-            if trustees_raw != self.keyfile.trustees:
+            _setup, election_raw, trustees_raw, _creds = archive.setup()
+            group, sk = self._signing_key(json.loads(election_raw).get("group"))
+            if trustees_raw != kf.trustees(group.name):
                 raise TrusteeError("the poll's trustees are not the session's")
             if report.get("session") != self.session:
                 raise TrusteeError("the count report names another session")
@@ -659,6 +597,15 @@ class Scrutineer:
         except (ValueError, TrusteeError) as exc:
             raise TrusteeError(f"count report of poll {req.poll_id} not signed: {exc}") from exc
         return sign_report(group, sk, req.report)
+
+    def _signing_key(self, group_name: Any) -> tuple[Any, Any]:
+        """(group, the signing key of this scrutineer's certificate in that group)."""
+        from keys.pki import derive_sk
+
+        group, _x = self.keyfile.private_key(str(group_name))
+        seed = self.keyfile.share(group.name).seed
+        assert seed is not None
+        return group, derive_sk(seed)
 
 
 def tally_from_record(blob: bytes, election_raw: str) -> Any:
@@ -723,7 +670,7 @@ async def _main(args: argparse.Namespace) -> int:
     finally:
         # a key file this run made that holds no key yet (a wrong or short token, a wrong URL
         # given up on): removed, so that the retry starts clean
-        if created and path.exists() and all(kf.seed is None for kf in made):
+        if created and path.exists() and not any(kf.has_seed for kf in made):
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -735,8 +682,13 @@ async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFi
     if args.action == "ceremony":
         if path.exists():
             kf = KeyFile.load(path, passphrase_from_env_or_prompt)
-            if kf.dkey and kf.trustees:
-                print(f"renda trustee: {path} already holds a finished key", file=sys.stderr)
+            if kf.shares and all(sh.finished for sh in kf.shares.values()):
+                print(
+                    f"renda trustee: {path} already holds a finished key in "
+                    f"{', '.join(kf.shares)} (a ceremony the server starts in another group "
+                    "runs while `renda trustee decrypt` is connected)",
+                    file=sys.stderr,
+                )
                 return 1
         else:
             if not args.server:
@@ -773,8 +725,10 @@ async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFi
             print("renda trustee: the ceremony did not finish", file=sys.stderr)
             return 1
         print(f"密钥仪式完成 (key ceremony done); key file {path}")
-        fp = trustees_fingerprint(client.keyfile.trustees or "")  # as each tablet shows it
-        print(f"请宣布监票人密钥指纹 (announce the trustees' fingerprint): {fp}")
+        # one fingerprint per group, as each tablet shows them (本机信息)
+        print("请宣布监票人密钥指纹 (announce the trustees' fingerprints):")
+        for name, share in client.keyfile.shares.items():
+            print(f"  {name}: {trustees_fingerprint(share.trustees or '')}")
     for e in client.errors:
         print(f"renda trustee: {e}", file=sys.stderr)
     return 0

@@ -3,6 +3,7 @@
 DIR/session.db          SQLite database (WAL), unless a database URL is given
 DIR/server.key          the server's Ed25519 signing key (raw seed, mode 0600)
 DIR/trustee.key         the server's Belenios trustee private key (decimal, mode 0600)
+DIR/trustee-GROUP.key   the same in the election group, when it is another group
 DIR/tokens.json         staff bearer tokens (mode 0600)
 DIR/archives/<poll>.bel one Belenios archive per poll
 """
@@ -21,7 +22,10 @@ class ServerConfig:
     data_dir: Path
     database_url: str | None = None  # None: SQLite file in data_dir
     schema: str | None = None  # PostgreSQL schema (search_path), for tests
-    group: str = "BELENIOS-2048"
+    group: str = "BELENIOS-2048"  # the homomorphic group (motions, project votes)
+    # the group of polls with a non-homomorphic question (elections): None is ``group`` when
+    # it has an embedding, else RFC-3526-2048 (tally.session_groups)
+    election_group: str | None = None
     allow_test_group: bool = False  # RENDA-TEST-256: fast tests only, never a real session
     session_name: str = "人民代表大会会议"
     workers: int = 2  # processes checking ballots

@@ -17,6 +17,7 @@ record passes ``renda verify`` and ``belenios-tool election verify``.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import subprocess
 import sys
@@ -84,7 +85,7 @@ class ForgingScrutineer(Scrutineer):
 
     def decrypt(self, req: m.DecryptionRequest) -> str:
         super().decrypt(req)  # the tool's checks and its key file; the honest answer is dropped
-        group, x = self.keyfile.private_key()
+        group, x = self.keyfile.private_key(json.loads(req.election)["group"])
         tally = parse_encrypted_tally(group, req.encrypted_tally)
         self.forged += 1
         return forge_partial_decryption(group, hjson(req.election), x, tally).serialize()

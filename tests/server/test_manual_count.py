@@ -62,7 +62,8 @@ def _sign_all(s: TSession, client: Any, tokens: list[str], scrs: list[Any], tmp:
             done = m.CeremonyDone(
                 id=mid(), ceremony_id=ceremony["ceremony_id"], trustees=ceremony["trustees"]
             )
-            ws.send_text(m.dump(trustee.trustees_signature(done)))
+            for signed in trustee.trustees_signatures(done):
+                ws.send_text(m.dump(signed))
             for req in [_report_request(ws), _report_request(ws)]:
                 parsed = parse_report_text(req.report)
                 if i == 0 and parsed["counts"]["method"] == "show_of_hands":

@@ -31,7 +31,7 @@ from tests.server.helpers import (
     wait_state,
 )
 from tests.server.test_scrutineers import Scrutineer as FakeScrutineer
-from voting.cli_trustee import KeyFile, TrusteeError
+from voting.cli_trustee import GroupShare, KeyFile, TrusteeError
 from voting.cli_trustee import Scrutineer as TrusteeClient
 
 GROUP = "RENDA-TEST-256"
@@ -46,14 +46,9 @@ def _client_for(s: TSession, token: str, sc: FakeScrutineer, tmp: Path) -> Trust
     """The real `renda trustee` client's signing logic, reading the record through the test
     client instead of HTTP."""
     trustees = s.get("/api/ceremony")["trustees"]
-    kf = KeyFile(
-        server="http://testserver",
-        token=token,
-        group=GROUP,
-        seed=sc.seed,
-        dkey=sc.dkey,
-        trustees=trustees,
-    )
+    seed, dkey = sc.keys[GROUP]
+    share = GroupShare(seed=seed, dkey=dkey, trustees=trustees)
+    kf = KeyFile(server="http://testserver", token=token, shares={GROUP: share})
     client = TrusteeClient(tmp / f"{token[:8]}.json", kf)
     client.session = s.get("/api/session")["session"]
 
@@ -129,7 +124,7 @@ def test_scrutineers_sign_the_count_report(tmp_path: Path, db: dict[str, Any]) -
                     with pytest.raises(TrusteeError, match="another poll"):
                         trustee.sign_report(other)
                     # a signature by a key that is not its certificate's: refused, not stored
-                    wrong = sign_report(group, derive_sk(scrs[0].seed), req.report)
+                    wrong = sign_report(group, derive_sk(scrs[0].keys[GROUP][0]), req.report)
                     ws.send_text(
                         m.dump(
                             m.ReportSignature(

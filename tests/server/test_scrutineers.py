@@ -45,12 +45,13 @@ class Scrutineer:
         decrypt: bool = True,
         shuffle: bool = True,
         bad: bool = False,
-        keys: tuple[str, str] = ("", ""),
+        keys: dict[str, list[str]] | None = None,
     ) -> None:
         self.client, self.token, self.decrypt, self.bad = client, token, decrypt, bad
         self.shuffle = shuffle  # False: a scrutineer that hangs on its shuffle request
         self.requests: list[Any] = []
-        self.seed, self.dkey = keys
+        # group name -> [seed, dkey]: a session of two groups makes a key in each
+        self.keys: dict[str, list[str]] = dict(keys or {})
         self.errors: list[m.Error] = []
         self.stop = threading.Event()
         self.ready = threading.Event()
@@ -71,14 +72,17 @@ class Scrutineer:
                     group = group_by_name(msg.group, allow_test=True)
                     certs = [SignedMsg.parse(group, c) for c in msg.certs or []]
                     if msg.step == 1:
-                        self.seed, cert = generate_cert(group)
+                        seed, cert = generate_cert(group)
+                        self.keys[group.name] = [seed, ""]
                         data = cert.serialize()
                     elif msg.step == 3:
-                        data = make_polynomial(group, certs, self.seed, msg.threshold).serialize()
+                        seed = self.keys[group.name][0]
+                        data = make_polynomial(group, certs, seed, msg.threshold).serialize()
                     else:
                         assert msg.vinput is not None
-                        vo = make_voutput(group, certs, self.seed, Vinput.parse(group, msg.vinput))
-                        self.dkey = vo.private_key
+                        seed = self.keys[group.name][0]
+                        vo = make_voutput(group, certs, seed, Vinput.parse(group, msg.vinput))
+                        self.keys[group.name][1] = vo.private_key
                         data = vo.serialize()
                     ws.send_text(
                         m.dump(
@@ -108,7 +112,7 @@ class Scrutineer:
                 elif isinstance(msg, m.DecryptionRequest) and self.decrypt:
                     election = parse_election(msg.election, allow_test_group=True)
                     group = election.group
-                    key = decryption_key(group, self.seed, self.dkey)
+                    key = decryption_key(group, *self.keys[group.name])
                     if self.bad:
                         key = key + 1
                     et = parse_encrypted_tally(group, msg.encrypted_tally)
@@ -226,7 +230,7 @@ def test_tally_resumes_after_a_restart(tmp_path: Path, db: dict[str, Any]) -> No
         s = checked_in(client, data, 2)
         tokens, scrs = add_scrutineers(s, 2, lambda _, t: Scrutineer(client, t))
         run_ceremony(s, 2)
-        keys = [(sc.seed, sc.dkey) for sc in scrs]
+        keys = [sc.keys for sc in scrs]
         for sc in scrs:
             sc.close()
         kiosks = connect_kiosks(s, stack)

@@ -33,7 +33,7 @@ from tally.trustees import (
     combined_public_key,
     serialize_trustees,
 )
-from voting.cli_trustee import KeyFile, Scrutineer, TrusteeError
+from voting.cli_trustee import GroupShare, KeyFile, Scrutineer, TrusteeError
 
 G = TEST_256.name
 TEMPLATE = {
@@ -82,7 +82,7 @@ def test_ceremony_then_two_of_three_decrypt(tmp_path: Path) -> None:
     for i in range(1, 4):
         path = tmp_path / f"s{i}.json"
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        assert KeyFile.load(path).trustees == trustees_raw
+        assert KeyFile.load(path).trustees(G) == trustees_raw
     y = combined_public_key(TEST_256, trustees)  # type: ignore[arg-type]
     election = make_election(TEMPLATE, uuid=generate_uuid(), group=TEST_256, public_key=y)
     from keys.credentials import generate_private_credential
@@ -217,9 +217,9 @@ def test_shuffle_checked_against_the_record(tmp_path: Path) -> None:
     from voting.cli_trustee import record_state
 
     election, blob, x = _nh_record(tmp_path)
-    kf = KeyFile(server="http://x", token="t" * 20, group=G, seed="s", dkey="d")
+    kf = KeyFile(server="http://x", token="t" * 20, shares={G: GroupShare(seed="s", dkey="d")})
     s = Scrutineer(tmp_path / "k.json", kf)
-    s.keyfile.private_key = lambda: (TEST_256, x)  # type: ignore[method-assign]
+    s.keyfile.private_key = lambda _g: (TEST_256, x)  # type: ignore[method-assign]
     s._fetch_record = lambda _p, _u: _Response(blob)  # type: ignore[method-assign]
     _e, _tally, rows = record_state(blob, election.raw)  # type: ignore[attr-defined]
     req = m.ShuffleRequest(
@@ -271,12 +271,13 @@ def test_a_token_on_the_command_line_is_refused(
 def test_the_key_file_is_sealed(tmp_path: Path) -> None:
     path = tmp_path / "k.json"
     token = "secret-token-" + "x" * 20
-    KeyFile(server="http://x", token=token, seed="seed-secret", passphrase="pw").save(path)
+    share = GroupShare(seed="seed-secret")
+    KeyFile(server="http://x", token=token, shares={G: share}, passphrase="pw").save(path)
     blob = path.read_text()
     assert token not in blob and "seed-secret" not in blob
     assert path.stat().st_mode & 0o777 == 0o600
     assert KeyFile.load(path, "pw").token == token
-    assert KeyFile.load(path, lambda: "pw").seed == "seed-secret"
+    assert KeyFile.load(path, lambda: "pw").share(G).seed == "seed-secret"
     with pytest.raises(TrusteeError, match="wrong passphrase"):
         KeyFile.load(path, "other")
     with pytest.raises(TrusteeError, match="passphrase is needed"):

@@ -82,12 +82,13 @@ def test_the_scrutineers_tool_shows_its_shuffle_and_decryption(
     bars: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from tally import messages as m
-    from voting.cli_trustee import KeyFile, Scrutineer
+    from voting.cli_trustee import GroupShare, KeyFile, Scrutineer
 
     election, rows, x = _rows(40)
-    kf = KeyFile(server="http://x", token="t" * 20, group=TEST_256.name, seed="s", dkey="d")
+    share = GroupShare(seed="s", dkey="d")
+    kf = KeyFile(server="http://x", token="t" * 20, shares={TEST_256.name: share})
     s = Scrutineer(tmp_path / "k.json", kf, check_record=False)
-    s.keyfile.private_key = lambda: (TEST_256, x)  # type: ignore[method-assign]
+    s.keyfile.private_key = lambda _g: (TEST_256, x)  # type: ignore[method-assign]
     req = m.ShuffleRequest(
         id="q",
         poll_id="p1",

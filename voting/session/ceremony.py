@@ -6,6 +6,12 @@ polynomial (3); the server computes the vinputs (4), each scrutineer answers wit
 (5); the server builds the threshold parameters (6) and the session's trustees: the server's
 own Single key first (trustee id 1), then the Pedersen group (ids 2 … n+1).
 
+A session of two groups (tally.session_groups: motions in BELENIOS-2048, elections in
+RFC-3526-2048) runs the three steps in each group, one group after the other, in one sitting:
+the scrutineers' tools stay connected and answer each request (it names its group), and
+``ceremony_done`` carries the trustees of every group. A ceremony makes the key of the groups
+that have none yet (a session made before it had two groups gets its election group's key).
+
 With no scrutineer and ``allow_test_group`` (fast tests only) the trustees are the server's
 key alone.
 """
@@ -17,12 +23,14 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from keys.group import Group
 from keys.threshold import (
     PedersenError,
     Polynomial,
@@ -43,6 +51,7 @@ from tally.trustees import (
     SingleTrustee,
     Trustees,
     check_trustees,
+    parse_trustees,
     serialize_trustees,
 )
 from voting.models import Ceremony, Meta
@@ -62,11 +71,18 @@ class CeremonyRun:
     ceremony_id: str
     threshold: int
     count: int
+    groups: tuple[Group, ...]  # the groups to make a key in, one after the other
+    at: int = 0  # the group the steps are at (index in groups)
+    done: dict[str, ThresholdParameters] = field(default_factory=dict)  # group name -> key
     step: int = 1
     replies: dict[int, str] = field(default_factory=dict)
     certs: list[str] = field(default_factory=list)
     polynomials: list[str] = field(default_factory=list)
     vinputs: list[str] = field(default_factory=list)
+
+    @property
+    def group(self) -> Group:
+        return self.groups[self.at]
 
 
 class KeyCeremony:
@@ -96,7 +112,8 @@ class KeyCeremony:
             for i in missing
             if i not in hub.trustees
         ]
-        text = f"step {run.step}: waiting for scrutineer(s) {', '.join(map(str, missing))}"
+        where = f" in {run.group.name}" if len(run.groups) > 1 else ""
+        text = f"step {run.step}{where}: waiting for scrutineer(s) {', '.join(map(str, missing))}"
         return text + (f"; {', '.join(away)}" if away else "")
 
     async def recover(self) -> None:
@@ -136,8 +153,11 @@ class KeyCeremony:
         ctx = self.ctx
         async with ctx.ceremony_lock:
 
-            def run(s: Session) -> tuple[str, int]:
-                if s.get(Meta, "trustees") is not None:
+            def run(s: Session) -> tuple[str, int, tuple[Group, ...]]:
+                groups = tuple(
+                    g for g in ctx.groups.all if s.get(Meta, ctx.groups.key("trustees", g)) is None
+                )
+                if not groups:
                     raise ActionError(
                         m.ErrorCode.FORBIDDEN, "the key ceremony is already done", 409
                     )
@@ -146,6 +166,21 @@ class KeyCeremony:
                     raise ActionError(Code.NO_SCRUTINEERS, "add the scrutineers first", 409)
                 if n and not 1 <= threshold <= n:
                     raise ActionError(Code.BAD_THRESHOLD, f"the threshold must be 1 to {n}", 422)
+                done = [g for g in ctx.groups.all if g not in groups]
+                if done:  # the other groups' key: the same scrutineers, the same k
+                    raw = s.get(Meta, ctx.groups.key("trustees", done[0]))
+                    made = [
+                        (i.threshold, i.size)
+                        for i in parse_trustees(done[0], raw.value if raw else "[]").items
+                        if isinstance(i, PedersenTrustees)
+                    ]
+                    if made and made[0] != (threshold, n):
+                        raise ActionError(
+                            Code.BAD_THRESHOLD,
+                            f"the key of {done[0].name} is {made[0][0]} of {made[0][1]} "
+                            "scrutineers: the other group's key must be made alike",
+                            422,
+                        )
                 # Ids sort by creation time, so the status shows the latest ceremony.
                 cid = f"c{time.time_ns():020d}{secrets.token_hex(3)}"
                 s.add(
@@ -158,11 +193,11 @@ class KeyCeremony:
                         message="",
                     )
                 )
-                return cid, n
+                return cid, n, groups
 
-            cid, n = await ctx.db(run)
+            cid, n, groups = await ctx.db(run)
             if n == 0:
-                await self._finish(cid, None)
+                await self._finish(cid, {g.name: None for g in groups})
                 return await self.status()
             missing = [i for i in range(1, n + 1) if i not in ctx.hub.trustees]
             if missing:
@@ -176,7 +211,7 @@ class KeyCeremony:
                     f"scrutineer(s) {missing} are not connected on /ws/trustee",
                     409,
                 )
-            self.run = started = CeremonyRun(cid, threshold, n)
+            self.run = started = CeremonyRun(cid, threshold, n, groups)
             for i in range(1, n + 1):
                 await ctx.hub.to_trustee(i, self._request(started, i))
         return await self.status()
@@ -186,7 +221,7 @@ class KeyCeremony:
             id=server_id(),
             ceremony_id=run.ceremony_id,
             step=run.step,  # type: ignore[arg-type]
-            group=self.ctx.group.name,
+            group=run.group.name,
             threshold=run.threshold,
             count=run.count,
             certs=run.certs if run.step > 1 else None,
@@ -200,11 +235,13 @@ class KeyCeremony:
             await self.ctx.hub.to_trustee(index, self._request(run, index))
 
     async def receive(self, principal: Principal, msg: m.CeremonyReply) -> None:
-        group = self.ctx.group
         async with self.ctx.ceremony_lock:
             run = self.run
             if run is None or msg.ceremony_id != run.ceremony_id:
                 raise ActionError(m.ErrorCode.CEREMONY, "no such ceremony is running")
+            group = run.group
+            if msg.group is not None and msg.group != group.name:
+                raise ActionError(m.ErrorCode.CEREMONY, f"the ceremony is in {group.name} now")
             if msg.step != run.step:
                 raise ActionError(m.ErrorCode.CEREMONY, f"the ceremony is at step {run.step}")
             index = principal.trustee_index
@@ -253,9 +290,14 @@ class KeyCeremony:
                         [Polynomial.parse(group, p) for p in run.polynomials],
                         [Voutput.parse(group, v) for v in ordered],
                     )
-                    self.run = None
-                    await self._finish(run.ceremony_id, params)
-                    return
+                    run.done[group.name] = params
+                    if run.at + 1 == len(run.groups):
+                        self.run = None
+                        await self._finish(run.ceremony_id, run.done)
+                        return
+                    # the next group, in the same sitting: its step 1
+                    run.at, run.step = run.at + 1, 1
+                    run.certs, run.polynomials, run.vinputs = [], [], []
             except (PedersenError, ValueError) as exc:
                 self.run = None
                 await self._set(
@@ -265,35 +307,49 @@ class KeyCeremony:
             await self._set(
                 run.ceremony_id,
                 state=f"step{run.step}",
-                data=json.dumps({"certs": run.certs, "polynomials": run.polynomials}),
+                data=json.dumps(
+                    {"group": run.group.name, "certs": run.certs, "polynomials": run.polynomials}
+                ),
             )
             for i in range(1, run.count + 1):
                 await self.ctx.hub.to_trustee(i, self._request(run, i))
 
-    async def _finish(self, cid: str, params: ThresholdParameters | None) -> None:
+    async def _finish(self, cid: str, made: Mapping[str, ThresholdParameters | None]) -> None:
+        """Every group's trustees (the server's key, then the scrutineers' Pedersen group),
+        stored in one transaction: a session has the keys of all its groups or of none."""
         ctx = self.ctx
-        group = ctx.group
-        server_tpk = TrusteePublicKey.parse(group, ctx.meta("server_trustee") or "")
-        items: list[Any] = [SingleTrustee(server_tpk)]
-        if params is not None:
-            items.append(PedersenTrustees(params))
-        trustees = Trustees(tuple(items))
-        await asyncio.to_thread(check_trustees, group, trustees)
-        raw = serialize_trustees(trustees)
+        raws: dict[str, str] = {}
+        for name, params in made.items():
+            group = ctx.groups.by_name(name)
+            server_tpk = TrusteePublicKey.parse(
+                group, ctx.meta(ctx.groups.key("server_trustee", group)) or ""
+            )
+            items: list[Any] = [SingleTrustee(server_tpk)]
+            if params is not None:
+                items.append(PedersenTrustees(params))
+            trustees = Trustees(tuple(items))
+            await asyncio.to_thread(check_trustees, group, trustees)
+            raws[name] = serialize_trustees(trustees)
+        first = next(iter(raws.values()))
 
         def run(s: Session) -> None:
-            s.merge(Meta(key="trustees", value=raw))
+            for name, raw in raws.items():
+                s.merge(Meta(key=ctx.groups.key("trustees", ctx.groups.by_name(name)), value=raw))
             s.execute(
                 update(Ceremony)
                 .where(Ceremony.id == cid)
-                .values(state=CeremonyState.DONE.value, trustees=raw)
+                .values(
+                    state=CeremonyState.DONE.value,
+                    trustees=first,
+                    data=json.dumps({"trustees": raws}),
+                )
             )
-            ctx.audit(s, Actor.SERVER, "ceremony_done", cid)
+            ctx.audit(s, Actor.SERVER, "ceremony_done", f"{cid}: {', '.join(raws)}")
 
         await ctx.db(run)
         for i in list(ctx.hub.trustees):
             await ctx.hub.to_trustee(
-                i, m.CeremonyDone(id=server_id(), ceremony_id=cid, trustees=raw)
+                i, m.CeremonyDone(id=server_id(), ceremony_id=cid, trustees=first, groups=raws)
             )
 
     async def receive_trustees_signature(
@@ -304,28 +360,32 @@ class KeyCeremony:
         from tally.errors import RecordError
         from tally.report_signatures import scrutineer_keys
         from tally.session_trustees import verify_trustees_signature
-        from tally.trustees import parse_trustees
 
         ctx = self.ctx
         check_trustee(principal, msg.trustee_id)
-        raw = ctx.meta("trustees")
-        if raw is None:
-            raise ActionError(m.ErrorCode.CEREMONY, "the key ceremony is not done")
         try:
-            keys = scrutineer_keys(ctx.group, parse_trustees(ctx.group, raw))
-            verify_trustees_signature(ctx.group, keys, raw, msg.trustee_id, msg.signature)
+            group = ctx.groups.by_name(msg.group or ctx.group.name)
+        except ValueError as exc:
+            raise ActionError(m.ErrorCode.CEREMONY, str(exc)) from None
+        raw = ctx.meta(ctx.groups.key("trustees", group))
+        if raw is None:
+            raise ActionError(m.ErrorCode.CEREMONY, f"the key ceremony is not done in {group.name}")
+        try:
+            keys = scrutineer_keys(group, parse_trustees(group, raw))
+            verify_trustees_signature(group, keys, raw, msg.trustee_id, msg.signature)
         except RecordError as exc:
             raise ActionError(m.ErrorCode.CEREMONY, str(exc)[:500]) from None
         entry = {"trustee_id": msg.trustee_id, "signature": msg.signature}
+        key = ctx.groups.key("trustees_signatures", group)
         async with ctx.ceremony_lock:
 
             def run(s: Session) -> None:
-                row = s.get(Meta, "trustees_signatures")
+                row = s.get(Meta, key)
                 have = json.loads(row.value) if row is not None else []
                 if any(e["trustee_id"] == msg.trustee_id for e in have):
                     return
                 have.append(entry)
                 have.sort(key=lambda e: e["trustee_id"])
-                s.merge(Meta(key="trustees_signatures", value=json.dumps(have)))
+                s.merge(Meta(key=key, value=json.dumps(have)))
 
             await ctx.db(run)

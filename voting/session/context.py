@@ -28,6 +28,7 @@ from keys.trustee_key import generate_trustee_key
 from tally import statements as st
 from tally.archive import ArchiveWriter
 from tally.poll_setup import make_setup_statement
+from tally.session_groups import SessionGroups, election_group_for
 from voting.config import ServerConfig, write_private
 from voting.db import make_engine, migrate, session_factory
 from voting.models import AuditLog, Meta, Staff
@@ -115,6 +116,14 @@ class SessionContext:
         config.archives.mkdir(mode=0o700, exist_ok=True)
         private_tree(config.data_dir)  # a folder made by an older version, or by hand
         self.group: Group = group_by_name(config.group, allow_test=config.allow_test_group)
+        election = (
+            group_by_name(config.election_group, allow_test=config.allow_test_group)
+            if config.election_group
+            else election_group_for(self.group)
+        )
+        # motions in ``group``, polls with a non-homomorphic question in ``groups.election``
+        self.groups = SessionGroups(self.group, election)
+        self.server_trustees: dict[str, mpz] = {}  # group name -> the server's trustee key
         self.engine = make_engine(config)
         migrate(self.engine)
         self.Session = session_factory(self.engine)
@@ -139,23 +148,33 @@ class SessionContext:
         with self.Session() as s:
             self.poll_lists.latest(s)  # the list's latest version, for the kiosks' messages
 
+    def trustee_key_path(self, group: Group) -> Path:
+        """The server's trustee private key in ``group``: ``trustee.key`` for the homomorphic
+        group (as sessions of one group have it), ``trustee-GROUP.key`` for the other."""
+        if group == self.groups.homomorphic:
+            return self.config.data_dir / "trustee.key"
+        return self.config.data_dir / f"trustee-{group.name}.key"
+
     def _init_session(self) -> None:
-        """The session's group, name and server trustee key; the staff tokens (first run)."""
+        """The session's groups, name and server trustee keys; the staff tokens (first run)."""
         with self.Session.begin() as s:
             meta = {row.key: row.value for row in s.scalars(select(Meta))}
-            if "group" in meta and meta["group"] != self.group.name:
-                raise ActionError(
-                    Code.CONFIG,
-                    f"this session uses the group {meta['group']}, not {self.group.name}",
-                )
-            s.merge(Meta(key="group", value=self.group.name))
+            for key, group in (("group", self.group), ("election_group", self.groups.election)):
+                if key in meta and meta[key] != group.name:
+                    what = "group" if key == "group" else "election group"
+                    raise ActionError(
+                        Code.CONFIG,
+                        f"this session uses the {what} {meta[key]}, not {group.name}",
+                    )
+                s.merge(Meta(key=key, value=group.name))
             if "session" not in meta:
                 s.merge(Meta(key="session", value=self.config.session_name))
-            tkey = self.config.data_dir / "trustee.key"
-            if "server_trustee" not in meta:
-                priv, tpk = generate_trustee_key(self.group)
-                write_private(tkey, priv.digits(10))
-                s.merge(Meta(key="server_trustee", value=tpk.serialize()))
+            for group in self.groups.all:
+                if self.groups.key("server_trustee", group) not in meta:
+                    priv, tpk = generate_trustee_key(group)
+                    write_private(self.trustee_key_path(group), priv.digits(10))
+                    key = self.groups.key("server_trustee", group)
+                    s.merge(Meta(key=key, value=tpk.serialize()))
             hash_clear_codes(s, self.code_key)  # a folder made before codes were hashed
             if s.scalar(select(func.count()).select_from(Staff)) == 0:
                 tokens: dict[str, Any] = {}
@@ -165,13 +184,23 @@ class SessionContext:
                     tokens[role.value] = token
                 tokens["scrutineers"] = {}
                 write_private(self.config.data_dir / "tokens.json", json.dumps(tokens, indent=2))
-        tkey = self.config.data_dir / "trustee.key"
-        mode = stat.S_IMODE(tkey.stat().st_mode)
-        if mode & 0o077:  # checked like server.key
-            raise ActionError(
-                Code.CONFIG, f"key file {tkey} is readable by others (mode {mode:o}); chmod 600"
-            )
-        self.server_trustee_private = mpz(tkey.read_text().strip())
+        for group in self.groups.all:
+            tkey = self.trustee_key_path(group)
+            mode = stat.S_IMODE(tkey.stat().st_mode)
+            if mode & 0o077:  # checked like server.key
+                raise ActionError(
+                    Code.CONFIG, f"key file {tkey} is readable by others (mode {mode:o}); chmod 600"
+                )
+            self.server_trustees[group.name] = mpz(tkey.read_text().strip())
+        self.server_trustee_private = self.server_trustees[self.group.name]
+
+    def poll_group(self, poll: Any) -> Group:
+        """The group of an opened poll (its trustees are that group's); a poll never opened
+        (a draft, a count by hand, whose report the homomorphic group's trustees sign) has
+        the homomorphic group. A draft is opened in ``groups.for_template`` of its template."""
+        if poll.group_name:
+            return self.groups.by_name(poll.group_name)
+        return self.groups.homomorphic
 
     # -- the session's identity -------------------------------------------------------------
 
@@ -189,6 +218,7 @@ class SessionContext:
             "session": self.session_name,
             "server_public_key": self.server_public_key,
             "group": self.group.name,
+            "election_group": self.groups.election.name,
         }
 
     def poll_setup(self, poll: Any) -> st.SignedStatement:
@@ -202,7 +232,7 @@ class SessionContext:
                 session=self.session_name,
                 poll_id=poll.id,
                 uuid=poll.uuid,
-                group=self.group.name,
+                group=self.poll_group(poll).name,
                 election=poll.election,
                 trustees=poll.trustees,
                 public_credentials=poll.public_credentials,

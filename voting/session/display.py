@@ -195,7 +195,7 @@ def _result(
 def _needed_partials(source: SessionContext, poll: Poll) -> int:
     if not poll.trustees:
         return 0
-    return sum(k for _ids, k in _needed(poll.trustees, source.group))
+    return sum(k for _ids, k in _needed(poll.trustees, source.poll_group(poll)))
 
 
 def _is_nh(poll: Poll) -> bool:

@@ -55,13 +55,14 @@ class Issuing:
 
     async def open_poll(self, poll_id: str, role: str) -> dict[str, Any]:
         ctx = self.ctx
-        group = ctx.group
 
         def run(s: Session) -> tuple[dict[str, Any], list[int], Poll, list[str]]:
             poll = q.poll(s, poll_id)
             if poll.state != PollState.DRAFT:
                 raise ActionError(Code.BAD_STATE, f"cannot open a poll that is {poll.state}", 409)
-            trustees_raw = q.trustees_raw(s)
+            # the group its questions need (tally.session_groups), and that group's trustees
+            group = ctx.groups.for_template(json.loads(poll.template))
+            trustees_raw = q.trustees_raw(s, ctx.groups.key("trustees", group), group.name)
             total = q.deputies_total(s)
             # a poll that cannot be counted is never opened (checked at save, again here)
             check_countable_poll(
@@ -160,7 +161,7 @@ class Issuing:
             )
         refused = await ctx.compute(  # signature and group membership, in the pool
             check_credential,
-            ctx.group.name,
+            poll.group_name or ctx.group.name,
             ctx.config.allow_test_group,
             device_key,
             msg.poll_id,

@@ -112,8 +112,10 @@ class Polls:
         self.ctx = ctx
 
     def check_template(self, template: dict[str, Any]) -> None:
-        """The template must make an election: try it with a throw-away key and uuid."""
-        group = self.ctx.group
+        """The template must make an election (in the group its questions need): try it with
+        a throw-away key and uuid."""
+        group = self.ctx.groups.for_template(template) if isinstance(template, dict) else None
+        group = group or self.ctx.group
         try:
             make_election(template, uuid="1" * 14, group=group, public_key=group.g)
         except (ValueError, TypeError, KeyError) as exc:

@@ -129,11 +129,18 @@ def followup_ids(s: Session, poll_id: str) -> list[str]:
     return list(s.scalars(select(Poll.id).where(Poll.parent_id == poll_id)))
 
 
-def trustees_raw(s: Session) -> str:
-    """The session's trustees (after the key ceremony), or the refusal ``no_ceremony``."""
-    row = s.get(Meta, "trustees")
+def trustees_raw(s: Session, key: str = "trustees", group: str | None = None) -> str:
+    """The session's trustees in a group (after the key ceremony; ``key`` is the group's
+    setting, SessionGroups.key), or the refusal ``no_ceremony``."""
+    row = s.get(Meta, key)
     if row is None:
-        raise ActionError(Code.NO_CEREMONY, "the scrutineers' key ceremony is not done yet", 409)
+        where = f" in the group {group}" if group else ""
+        raise ActionError(
+            Code.NO_CEREMONY,
+            f"the scrutineers' key ceremony is not done yet{where}: start it (again) from the "
+            "console, with every scrutineer connected",
+            409,
+        )
     return row.value
 
 

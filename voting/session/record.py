@@ -30,6 +30,7 @@ from tally.record_files import (
     archive_name,
     poll_folder,
 )
+from tally.session_groups import ELECTION_PREFIX, SessionGroups
 from voting.models import Deputy, Issuance, Meta, Poll
 from voting.session.closing import closing_of
 from voting.session.poll_lists import PollLists
@@ -51,6 +52,9 @@ class SessionService(Protocol):
 
     @property
     def group(self) -> Group: ...
+
+    @property
+    def groups(self) -> SessionGroups: ...
 
     def session_info(self) -> dict[str, Any]: ...
 
@@ -105,8 +109,16 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
             }
         )
     seats = s.scalars(select(Deputy.seat)).all()
-    trustees = s.get(Meta, "trustees")
-    signatures = s.get(Meta, "trustees_signatures")
+    # the trustees of each group, as the scrutineers signed them after the key ceremony
+    # (tally.session_groups: those of the election group under election_*, when it is another)
+    groups = service.groups
+    signed: dict[str, Any] = {}
+    for group in groups.all:
+        prefix = "" if group == groups.homomorphic else ELECTION_PREFIX
+        trustees = s.get(Meta, groups.key("trustees", group))
+        signatures = s.get(Meta, groups.key("trustees_signatures", group))
+        signed[prefix + "trustees"] = trustees.value if trustees is not None else None
+        signed[prefix + "trustees_signatures"] = json.loads(signatures.value) if signatures else []
     # the server's list of polls as it signed it at every change (tally.poll_list): the
     # record carries every version, not one signed now; a record lacking a poll the last
     # one names is refused, and a tablet refuses a chain that skips what it saw
@@ -115,9 +127,7 @@ def _collect(service: SessionService, s: Session) -> dict[str, Any]:
     return {
         "session": {
             **service.session_info(),
-            # the session's trustees, as the scrutineers signed them after the key ceremony
-            "trustees": trustees.value if trustees is not None else None,
-            "trustees_signatures": json.loads(signatures.value) if signatures else [],
+            **signed,
             "poll_list": versions[-1],
             "poll_lists": versions,
             "total": sum(counts.values()),

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from keys.group import Group
 from tally.record_files import archive_name
+from tally.session_groups import SessionGroups
 from voting.config import ServerConfig
 from voting.models import Poll
 from voting.session import oplog, record
@@ -89,6 +90,10 @@ class SessionService:
     @property
     def group(self) -> Group:
         return self.ctx.group
+
+    @property
+    def groups(self) -> SessionGroups:
+        return self.ctx.groups
 
     @property
     def hub(self) -> Hub:
@@ -159,7 +164,7 @@ class SessionService:
             att.total,
             att.present,
             len(ctx.runtimes),
-            ctx.group.name,
+            " and ".join(g.name for g in ctx.groups.all),
         )
 
     async def shutdown(self) -> None:

@@ -64,7 +64,8 @@ class PollSetups:
         stand now (a kiosk pins the trustees only with k of them; they come in just after the
         key ceremony, so a poll started at once may have been set up before the last one)."""
         setup = self.of(poll)
-        raw = self.ctx.meta("trustees_signatures")
+        groups = self.ctx.groups
+        raw = self.ctx.meta(groups.key("trustees_signatures", self.ctx.poll_group(poll)))
         signatures = [m.TrusteesSigned(**e) for e in json.loads(raw)] if raw else []
         if signatures != setup.ready.trustees_signatures:
             ready = setup.ready.model_copy(update={"trustees_signatures": signatures})

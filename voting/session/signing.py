@@ -94,7 +94,7 @@ class ReportSigning:
                 m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} has no count report to sign yet"
             )
         trustees_raw = poll.trustees
-        group = ctx.group
+        group = ctx.poll_group(poll)
 
         def check() -> None:
             keys = scrutineer_keys(group, parse_trustees(group, trustees_raw))

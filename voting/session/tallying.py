@@ -247,7 +247,7 @@ class Tallying:
                     poll.election,
                     ctx.config.allow_test_group,
                     dec_raw,
-                    ctx.server_trustee_private,
+                    ctx.server_trustees[ctx.poll_group(poll).name],
                 )
             await ctx.db(
                 lambda s: s.add(
@@ -332,7 +332,7 @@ class Tallying:
             return
         hub = self.ctx.hub
         answered = {tid - 1 for tid in have} & set(indices)
-        needed = _scrutineer_threshold(poll, self.ctx.group)
+        needed = _scrutineer_threshold(poll, self.ctx.poll_group(poll))
         if len(answered) >= needed:
             return
         await self.waits.say(
@@ -434,7 +434,7 @@ class Tallying:
             if not (poll.election and poll.trustees and to_decrypt):
                 return False
             have = await ctx.db(lambda s: q.partials(s, poll_id))
-            needed = _needed(poll.trustees, ctx.group)
+            needed = _needed(poll.trustees, ctx.poll_group(poll))
             if not _complete(needed, set(have)):
                 return False
             counts_n = await ctx.db(lambda s: q.received_count(s, poll_id))
@@ -546,7 +546,7 @@ class Tallying:
             )
             rows = [(SERVER_TRUSTEE_ID, raw)]
             await asyncio.to_thread(_sync_shuffles, writer, rows)
-        if len(rows) - 1 < _scrutineer_threshold(poll, ctx.group):
+        if len(rows) - 1 < _scrutineer_threshold(poll, ctx.poll_group(poll)):
             return None
         last = writer.last_event.type if writer.last_event else None
         if last == "Shuffle":
@@ -596,7 +596,7 @@ class Tallying:
             poll_id,
             shuffle_message(
                 len(rows) - 1,
-                _scrutineer_threshold(poll, ctx.group),
+                _scrutineer_threshold(poll, ctx.poll_group(poll)),
                 waits.shuffle if chosen is not None else None,
                 waits.skipped,
                 away_words(

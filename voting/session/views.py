@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from keys.group import Group
+from keys.group import Group, group_by_name
 from tally import messages as m
 from tally import statements as st
 from tally.manual_count import manual_report, method_of, report_fingerprint
@@ -156,7 +156,8 @@ def report_json(session: SessionIdentity, s: Session, poll: Poll) -> dict[str, A
     if text is None or not (poll.trustees or manual):
         return None
     rows = q.report_signatures(s, poll.id)
-    needed = signatures_needed(parse_trustees(session.group, poll.trustees)) if poll.trustees else 0
+    group = group_by_name(poll.group_name or session.group.name, allow_test=True)
+    needed = signatures_needed(parse_trustees(group, poll.trustees)) if poll.trustees else 0
     return {
         "text": text,
         "signatures": [

@@ -409,11 +409,16 @@ function renderAbout() {
     `<dt>会议服务器</dt><dd>${esc(state.server_url || "—")}</dd>` +
     `<dt>服务器密钥指纹</dt><dd class="fp">${esc(a.server_key || "—")}</dd>` +
     "<dt>监票人密钥指纹</dt>";
-  if (t.fingerprint) {
-    out += `<dd class="fp" id="trustees-fp">${esc(t.fingerprint)}</dd><dd>` +
-      (t.needed ? `已核对 ${t.signers.length} 名监票人的签名（至少需 ${t.needed} 名）：监票人 ` +
-        t.signers.map(esc).join("、") : "测试会议：没有监票人（只在测试中使用）") +
-      "。请与监票人在会上宣布的指纹逐组核对；不一致时不要投票，告诉秘书处。</dd>";
+  const groups = t.groups || [];
+  if (groups.length) {
+    // one fingerprint per group (motions, elections), as `renda trustee` prints them
+    groups.forEach((g, i) => {
+      out += `<dd class="fp-group">${esc(g.group)}</dd>` +
+        `<dd class="fp" id="trustees-fp${i ? "-" + (i + 1) : ""}">${esc(g.fingerprint)}</dd><dd>` +
+        (g.needed ? `已核对 ${g.signers.length} 名监票人的签名（至少需 ${g.needed} 名）：监票人 ` +
+          g.signers.map(esc).join("、") : "测试会议：没有监票人（只在测试中使用）") + "。</dd>";
+    });
+    out += "<dd>请与监票人在会上宣布的指纹逐组核对；不一致时不要投票，告诉秘书处。</dd>";
   } else {
     out += "<dd>尚未收到。第一次表决时，本机核对监票人的签名后在此显示。</dd>";
   }

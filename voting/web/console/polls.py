@@ -210,7 +210,8 @@ def router() -> APIRouter:
             },
             forms=FORM_NAMES,  # B first: the usual 最多选N项
             level=level_of(service(request)),
-            group=service(request).group.name,
+            group=service(request).groups.election.name,
+            homomorphic_group=service(request).group.name,
         )
 
     @r.get("/console/polls", response_class=HTMLResponse)
