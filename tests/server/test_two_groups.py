@@ -65,6 +65,7 @@ def test_a_motion_and_an_election_each_in_its_group(tmp_path: Path, belenios_too
         _, scrs = add_scrutineers(s, 3, lambda i, t: Scrutineer(client, t, bad=i == 1), stack)
         state = run_ceremony(s, 2)
         assert state["state"] == "done", state
+        assert state["groups"] == ["BELENIOS-2048", "RFC-3526-2048"]
         assert _ceremony_groups(scrs) == ["BELENIOS-2048", "RFC-3526-2048"]  # one sitting
         for sc in scrs:  # each scrutineer made a key in each group
             assert set(sc.keys) == {"BELENIOS-2048", "RFC-3526-2048"}
@@ -138,11 +139,14 @@ def test_a_poll_in_a_group_without_a_key_is_refused(tmp_path: Path) -> None:
         assert r.json()["detail"]["code"] == "no_ceremony"
         assert "RFC-3526-2048" in r.json()["detail"]["message"]
         assert s.get(f"/api/polls/{pid}")["state"] == "draft"
+        assert s.get("/api/ceremony")["missing"] == ["RFC-3526-2048"]
         # a new ceremony makes the missing group's key, and only that one, with the same k
         r = client.post("/api/ceremony", json={"threshold": 1}, headers=s.h())
         assert r.status_code == 422 and "2 of 3" in r.text, r.text
         assert run_ceremony(s, 2)["state"] == "done"
         assert _ceremony_groups(scrs) == ["RFC-3526-2048"]
+        state = s.get("/api/ceremony")
+        assert state["groups"] == ["RFC-3526-2048"] and state["missing"] == []
         r = client.post("/api/ceremony", json={"threshold": 2}, headers=s.h())
         assert r.status_code == 409  # every group has its key now
         s.post(f"/api/polls/{pid}/open")

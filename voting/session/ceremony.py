@@ -91,9 +91,15 @@ class KeyCeremony:
         self.run: CeremonyRun | None = None  # the ceremony under way, in memory
 
     async def status(self) -> dict[str, Any]:
+        groups = self.ctx.groups
+
         def run(s: Session) -> dict[str, Any]:
             c = s.scalar(select(Ceremony).order_by(Ceremony.id.desc()).limit(1))
-            return views.ceremony_json(c)
+            # the session's groups without a key yet (a ceremony is still to be run for them)
+            missing = [
+                g.name for g in groups.all if s.get(Meta, groups.key("trustees", g)) is None
+            ]
+            return {**views.ceremony_json(c), "missing": missing}
 
         out = await self.ctx.db(run)
         running = self.run

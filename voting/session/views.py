@@ -102,12 +102,18 @@ def deputy_json(d: Deputy, *, code: str | None = None) -> dict[str, Any]:
 def ceremony_json(c: Ceremony | None) -> dict[str, Any]:
     if c is None:
         return {"state": CeremonyState.NONE.value}
+    data = json.loads(c.data or "{}")
+    data = data if isinstance(data, dict) else {}
+    # the groups whose key it made (done), or the group its steps are at (running)
+    made = data.get("trustees")
+    groups = list(made) if isinstance(made, dict) else [data["group"]] if "group" in data else []
     return {
         "ceremony_id": c.id,
         "state": c.state,
         "threshold": c.threshold,
         "count": c.count,
-        "trustees": c.trustees,
+        "trustees": c.trustees,  # the first group's (the homomorphic one's, but in an upgrade)
+        "groups": groups,
         "message": c.message,
     }
 
