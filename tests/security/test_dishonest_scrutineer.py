@@ -4,7 +4,9 @@ Three scrutineers, any 2 of whom decrypt with the server: two run the real tool
 (voting.cli_trustee.Scrutineer, the code of ``renda trustee``), the third is the same tool except
 that its partial decryption is forged (tests/security/forgery.py: wrong factors, every Belenios
 2.0 proof valid). Four deputies vote on real kiosks in a motion (homomorphic) and in an election
-with write-ins (另选他人: shuffled, decrypted ballot by ballot), in the RFC-3526 group.
+with write-ins (另选他人: shuffled, decrypted ballot by ballot), in a session of two groups: the
+motion in BELENIOS-2048, the election in RFC-3526-2048, the forger's key in each made by the
+one ceremony (the trustee ids the blame names are the same in both).
 
 For each poll one honest scrutineer is away at the close: the server has the forger's and the
 other honest one's partial decryptions, which do not combine; it says so, names both as
@@ -100,7 +102,9 @@ def test_a_forged_partial_decryption_is_named_and_left_out(
 async def _session(tmp_path: Path, belenios_tool: str) -> None:
     data = tmp_path / "server"
     server = ServerProcess(
-        data, tmp_path / "server.log", ("--group", "RFC-3526-2048", "--log-level", "info")
+        data,
+        tmp_path / "server.log",
+        ("--log-level", "info"),  # BELENIOS-2048 + RFC-3526-2048
     )
     server.start()
     kiosks: list[Kiosk] = []
@@ -210,6 +214,7 @@ async def _session(tmp_path: Path, belenios_tool: str) -> None:
             for (_c, marks), w in zip(VOTES, WRITE_INS, strict=True)
         )
         assert sorted(election["result"]["result"][0]) == cast
+        assert (motion["group"], election["group"]) == ("BELENIOS-2048", "RFC-3526-2048")
         forger = scrutineers[3]
         assert isinstance(forger, ForgingScrutineer) and forger.forged == 2
 
