@@ -6,6 +6,7 @@ scrutineer's code is tested without a server; the whole flow over websockets is 
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
@@ -311,3 +312,22 @@ def test_the_signed_count_report_is_shown() -> None:
 
 # A forged tally, a poll not encrypted to the ceremony, an open ballot box, figures that are not
 # the archive's: tests/security/test_scrutineer_attacks.py, against a server over websockets.
+
+
+def test_a_key_file_of_one_group_reads_as_one_share(tmp_path: Path) -> None:
+    """A key file written before sessions had two groups (the share's fields at the top
+    level) opens as a file of one share, and is written back in the new layout."""
+    path = tmp_path / "old.json"
+    old = {"server": "http://x", "token": "t" * 20, "group": G, "ceremony_id": "c1",
+           "trustee_index": 2, "seed": "s", "cert": "c", "polynomial": "p", "dkey": "d",
+           "trustees": "[]", "decrypted": ["p1"], "server_public_key": None, "decided": {}}  # fmt: skip
+    path.write_text(json.dumps(old))
+    path.chmod(0o600)
+    kf = KeyFile.load(path)
+    assert list(kf.shares) == [G] and kf.main_group == G and kf.trustee_index == 2
+    assert kf.share(G) == GroupShare("c1", "s", "c", "p", "d", "[]") and kf.share(G).finished
+    assert kf.trustees(G) == "[]" and kf.trustees("RFC-3526-2048") is None
+    with pytest.raises(TrusteeError, match="no key of the group RFC-3526-2048"):
+        kf.private_key("RFC-3526-2048")
+    kf.save(path)
+    assert KeyFile.load(path) == kf and "shares" in json.loads(path.read_text())
