@@ -320,7 +320,8 @@ def test_a_key_file_of_one_group_reads_as_one_share(tmp_path: Path) -> None:
     path = tmp_path / "old.json"
     old = {"server": "http://x", "token": "t" * 20, "group": G, "ceremony_id": "c1",
            "trustee_index": 2, "seed": "s", "cert": "c", "polynomial": "p", "dkey": "d",
-           "trustees": "[]", "decrypted": ["p1"], "server_public_key": None, "decided": {}}  # fmt: skip
+           "trustees": "[]", "decrypted": ["p1"], "server_public_key": None,
+           "decided": {}}  # fmt: skip
     path.write_text(json.dumps(old))
     path.chmod(0o600)
     kf = KeyFile.load(path)
