@@ -12,6 +12,7 @@ from tally.errors import RecordError
 HELP = "simulate a whole election offline (setup, N ballots, tally, decryption, result)"
 EXAMPLES = """examples:
   renda simulate --out /tmp/practice --voters 20 --template tally/templates/town-motion.json
+  renda simulate --out /tmp/election --voters 20 --template tally/templates/town-election.json
   renda verify /tmp/practice                     # then check it as an auditor would"""
 
 

@@ -67,6 +67,9 @@ ARTICLE_WORDS: dict[str, str] = {
         "其他任何代表或者选民，也可以弃权。"
     ),
     "地方组织法 第三十条": ("补选时，候选人数可以多于应选人数，也可以同应选人数相等。"),
+    "选举法 第四十四条第二款": (
+        "每一选票所选的人数，多于规定应选代表人数的作废，等于或者少于规定应选代表人数的有效。"
+    ),
     "选举法 第三十一条第二款": (
         "由县级以上的地方各级人民代表大会选举上一级人民代表大会代表时，代表候选人的人数应多于"
         "应选代表名额五分之一至二分之一。"
@@ -108,7 +111,6 @@ class ElectionDescription:
     organ: Organ
     seats: int
     candidates: tuple[str, ...]
-    write_ins: bool = False  # 另选他人 on the ballot (a non-homomorphic poll)
     write_in_policy: WriteInPolicy | None = None  # None: as the organ implies
     round: Round = Round.REGULAR
 
@@ -251,28 +253,25 @@ def derive(
         }
         if desc.write_in_policy is not None:
             entry["write_ins"] = desc.write_in_policy.value
-        description = f"{post}：应选{desc.seats}名，候选人{len(names)}名"
-        if desc.write_ins:
-            if roster_max < 1:
-                raise DescriptionError("另选他人按代表的座位号填写：请先导入代表名册")
-            try:
-                layout = ElectionLayout(tuple(names), desc.seats, roster_max)
-            except ValueError as exc:
-                raise DescriptionError(f"选票放不下：{exc}") from None
-            template = {
-                "description": description + "，可以另选他人",
-                "name": title,
-                "questions": [question_json(layout, post)],
-            }
-            return DerivedPoll(
-                "election", title, template, {"session": session, "polls": [entry]}, False
+        # the 人大 election ballot, always (docs/ballots.md): one non-homomorphic question,
+        # decrypted ballot by ballot after the shuffles, so that the rules engine voids exactly
+        # the ballots the law voids (选举法 第四十四条第二款); 另选他人 by roster number
+        if roster_max < 1:
+            raise DescriptionError(
+                "选举使用人大选举选票，另选他人按代表的座位号填写：请先导入代表名册"
             )
+        try:
+            layout = ElectionLayout(tuple(names), desc.seats, roster_max)
+        except ValueError as exc:
+            raise DescriptionError(f"选票放不下：{exc}") from None
         template = {
-            "description": description,
+            "description": f"{post}：应选{desc.seats}名，候选人{len(names)}名，可以另选他人",
             "name": title,
-            "questions": _per_person(title, names),
+            "questions": [question_json(layout, post)],
         }
-        return DerivedPoll("election", title, template, {"session": session, "polls": [entry]})
+        return DerivedPoll(
+            "election", title, template, {"session": session, "polls": [entry]}, False
+        )
     title = _text(desc.title, "表决名称")
     names = _names(tuple(n for n, _ in desc.persons), "人选")
     posts = {n.strip(): p.strip()[:200] for n, p in desc.persons if n.strip()}
@@ -361,6 +360,60 @@ def _election_words(entry: dict[str, Any]) -> str:
     return f"{name}应选{seats}名，{allowed}，现在填写了{n}名{more}。"
 
 
+OVERVOTE_ARTICLE = "选举法 第四十四条第二款"
+
+
+def ballot_form_problem(
+    kind: str | None, template: dict[str, Any], rules: dict[str, Any] | None
+) -> str | None:
+    """Why ``template`` cannot hold this poll's ballots so that an overfilled one never counts
+    (None when it can), in plain Chinese naming 选举法 第四十四条.
+
+    An election (the server's ``kind`` election, or a rules entry of kind election) is held on
+    the 人大 election ballot (docs/ballots.md): one non-homomorphic question, decrypted ballot
+    by ballot after the shuffles, so the rules engine voids the ballots that name more people
+    than seats. A per-candidate homomorphic layout cannot: its proofs bound each candidate's
+    answer, not the 赞成 across candidates, and a modified tablet's overvote would count. A
+    project vote choosing at most N (form B) is void when it chooses more (by analogy, docs/
+    rules.md): its one homomorphic question's proofs must bound the choices by N (``max`` ≤
+    N), so the overvote cannot be cast at all."""
+    from tally.poll_counts import election_layout
+
+    entry = _entry_of(rules) if rules is not None else {}
+    if kind == "election" or entry.get("kind") == "election":
+        try:
+            layout = election_layout(template)
+        except (ValueError, TypeError, AttributeError) as exc:
+            return f"人大选举选票的格式不对：{exc}"
+        if layout is not None and rules is None:
+            return (
+                "选举应附选举办法（规则）：由规则引擎逐张认定选票是否有效，所选人数多于应选人数的"
+                f"作废（{OVERVOTE_ARTICLE}）；没有规则就无人认定作废票"
+            )
+        if layout is not None:
+            return None
+        return (
+            "选举应使用人大选举选票（一个非同态问题，投票结束后经洗牌逐张解密，由规则引擎计票，"
+            "docs/ballots.md）：“每一选票所选的人数，多于规定应选代表人数的作废”（"
+            f"{OVERVOTE_ARTICLE}），逐个候选人一问的同态选票无法认定这样的选票作废，"
+            "被改动的表决器多投的赞成票会被计入"
+        )
+    if entry.get("kind") == "projects" and entry.get("form") == ProjectForm.B.value:
+        select = entry.get("select")
+        questions = template.get("questions")
+        if not isinstance(select, int) or not isinstance(questions, list) or len(questions) != 1:
+            return None  # the countable check names what does not fit
+        q = questions[0]
+        top = q.get("max") if isinstance(q, dict) else None
+        if isinstance(top, int) and top > select:
+            return (
+                f"B式票决最多选{select}项：选票的问题最多可选{top}项，多选的选票无法被排除。"
+                f"请把选票的“最多可选”设为{select}（多于应选项目数的选票作废，参照"
+                f"{OVERVOTE_ARTICLE}）"
+            )
+    return None
+
+
 PAPER_ONLY = (
     "C式（按序号排序）票决不能在表决器上进行：表决器还不能排序。请用纸质选票票决，"
     "然后在此事项的页面“录入举手表决或纸质选票结果”中逐张录入收回的选票"
@@ -421,10 +474,10 @@ def check_countable(
         raise DescriptionError(f"选票与选举办法不一致，这样的投票无法计票：{exc}") from None
 
 
-def description_of(poll: Any, *, write_ins: bool = False) -> Description:
+def description_of(poll: Any) -> Description:
     """The description of one poll of a loaded rules document (``tally.rules.model``): the
-    session's 选举办法 / 票决办法 imported once, its ballots derived from it. ``write_ins``:
-    elections get 另选他人 slots (a session in a group that allows them)."""
+    session's 选举办法 / 票决办法 imported once, its ballots derived from it (an election's is
+    the 人大 election ballot, with 另选他人 slots)."""
     from tally.rules.model import (
         ConfirmationPoll,
         ElectionPoll,
@@ -446,7 +499,6 @@ def description_of(poll: Any, *, write_ins: bool = False) -> Description:
             poll.organ,
             poll.seats,
             tuple(c.name for c in poll.candidates),
-            write_ins=write_ins,
             write_in_policy=poll.write_ins,
             round=poll.round,
         )
@@ -460,7 +512,7 @@ def description_of(poll: Any, *, write_ins: bool = False) -> Description:
 
 
 def imported_polls(
-    document: dict[str, Any], *, roster_max: int = 0, write_ins: bool = False, total: int = 1
+    document: dict[str, Any], *, roster_max: int = 0, total: int = 1
 ) -> list[DerivedPoll]:
     """Every poll of a rules document (选举办法 / 票决办法, parsed YAML or JSON), each with its
     template derived from its entry and, as its rules, the whole document naming that entry
@@ -478,7 +530,7 @@ def imported_polls(
         raise DescriptionError("选举办法中没有表决事项（polls）")
     out = []
     for poll in rules.polls:
-        desc = description_of(poll, write_ins=write_ins)
+        desc = description_of(poll)
         derived = derive(
             desc,
             entry_id=poll.id,

@@ -303,8 +303,9 @@ def test_a_session_run_from_the_console(
     assert "未保存" in text and "地方组织法 第二十七条第一款" in text and "多一人至三人" in text
     shot(page, "poll-refused", tmp_path)
     page.get_by_label(re.compile("^候选人")).fill("候选人甲\n候选人乙\n候选人丙")
-    # a write-in election: shuffled by the server and the scrutineers, then decrypted
-    page.get_by_label(re.compile("另选他人")).check()
+    # on the 人大 election ballot, always: shuffled by the server and the scrutineers, then
+    # decrypted ballot by ballot (a write-in by seat number allowed)
+    assert "逐张解密" in page.inner_text("main")
     page.get_by_role("button", name="检查并保存为草稿").click()
     assert "已保存为草稿" in page.inner_text("main")
     election = page.url.rsplit("/", 1)[1]

@@ -169,6 +169,9 @@ def test_polls_from_forms_refused_with_the_law(client: Any) -> None:
         "seats": "2",
         "round": "regular",
     }
+    r = c.post("/console/polls/new/election", data={**base, "candidates": "甲\n乙\n丙"})
+    assert r.status_code == 422 and "请先导入代表名册" in r.text  # write-ins by seat number
+    c.post("/api/roster", json={"csv": ROSTER}, headers=bearer(tokens))
     r = c.post("/console/polls/new/election", data={**base, "candidates": "甲\n乙"})
     assert (
         r.status_code == 422
@@ -179,7 +182,9 @@ def test_polls_from_forms_refused_with_the_law(client: Any) -> None:
     r = c.post("/console/polls/new/election", data={**base, "candidates": "甲\n乙\n丙"})
     assert r.status_code == 200 and "已保存为草稿（p1）" in r.text
     poll = c.get("/api/polls/p1", headers=bearer(tokens)).json()
-    assert [q["question"] for q in poll["template"]["questions"]] == ["甲", "乙", "丙"]
+    (question,) = poll["template"]["questions"]  # the 人大 election ballot
+    assert question["value"]["answers"][:3] == ["甲", "乙", "丙"]
+    assert question["extra"]["seats"] == 2 and question["extra"]["roster_max"] == 3
     assert [x["name"] for x in poll["rules"]["polls"][0]["candidates"]] == ["甲", "乙", "丙"]
     projects = "\n".join(f"项目{i}" for i in range(1, 13))
     form = {"csrf": csrf, "title": "民生实事", "projects": projects, "select": "10"}
@@ -204,12 +209,13 @@ def test_the_rules_document_imported_once(client: Any) -> None:
     csrf = login(c, tokens["secretariat"])
     doc = yaml.safe_load(Path("tally/rules/examples/town-session.yaml").read_text("utf-8"))
     text = yaml.safe_dump(doc, allow_unicode=True).encode()  # its project vote is form A
+    c.post("/api/roster", json={"csv": ROSTER}, headers=bearer(tokens))  # elections need it
     r = c.post("/console/polls/import", data={"csrf": csrf}, files={"file": ("a.yaml", text, "x")})
     assert f"已从选举办法保存 {len(doc['polls'])} 个草稿" in r.text
     polls = c.get("/api/polls", headers=bearer(tokens)).json()
     assert [p["rules"]["poll"] for p in polls] == [e["id"] for e in doc["polls"]]
     vice = next(p for p in polls if p["rules"]["poll"] == "vice-mayor")
-    assert [q["question"] for q in vice["template"]["questions"]] == [
+    assert vice["template"]["questions"][0]["value"]["answers"][:4] == [
         "张伟",
         "刘芳",
         "陈静",

@@ -11,6 +11,7 @@ from tally.poll_description import (
     MotionDescription,
     PersonsDescription,
     ProjectsDescription,
+    ballot_form_problem,
     check_countable,
     derive,
 )
@@ -42,7 +43,6 @@ def test_each_kind_derives_a_countable_template_and_rules() -> None:
         MotionDescription("关于政府工作报告的决议", "全文……"),
         ProjectsDescription("2027年民生实事", tuple(f"项目{i}" for i in range(1, 13)), 10),
         election(),
-        election(write_ins=True),
         PersonsDescription("任命表决", (("张三", "副镇长"), ("李四", ""))),
         PersonsDescription("罢免表决", (("王五", "镇长"),), removal=True),
     ):
@@ -65,17 +65,50 @@ def test_project_vote_12_choose_10() -> None:
 
 
 def test_candidates_are_written_once_and_appear_in_both() -> None:
-    d = derive(election(), entry_id="e")
-    assert [q["question"] for q in d.template["questions"]] == ["甲", "乙", "丙"]
+    d = derive(election(), entry_id="e", roster_max=45)
     assert [c["name"] for c in d.entry["candidates"]] == ["甲", "乙", "丙"]
-    w = derive(election(write_ins=True), entry_id="e", roster_max=45)
-    assert not w.homomorphic
-    assert w.template["questions"][0]["value"]["answers"][:3] == ["甲", "乙", "丙"]
+    assert not d.homomorphic  # the 人大 election ballot, always
+    (question,) = d.template["questions"]
+    assert question["type"] == "NonHomomorphic"
+    assert question["value"]["answers"] == ["甲", "乙", "丙", "另选他人 1", "另选他人 2"]
+    assert question["extra"]["seats"] == 2 and question["extra"]["roster_max"] == 45
+
+
+def _per_candidate(names: tuple[str, ...]) -> dict:
+    return {
+        "description": "副镇长选举",
+        "name": "副镇长选举",
+        "questions": [
+            {"answers": ["赞成", "反对", "弃权"], "min": 1, "max": 1, "question": n} for n in names
+        ],
+    }
+
+
+def test_a_per_candidate_homomorphic_election_is_refused_citing_article_44() -> None:
+    d = derive(election(), entry_id="e", roster_max=45)
+    assert ballot_form_problem("election", d.template, d.rules) is None
+    old = _per_candidate(("甲", "乙", "丙"))
+    # refused whether the server's kind or the rules say it is an election
+    for kind, rules in (("election", None), ("other", d.rules), ("election", d.rules)):
+        problem = ballot_form_problem(kind, old, rules)
+        assert problem is not None and "选举法 第四十四条" in problem
+    assert ballot_form_problem("confirmation", old, None) is None  # per person: no overvote
+    broken = dict(d.template, questions=[dict(d.template["questions"][0], extra={"x": 1})])
+    assert "格式不对" in str(ballot_form_problem("election", broken, d.rules))
+
+
+def test_a_form_b_vote_whose_proofs_allow_more_than_n_is_refused() -> None:
+    d = derive(
+        ProjectsDescription("民生实事", tuple(f"项目{i}" for i in range(1, 13)), 10), entry_id="p"
+    )
+    assert ballot_form_problem("projects", d.template, d.rules) is None
+    loose = dict(d.template, questions=[dict(d.template["questions"][0], max=12)])
+    assert "第四十四条" in str(ballot_form_problem("projects", loose, d.rules))
 
 
 def test_lawless_election_is_refused_with_the_article_and_its_words() -> None:
     # a deputy post (副职) needs one to three more candidates than seats
-    d = derive(election(candidates=("甲", "乙")), entry_id="e")
+    d = derive(election(candidates=("甲", "乙")), entry_id="e", roster_max=45)
     with pytest.raises(DescriptionError) as err:
         check_countable(d.template, d.rules, total=45)
     assert err.value.article == "地方组织法 第二十七条第一款"
@@ -84,8 +117,9 @@ def test_lawless_election_is_refused_with_the_article_and_its_words() -> None:
 
 def test_three_questions_against_four_candidates_cannot_be_counted() -> None:
     """The election accepted before and failed after 30 deputies had voted."""
-    d = derive(election(seats=2, candidates=("甲", "乙", "丙", "丁")), entry_id="e")
-    template = dict(d.template, questions=d.template["questions"][:3])
+    d = derive(election(seats=2, candidates=("甲", "乙", "丙", "丁")), entry_id="e", roster_max=45)
+    three = derive(election(seats=2, candidates=("甲", "乙", "丙")), entry_id="e", roster_max=45)
+    template = dict(d.template, questions=three.template["questions"])
     with pytest.raises(DescriptionError, match="无法计票"):
         check_countable(template, d.rules, total=45)
     check_countable(d.template, d.rules, total=45)
@@ -102,11 +136,11 @@ def test_project_list_and_template_mismatch_is_refused() -> None:
 
 def test_plain_mistakes_in_words() -> None:
     with pytest.raises(DescriptionError, match="两次"):
-        derive(election(candidates=("甲", "甲", "乙")), entry_id="e")
+        derive(election(candidates=("甲", "甲", "乙")), entry_id="e", roster_max=45)
     with pytest.raises(DescriptionError, match="候选人"):
-        derive(election(candidates=("", " ")), entry_id="e")
-    with pytest.raises(DescriptionError, match="名册"):
-        derive(election(write_ins=True), entry_id="e", roster_max=0)
+        derive(election(candidates=("", " ")), entry_id="e", roster_max=45)
+    with pytest.raises(DescriptionError, match="名册"):  # an election needs the roster
+        derive(election(), entry_id="e", roster_max=0)
     with pytest.raises(DescriptionError, match="议案名称"):
         derive(MotionDescription(" "), entry_id="m")
 
@@ -118,6 +152,7 @@ def test_level_matters_for_the_law() -> None:
         ),
         entry_id="e",
         level=Level.COUNTY,
+        roster_max=45,
     )
     with pytest.raises(DescriptionError) as err:
         check_countable(d.template, d.rules)
@@ -143,5 +178,9 @@ def test_a_rules_document_imported_once_gives_every_poll() -> None:
     bad["polls"][0]["post_type"] = "head"
     bad["polls"][0]["seats"] = 2
     with pytest.raises(DescriptionError) as err:
-        imported_polls(bad)
+        imported_polls(bad, roster_max=45)
     assert err.value.article
+    for p, entry in zip(polls, doc["polls"], strict=True):
+        if entry["kind"] == "election":  # on the election ballot
+            assert ballot_form_problem(p.kind, p.template, p.rules) is None
+            assert p.template["questions"][0]["type"] == "NonHomomorphic"

@@ -208,6 +208,10 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
     from tally.election_ballot import ElectionLayout, decode_ballot, question_json
 
     layout = ElectionLayout(("张三", "李四"), seats=1, roster_max=3)
+    candidates = [{"id": "A", "name": "张三"}, {"id": "B", "name": "李四"}]
+    mayor_rules = {"id": "mayor", "kind": "election", "title": "选举镇长", "post": "镇长",
+                   "post_type": "head", "organ": "government", "seats": 1,
+                   "candidates": candidates}  # fmt: skip
     nh = post(
         "/api/polls",
         {
@@ -218,7 +222,7 @@ def test_serve_trustees_and_kiosk_as_processes(tmp_path: Path, procs: Procs) -> 
                 "name": "选举镇长",
                 "questions": [question_json(layout, "镇长")],
             },
-            "rules": None,
+            "rules": mayor_rules,  # an election is counted by the rules engine
             "last_press_valid": False,
         },
     )

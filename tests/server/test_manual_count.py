@@ -39,7 +39,12 @@ MANUAL = "polls counted by hand (举手表决 / 纸质选票)"
 
 
 def _draft(s: TSession, desc: Any, entry_id: str) -> str:
-    d = derive(desc, entry_id=entry_id, session_name=s.get("/api/session")["session"])
+    d = derive(
+        desc,
+        entry_id=entry_id,
+        session_name=s.get("/api/session")["session"],
+        roster_max=len(s.deputies),
+    )
     body = {"title": d.title, "kind": d.kind, "template": d.template, "rules": d.rules}
     return str(s.post("/api/polls", body)["poll_id"])
 

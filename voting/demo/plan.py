@@ -1,15 +1,17 @@
 """The scripted town session of ``renda demo``: roster, attendance and every deputy's choices.
 
 Pure functions, so that the script's promises (a motion that passes, ten projects chosen, a tie
-across the last seat of the 副镇长 election, a tie re-vote that settles it) are tested without a
-server. Choices are in the kiosk's language (:mod:`kiosk.choices`): a label per question, a list
-of labels, or 未按.
+across the last seat of the 副镇长 election, a deputy written in, a tie re-vote that settles it)
+are tested without a server. Choices are in the kiosk's language (:mod:`kiosk.choices`): a label
+per question, a list of labels, a 人大 election ballot's marks and write-ins, or 未按.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from tally.election_ballot import ElectionLayout, question_json
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -31,6 +33,9 @@ PROJECTS_SELECT = 10
 ELECTION_TITLE = "选举青石镇副镇长"
 CANDIDATES = ("陈立新", "林晓燕", "周振华", "吴海燕")
 SEATS = 3
+POST = "副镇长"
+WRITE_IN_SEAT = 5  # the deputy one ballot writes in (另选他人; seat 5 is always present)
+WRITE_IN = "另选他人"
 MIN_DEPUTIES = 9  # fewer cannot stage a tie of two majorities across the last of 3 seats
 YES, NO, ABSTAIN, SKIP = "赞成", "反对", "弃权", "未按"
 
@@ -110,28 +115,36 @@ def project_choices(voters: int) -> list[Any]:
 
 
 def _targets(voters: int, total: int) -> list[int]:
-    """赞成 counts for the four candidates: decreasing, the last two equal and a majority."""
+    """赞成 counts for the four candidates: decreasing, the last two equal and a majority; one
+    place of the SEATS × voters left free for a write-in when the roster allows it (all but
+    10 deputies: 9 voters cannot give 8 + 7 + 6 + 6 赞成 and a write-in)."""
     mj = majority(total)
     step = max(1, voters // 10)
-    # 4 t + 3 step <= SEATS * voters, with t >= mj (each deputy names at most SEATS people)
-    extra = min((SEATS * voters - 3 * step - 4 * mj) // 4, voters - mj - 2 * step)
-    if extra < 0:
+
+    def extra(spare: int) -> int:
+        # 4 t + 3 step <= SEATS * voters - spare, with t >= mj (at most SEATS names a ballot)
+        return min((SEATS * voters - spare - 3 * step - 4 * mj) // 4, voters - mj - 2 * step)
+
+    e = extra(1) if extra(1) >= 0 else extra(0)
+    if e < 0:
         raise ValueError("too few deputies present for the tie the demo stages")
-    t = mj + extra
+    t = mj + e
     return [t + 2 * step, t + step, t, t]
 
 
-def election_choices(voters: int, total: int) -> list[dict[str, str]]:
-    """Per-candidate 赞成/反对/弃权 ballots, at most 3 赞成 each, giving 赞成 counts that tie
-    the last two candidates across the last seat (both a majority)."""
+def election_choices(voters: int, total: int) -> list[dict[str, Any]]:
+    """人大 election ballots (a mark per candidate, write-ins by seat number), at most 3 names
+    each, giving 赞成 counts that tie the last two candidates across the last seat (both a
+    majority); the last ballot with a place left writes in deputy WRITE_IN_SEAT with a 反对
+    (the pairing rule: 代表法 第十七条)."""
     need = dict(zip(CANDIDATES, _targets(voters, total), strict=True))
-    out: list[dict[str, str]] = []
+    out: list[dict[str, Any]] = []
     for i in range(voters):
         remaining_voters = voters - i
         # Candidates who need every remaining voter first, then the neediest.
         order = sorted(CANDIDATES, key=lambda c: (-(need[c] >= remaining_voters), -need[c]))
         chosen = [c for c in order if need[c] > 0][:SEATS]
-        ballot = {}
+        ballot: dict[str, Any] = {}
         for j, c in enumerate(CANDIDATES):
             if c in chosen:
                 ballot[c] = YES
@@ -141,6 +154,12 @@ def election_choices(voters: int, total: int) -> list[dict[str, str]]:
         out.append(ballot)
     if any(need.values()):
         raise ValueError("could not stage the election counts")
+    spare = [b for b in out if sum(v == YES for v in b.values()) < SEATS]
+    if spare:
+        ballot = spare[-1]
+        against = next(c for c in CANDIDATES if ballot[c] != YES)
+        ballot[against] = NO
+        ballot[WRITE_IN] = [WRITE_IN_SEAT]
     return out
 
 
@@ -190,11 +209,14 @@ def projects_template() -> dict[str, Any]:
     }
 
 
-def election_template(title: str, candidates: list[str] | tuple[str, ...]) -> dict[str, Any]:
+def election_template(
+    title: str, candidates: list[str] | tuple[str, ...], roster_max: int, seats: int = SEATS
+) -> dict[str, Any]:
+    """The 人大 election ballot (docs/ballots.md): one non-homomorphic question, write-ins by
+    seat number up to ``roster_max``."""
+    layout = ElectionLayout(tuple(candidates), seats, roster_max)
     return {
-        "description": title,
+        "description": f"{POST}：应选{seats}名，候选人{len(candidates)}名，可以另选他人",
         "name": title,
-        "questions": [
-            {"answers": [YES, NO, ABSTAIN], "min": 1, "max": 1, "question": c} for c in candidates
-        ],
+        "questions": [question_json(layout, POST)],
     }

@@ -4,7 +4,9 @@ It starts ``renda serve`` as a subprocess on a temporary SQLite folder and a fre
 imports a roster, enrols N headless kiosks (each with its own passphrase-sealed device key) and
 three scrutineers, runs the Pedersen key ceremony, checks deputies in (a few on leave or
 absent), then runs a motion, a 12-choose-10 livelihood-project vote and an election of 3 副镇长
-from 4 candidates whose staged ballots tie across the last seat, then the tie re-vote. Kiosks
+from 4 candidates on the 人大 election ballot (shuffled by the server and the scrutineers,
+decrypted ballot by ballot and counted by the rules engine; one ballot writes a deputy in by
+seat number) whose staged ballots tie across the last seat, then the tie re-vote. Kiosks
 and scrutineers are asyncio tasks in this process talking to the server over websockets; every
 ballot is built and encrypted on its kiosk. Each result is printed as a table; the public record
 is written to ``--out`` and checked with ``renda verify`` (and ``belenios-tool`` if installed).
@@ -30,6 +32,7 @@ from kiosk.choices import PollRule, Script, is_skip
 from kiosk.client import HeadlessDeputy, Kiosk
 from kiosk.enrol import enrol
 from tally import progress
+from tally.poll_counts import election_layout
 from voting.cli_trustee import KeyFile, Scrutineer
 from voting.demo import plan
 from voting.demo.harness import Api, DemoError, ServerProcess, wait_until
@@ -358,7 +361,7 @@ async def _session(demo: Demo) -> int:
             present,
             plan.ELECTION_TITLE,
             "election",
-            plan.election_template(plan.ELECTION_TITLE, plan.CANDIDATES),
+            plan.election_template(plan.ELECTION_TITLE, plan.CANDIDATES, demo.n),
             election_rules(),
             plan.election_choices(voters, demo.n),
         )
@@ -374,7 +377,10 @@ async def _session(demo: Demo) -> int:
                 template = json.loads(template)
             if not isinstance(template, dict):
                 raise DemoError("the tie re-vote poll has no template")
-            tied = [q["question"] for q in template["questions"]]
+            layout = election_layout(template)
+            if layout is None:
+                raise DemoError("the tie re-vote poll is not on the election ballot")
+            tied = list(layout.candidates)
             second = await demo.run_poll(
                 api,
                 present,

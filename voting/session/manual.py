@@ -13,6 +13,7 @@ manual count that cannot be verified cryptographically).
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -31,9 +32,11 @@ from voting.session.context import SessionContext, now
 from voting.session.errors import ActionError, Code
 from voting.session.live import Live
 from voting.session.outcome import roster_numbers
-from voting.session.polls import Polls, transition
+from voting.session.polls import Polls, check_ballot_form, transition
 from voting.session.signing import ReportSigning
 from voting.session.states import PollAction, PollState
+
+log = logging.getLogger("renda.manual")
 
 
 def _entry(rules: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +101,11 @@ class ManualCounts:
                 ) from None
             trustees = s.get(Meta, "trustees")
             for follow in outcome.get("followups", []) or []:
+                try:  # a follow-up whose overfilled ballots could count is not drafted
+                    check_ballot_form(poll.kind, follow["template"], follow.get("rules"))
+                except ActionError as exc:
+                    log.warning("follow-up of %s not created: %s", poll_id, exc.message)
+                    continue
                 self.polls.insert(
                     s,
                     str(follow.get("title", poll.title)),

@@ -93,13 +93,34 @@ def set_message(poll_id: str, message: str) -> Callable[[Session], None]:
     return run
 
 
+def check_ballot_form(
+    kind: str | None, template: dict[str, Any], rules: dict[str, Any] | None
+) -> None:
+    """ActionError ``bad_template`` when an overfilled ballot of this poll could count: an
+    election not on the 人大 election ballot, a form B project vote whose proofs allow more
+    than N choices (tally.poll_description.ballot_form_problem; 选举法 第四十四条)."""
+    from tally.poll_description import ballot_form_problem
+
+    problem = ballot_form_problem(kind, template, rules)
+    if problem is not None:
+        raise ActionError(Code.BAD_TEMPLATE, problem, 422)
+
+
 def check_countable_poll(
-    template: dict[str, Any], rules: dict[str, Any] | None, total: int, *, opening: bool = False
+    template: dict[str, Any],
+    rules: dict[str, Any] | None,
+    total: int,
+    *,
+    opening: bool = False,
+    kind: str | None = None,
 ) -> None:
     """ActionError ``not_countable`` (with the article) unless the rules engine can count it:
-    run when a poll is saved and again when it is opened (tally.poll_description)."""
+    run when a poll is saved and again when it is opened (tally.poll_description); first
+    ``bad_template`` when an overfilled ballot could count (:func:`check_ballot_form`: a draft
+    saved before elections had to use the election ballot is not opened either)."""
     from tally.poll_description import DescriptionError, check_countable
 
+    check_ballot_form(kind, template, rules)
     try:
         check_countable(template, rules, total, opening=opening)
     except DescriptionError as exc:
@@ -174,8 +195,9 @@ class Polls:
     ) -> dict[str, Any]:
         duration = check_duration(duration)
         result_display = check_result_display(result_display)
+        check_ballot_form(kind, template, rules)
         self.check_template(template)
-        check_countable_poll(template, rules, await self.ctx.db(q.deputies_total))
+        check_countable_poll(template, rules, await self.ctx.db(q.deputies_total), kind=kind)
 
         def run(s: Session) -> dict[str, Any]:
             poll = self.insert(

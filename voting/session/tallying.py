@@ -47,7 +47,7 @@ from voting.session.errors import ActionError
 from voting.session.hub import server_id
 from voting.session.live import Live
 from voting.session.outcome import outcome_for, roster_numbers
-from voting.session.polls import Polls, set_message, transition
+from voting.session.polls import Polls, check_ballot_form, set_message, transition
 from voting.session.signing import ReportSigning
 from voting.session.staff import Principal, check_trustee
 from voting.session.states import COUNTED, Actor, PollAction, PollState
@@ -478,6 +478,7 @@ class Tallying:
             follows = []
             for follow in (outcome or {}).get("followups", []) or []:
                 try:
+                    check_ballot_form(poll.kind, follow["template"], follow.get("rules"))
                     self.polls.check_template(follow["template"])
                 except Exception as exc:  # a proposal the server cannot turn into a poll
                     log.warning("follow-up of %s not created: %s", poll_id, exc)

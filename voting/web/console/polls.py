@@ -144,7 +144,6 @@ def description_from_form(kind: str, form: dict[str, Any]) -> Description:
             organ,
             _int(form.get("seats", ""), "应选人数"),
             _lines(str(form.get("candidates", ""))),
-            write_ins=bool(form.get("write_ins")),
             round=round_,
         )
     persons = []
@@ -262,7 +261,6 @@ def router() -> APIRouter:
             derived = imported_polls(
                 document,
                 roster_max=_roster_max(await svc.attendance.list_deputies()),
-                write_ins=bool(form.get("write_ins")),
                 total=await svc.attendance.deputies_count(),
             )
         except DescriptionError as exc:
