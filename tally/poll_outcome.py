@@ -12,10 +12,11 @@ tie re-vote, 另行选举, re-run). The result is JSON data exactly as the recor
 The mapping from a Belenios result to COUNTS follows the templates' conventions:
 
 * motion: one question, answers 赞成/反对/弃权 (after the blank slot when blank is allowed);
-* election / confirmation / removal: one question per candidate (rules order), answers
-  赞成/反对/弃权;
+* confirmation / removal: one question per person (rules order), answers 赞成/反对/弃权 (an
+  election in this layout is refused when it is made, tally.poll_description.
+  ballot_form_problem; it is still read in a record made before);
 * projects: one question whose answers are the projects (rules order); a count is a choice;
-* an election with write-ins (另选他人): one non-homomorphic question laid out as in
+* an election: the 人大 election ballot, one non-homomorphic question laid out as in
   docs/ballots.md (``extra.method`` = ``RendaElection``; candidates in rules order). Each
   decrypted vector is read with :func:`tally.election_ballot.decode_ballot` and mapped with
   :func:`tally.rules.ballots.from_vector`, so a malformed or unlawful ballot is counted void,
