@@ -126,7 +126,10 @@ def test_one_ceremony_two_groups_verified(tmp_path: Path, procs: Procs, belenios
         {"title": "选举镇长", "kind": "election",
          "template": {"description": "d", "name": "选举镇长",
                       "questions": [question_json(layout, "镇长")]},
-         "rules": None, "last_press_valid": False},
+         "rules": {"id": "mayor", "kind": "election", "title": "选举镇长", "post": "镇长",
+                   "post_type": "head", "organ": "government", "seats": 1,
+                   "candidates": [{"id": "A", "name": "张三"}, {"id": "B", "name": "李四"}]},
+         "last_press_valid": False},
     )  # fmt: skip
     groups = {}
     for poll in (motion, election):

@@ -33,7 +33,8 @@ from tests.server.helpers import Session as TSession
 from tests.server.test_scrutineers import NH_TEMPLATE, Scrutineer, belenios_verify
 from voting.config import ServerConfig, read_tokens
 
-NH_POLL = {"title": "选举", "kind": "election", "template": NH_TEMPLATE}
+# a non-homomorphic poll (kind "other": an election proper needs the election ballot and rules)
+NH_POLL = {"title": "逐张计票", "kind": "other", "template": NH_TEMPLATE}
 
 
 def _ceremony_groups(scrs: list[Scrutineer]) -> list[str]:
