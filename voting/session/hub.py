@@ -46,10 +46,12 @@ class Connection:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     opened: int = field(default_factory=lambda: next(_opened))
 
-    async def send(self, message: BaseModel) -> bool:
+    async def send(self, message: BaseModel | str) -> bool:
+        """Send a message, or a frame already dumped (the same for many peers: dumped once)."""
         try:
+            text = message if isinstance(message, str) else dump(message)
             async with self.lock:
-                await self.send_text(dump(message))
+                await self.send_text(text)
             return True
         except Exception:  # a peer that went away; it reconnects and catches up
             return False
@@ -118,7 +120,7 @@ class Hub:
                     log.debug("a revoked kiosk connection was already closed")
         return closed
 
-    async def to_deputy(self, deputy_id: int, message: BaseModel) -> int:
+    async def to_deputy(self, deputy_id: int, message: BaseModel | str) -> int:
         sent = 0
         for conn in list(self.kiosks.get(deputy_id, ())):
             sent += await conn.send(message)
