@@ -339,3 +339,60 @@ def run_nh(tmp_path: Path, group_name: str, db: dict[str, Any] | None = None) ->
         assert ballots == [(0, 1, 0), (1, 0, 2), (1, 0, 2)]
         assert not any(sc.errors for sc in scrs), [sc.errors for sc in scrs]
     return data / "archives" / f"{pid}.bel", str(poll["uuid"])
+
+
+def test_a_partial_decryption_after_the_count_is_not_an_error(tmp_path: Path) -> None:
+    """k = 2 of 3: the scrutineer whose answer comes after the count did what was asked; it is
+    told nothing went wrong (no error), and the archive keeps the partials that made the result."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from voting.api.app import create_app
+
+    data = tmp_path / "s"
+    with TestClient(create_app(scrutineer_config(data))) as client, ExitStack() as stack:
+        s = checked_in(client, data, 3)
+        _, scrs = add_scrutineers(s, 3, lambda _, t: Scrutineer(client, t), stack)
+        assert run_ceremony(s, 2)["state"] == "done"
+        kiosks = connect_kiosks(s, stack)
+        pid = open_motion(s, kiosks)
+        for k in kiosks:
+            assert isinstance(k.cast(pid, k.ballot(pid, [[0, 1, 0, 0]])), m.Ack)
+        s.post(f"/api/polls/{pid}/close", role="chair")
+        wait_state(s, pid, "tallied", tries=2000)
+        before = partials(data / "archives" / f"{pid}.bel")
+        late = scrs[0]
+        request = next(
+            r for r in late.requests if isinstance(r, m.DecryptionRequest) and r.poll_id == pid
+        )
+        election = parse_election(request.election, allow_test_group=True)
+        group = election.group
+        key = decryption_key(group, *late.keys[group.name])
+        et = parse_encrypted_tally(group, request.encrypted_tally)
+        pd = compute_partial_decryption(group, election.fingerprint, key, et)
+        late.ws.send_text(
+            m.dump(
+                m.PartialDecryptionMsg(
+                    id=mid(),
+                    poll_id=pid,
+                    trustee_id=request.trustee_id,
+                    partial_decryption=pd.serialize(),
+                )
+            )
+        )
+        late.ws.send_text(m.dump(m.Ping(id=mid())))  # answered in order, after the partial
+        for _ in range(600):
+            if any(isinstance(r, m.Pong) for r in late.requests):
+                break
+            time.sleep(0.05)
+        assert any(isinstance(r, m.Pong) for r in late.requests)
+        assert not late.errors
+        assert not scrs[1].errors and not scrs[2].errors
+        assert partials(data / "archives" / f"{pid}.bel") == before  # nothing added late
+
+
+def partials(archive: Path) -> list[int]:
+    from tally.archive import read_archive
+
+    return [o.owner for _e, o, _r in read_archive(archive).owned_items("PartialDecryption")]

@@ -372,6 +372,9 @@ class Tallying:
         check_trustee(principal, msg.trustee_id)
         rt = ctx.runtimes.get(msg.poll_id)
         poll = await ctx.db(lambda s: q.poll(s, msg.poll_id))
+        if poll.state in COUNTED:
+            self._late_partial(poll.id, msg.trustee_id)
+            return
         to_decrypt = tally_to_decrypt(poll)
         if not to_decrypt:
             raise ActionError(
@@ -390,7 +393,11 @@ class Tallying:
             )
         except (RecordError, ValueError) as exc:
             raise ActionError(m.ErrorCode.INVALID_DECRYPTION, str(exc)[:500]) from None
-        if poll.state != PollState.CLOSED or rt is None or rt.writer is None:
+        state = await ctx.db(lambda s: q.poll(s, msg.poll_id).state)
+        if state in COUNTED:  # counted while this partial was being checked
+            self._late_partial(poll.id, msg.trustee_id)
+            return
+        if state != PollState.CLOSED or rt is None or rt.writer is None:
             raise ActionError(
                 m.ErrorCode.POLL_NOT_OPEN, f"poll {poll.id} is not awaiting decryption"
             )
@@ -415,6 +422,18 @@ class Tallying:
             await ctx.db(run)
         if not await self._maybe_finish(poll.id):
             await self.explain_decryptions(poll.id)
+
+    @staticmethod
+    def _late_partial(poll_id: str, trustee_id: int) -> None:
+        """A scrutineer answered after k others had decrypted the poll: its answer is not
+        needed (nor stored: the archive holds the partials that made the result). Not an
+        error for the scrutineer, who did what was asked."""
+        log.info(
+            "poll %s: the partial decryption of trustee %d came after the count; not needed "
+            "(计票已完成，无需此份解密)",
+            poll_id,
+            trustee_id,
+        )
 
     # -- the result and the outcome -----------------------------------------------------------
 
