@@ -47,6 +47,7 @@ from keys.hashing import sha256_hex
 from tally.archive import ArchiveError, read_archive
 from tally.closing_check import check_closing
 from tally.errors import RecordError
+from tally.poll_description import ballot_form_problem
 from tally.poll_list import check_chain, statement_hash
 from tally.poll_outcome import FOLLOWUPS, evaluate_poll
 from tally.poll_setup import check_setup_against_record
@@ -536,11 +537,28 @@ class SessionVerifier:
         data.pop(FOLLOWUPS, None)
         return data
 
+    def _ballot_form(self, poll: _Poll) -> None:
+        """Warns of an election whose overfilled ballots could not be voided (an older server's
+        per-candidate layout, or no rules: 选举法 第四十四条第二款)."""
+        rules = poll.entry.get("rules")
+        kind = poll.entry.get("kind")
+        form = ballot_form_problem(
+            str(kind) if kind is not None else None,
+            self._template(poll),
+            rules if isinstance(rules, dict) else None,
+        )
+        if form is not None:
+            self.report.warnings.append(
+                f"{poll.name}: an overfilled ballot of this election cannot have been voided: "
+                f"{form}"
+            )
+
     def _outcomes(self) -> str:
         checked = 0
         for poll in self.recorded:
             published = poll.entry.get("outcome")
             rules_file = poll.folder / RULES_FILE
+            self._ballot_form(poll)
             if poll.entry.get("rules") is None and not rules_file.exists():
                 if published is not None:
                     raise RecordError(f"{poll.name}: an outcome is published but no rules")

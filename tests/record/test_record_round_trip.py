@@ -16,8 +16,10 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tally import messages as m
-from tally.session_record import verify_session
+from tally.session_record import SessionVerifier, verify_session
 from tests.server.helpers import connect_kiosks, open_motion, open_poll, session, wait_state
 from tests.server.test_writeins import BALLOTS, RULES, TEMPLATE
 from voting.cli import main
@@ -34,7 +36,7 @@ def _renda(*argv: str) -> tuple[int, str]:
 
 
 def test_rules_evaluate_and_verify_on_a_record_with_a_void_and_a_draft_poll(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session(tmp_path / "s", n=6) as s, ExitStack() as stack:
         kiosks = connect_kiosks(s, stack)
@@ -72,6 +74,7 @@ def test_rules_evaluate_and_verify_on_a_record_with_a_void_and_a_draft_poll(
     assert f"no archive: {draft} (a draft, never opened)" in files, files
     assert details[f"archive of poll {motion} (议案一)"][0] == "pass"
     assert "2 outcome(s) identical" in details["rules outcomes re-evaluated"][1]
+    assert not any("overfilled" in w for w in report.warnings), report.warnings
 
     # the report names the session, not "session"
     name = json.loads((record / "session.json").read_text("utf-8"))["session"]
@@ -101,3 +104,17 @@ def test_rules_evaluate_and_verify_on_a_record_with_a_void_and_a_draft_poll(
     code, table = _renda("rules", "evaluate", str(record / "polls" / motion / "rules.json"),
                          str(record / "outcomes.json"), "--table")  # fmt: skip
     assert (code == 0 and name in table and "计票" in table) or "赞成" in table
+
+    # a record whose motion is an election counted per candidate (an older server's): the
+    # auditor is told that an overfilled ballot cannot have been voided. (A server that relabels
+    # it today fails the signed poll list first; that step is passed over here to reach the
+    # outcomes.)
+    by_id[motion]["kind"] = "election"
+    (record / "outcomes.json").write_text(json.dumps(outcomes, ensure_ascii=False), "utf-8")
+    report = verify_session(record, workers=1, allow_test_group=True, check_archives=False)
+    assert report.first_failure is not None
+    assert report.first_failure.name == "the server's signed list of polls"
+    monkeypatch.setattr(SessionVerifier, "_poll_list", lambda self: "passed over")
+    report = verify_session(record, workers=1, allow_test_group=True, check_archives=False)
+    lied = [w for w in report.warnings if "overfilled ballot" in w]
+    assert len(lied) == 1 and motion in lied[0] and "第四十四条" in lied[0], report.warnings
