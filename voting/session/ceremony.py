@@ -96,9 +96,7 @@ class KeyCeremony:
         def run(s: Session) -> dict[str, Any]:
             c = s.scalar(select(Ceremony).order_by(Ceremony.id.desc()).limit(1))
             # the session's groups without a key yet (a ceremony is still to be run for them)
-            missing = [
-                g.name for g in groups.all if s.get(Meta, groups.key("trustees", g)) is None
-            ]
+            missing = [g.name for g in groups.all if s.get(Meta, groups.key("trustees", g)) is None]
             return {**views.ceremony_json(c), "missing": missing}
 
         out = await self.ctx.db(run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -125,6 +125,19 @@ class Hub:
         for conn in list(self.kiosks.get(deputy_id, ())):
             sent += await conn.send(message)
         return sent
+
+    async def to_many_deputies(
+        self, send: Callable[[int], Awaitable[None]], deputy_ids: Iterable[int], step: int = 100
+    ) -> None:
+        """``send(deputy_id)`` for each, all at once (a slow tablet holds up no other), started
+        ``step`` at a time with the event loop's other work in between: 3,000 tablets' ballots
+        sent in one turn of the loop kept the staff's requests waiting for seconds."""
+        tasks: list[asyncio.Future[None]] = []
+        for i, deputy_id in enumerate(deputy_ids):
+            tasks.append(asyncio.ensure_future(send(deputy_id)))
+            if i % step == step - 1:
+                await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
 
     async def to_trustee(self, index: int, message: BaseModel) -> int:
         sent = 0

@@ -129,10 +129,13 @@ class Issuing:
             rt.timer = asyncio.get_running_loop().call_later(
                 ctx.config.collect_timeout, lambda: ctx.spawn(self._collect_timeout(poll_id))
             )
-        for deputy_id in voters:
-            await ctx.hub.to_deputy(
-                deputy_id, views.credential_request(poll, ctx.poll_lists.current())
-            )
+        # the same request for every voter: made and dumped once
+        request = m.dump(views.credential_request(poll, ctx.poll_lists.current()))
+
+        async def ask(deputy_id: int) -> None:
+            await ctx.hub.to_deputy(deputy_id, request)
+
+        await ctx.hub.to_many_deputies(ask, voters)
         await self.live.status_to_displays(poll_id)
         return out
 
@@ -287,12 +290,12 @@ class Issuing:
         # the event loop's largest cost when the ballots were issued)
         ready = m.dump(self.live.setups.ready(poll))
 
-        async def issue(deputy_id: int, stmt: str) -> None:
-            await ctx.hub.to_deputy(deputy_id, views.ballot_issued(poll_id, stmt))
+        async def issue(deputy_id: int) -> None:
+            await ctx.hub.to_deputy(deputy_id, views.ballot_issued(poll_id, statements[deputy_id]))
             await ctx.hub.to_deputy(deputy_id, ready)
 
         # all at once: a slow tablet does not hold up the others
-        await asyncio.gather(*(issue(d, stmt) for d, stmt in statements.items()))
+        await ctx.hub.to_many_deputies(issue, list(statements))
         await self.live.status_to_displays(poll_id)
         return await self.polls.get(poll_id)
 
