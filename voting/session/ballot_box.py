@@ -225,14 +225,16 @@ class BallotBox:
     ) -> list[bool | ActionError]:
         """Insert each ballot and its vote, all in one transaction; for each, True if it was
         already there, False if stored now, or the refusal (nothing of it stored)."""
-        poll = q.poll(s, poll_id, light=True)
-        if poll.state != PollState.OPEN:
-            raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is {poll.state}")
+        state, deadline, last_press_valid = q.poll_columns(
+            s, poll_id, Poll.state, Poll.deadline, Poll.last_press_valid
+        )
+        if state != PollState.OPEN:
+            raise ActionError(m.ErrorCode.POLL_NOT_OPEN, f"poll {poll_id} is {state}")
         received_at = now()
-        if poll.deadline is not None and received_at >= poll.deadline:  # the signed deadline
+        if deadline is not None and received_at >= deadline:  # the signed deadline
             raise ActionError(
                 m.ErrorCode.POLL_NOT_OPEN,
-                f"投票时间已到 — poll {poll_id}: the voting time ended at {poll.deadline}",
+                f"投票时间已到 — poll {poll_id}: the voting time ended at {deadline}",
             )
         outcomes: list[bool | ActionError] = []
         for tracker, credential, raw in items:
@@ -255,9 +257,7 @@ class BallotBox:
                     )
                 )
                 assert ballot_id is not None
-                if not upsert_vote(
-                    s, poll_id, credential, ballot_id, replace=poll.last_press_valid
-                ):
+                if not upsert_vote(s, poll_id, credential, ballot_id, replace=last_press_valid):
                     # refused: the ballot row goes too (as a rollback of this ballot alone)
                     s.execute(delete(BallotRow).where(BallotRow.id == ballot_id))
                     outcomes.append(

@@ -45,12 +45,19 @@ def poll(s: Session, poll_id: str, *, light: bool = False) -> Poll:
     return row
 
 
-def poll_for_cast(s: Session, poll_id: str) -> tuple[str, str | None]:
-    """The poll's state and election (what a cast needs, two columns), or ``poll_not_found``."""
-    row = s.execute(select(Poll.state, Poll.election).where(Poll.id == poll_id)).one_or_none()
+def poll_columns(s: Session, poll_id: str, *columns: Any) -> Any:
+    """These columns of the poll's row (what a kiosk message needs, not the ORM row), or
+    ``poll_not_found``."""
+    row = s.execute(select(*columns).where(Poll.id == poll_id)).one_or_none()
     if row is None:
         raise ActionError(ErrorCode.POLL_NOT_FOUND, f"no poll {poll_id!r}", 404)
-    return str(row[0]), row[1]
+    return row
+
+
+def poll_for_cast(s: Session, poll_id: str) -> tuple[str, str | None]:
+    """The poll's state and election (what a cast needs, two columns), or ``poll_not_found``."""
+    state, election = poll_columns(s, poll_id, Poll.state, Poll.election)
+    return str(state), election
 
 
 def deputy(s: Session, deputy_id: int) -> Deputy:
