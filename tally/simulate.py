@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ from tally.events import load_json
 from tally.progress import progress
 from tally.result import compute_result
 from tally.trustees import PedersenTrustees, SingleTrustee, Trustees, serialize_trustees
-from tally.workers import die_with_parent
+from tally.workers import worker_pool
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def make_ballots(
             return made
         size = max(1, -(-len(jobs) // (workers * 16)))
         chunks = [list(jobs[i : i + size]) for i in range(0, len(jobs), size)]
-        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
+        with worker_pool(workers) as pool:
             futures = [
                 pool.submit(_make_ballots, election.raw, allow_test_group, c) for c in chunks
             ]

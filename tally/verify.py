@@ -31,7 +31,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +82,7 @@ from tally.trustees import (
     parse_trustees,
     trustee_slots,
 )
-from tally.workers import die_with_parent
+from tally.workers import worker_pool
 
 # -- the report -------------------------------------------------------------------------------
 
@@ -374,7 +374,7 @@ class Verifier:
         executor: Executor | None = None
         inline = self.workers <= 1 or len(raws) < 8
         if not inline:
-            executor = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent)
+            executor = worker_pool(self.workers)
             for chunk in _chunks(raws, self.workers * 4):
                 futures.append(
                     executor.submit(
@@ -507,7 +507,7 @@ class Verifier:
         # Shuffle proofs split their multi-exponentiations over a pool (tally.shuffle, by E).
         pool: Executor | None = None
         if self.workers > 1 and sum(len(row) for row in current) >= 32:
-            pool = ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent)
+            pool = worker_pool(self.workers)
         try:
             with progress(len(shuffles), "核验混洗 (checking shuffles)", "shuffle") as advance:
                 for k, (event, owned, raw) in enumerate(shuffles, start=1):

@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 PR_SET_PDEATHSIG = 1
 _started = False
@@ -36,7 +37,12 @@ def _set_pdeathsig() -> bool:
 
 
 def die_with_parent(parent: int | None = None, interval: float = 1.0) -> None:
-    """Make this process end when its parent does (a pool ``initializer``; idempotent)."""
+    """Make this process end when its parent does (a pool ``initializer``; idempotent).
+
+    ``parent``: the parent's pid, taken by the parent before it starts the worker
+    (``initargs=(os.getpid(),)``). Without it the parent is whatever ``getppid()`` says when
+    this runs, which is already init (or a subreaper) if the parent died in between: a worker
+    forked or spawned just before a ``kill -9`` would then wait for ever."""
     global _started
     if _started:
         return
@@ -53,3 +59,8 @@ def die_with_parent(parent: int | None = None, interval: float = 1.0) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """A process pool (the default context) whose workers die with this process."""
+    return ProcessPoolExecutor(workers, initializer=die_with_parent, initargs=(os.getpid(),))

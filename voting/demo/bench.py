@@ -271,6 +271,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
                         "scrypt_n": KIOSK_SCRYPT_N,
                         "test_group": args.group == "RENDA-TEST-256",
                         "kiosks": items,
+                        "parent": os.getpid(),  # the swarm dies with this benchmark
                     }
                 ),
                 "utf-8",

@@ -166,12 +166,13 @@ async def _main(spec: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    die_with_parent()  # a benchmark killed by any means leaves no kiosk process behind
+    spec = json.loads(Path(sys.argv[1]).read_text("utf-8"))
+    # a benchmark killed by any means leaves no kiosk process behind
+    die_with_parent(int(spec["parent"]) if "parent" in spec else None)
     logging.basicConfig(  # on stderr (swarm-N.log): why a kiosk's connection ended
         level=logging.WARNING, format="%(asctime)s %(name)s: %(message)s"
     )
     logging.getLogger("renda.kiosk").setLevel(logging.INFO)
-    spec = json.loads(Path(sys.argv[1]).read_text("utf-8"))
     asyncio.run(_main(spec))
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -146,6 +147,7 @@ class SessionService:
                 ctx.config.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=warm_up,
+                initargs=(os.getpid(),),
             )
         await ctx.db(self.ballot_box.recover)
         await self.ceremony.recover()

@@ -41,9 +41,10 @@ from tally.workers import die_with_parent
 log = logging.getLogger("renda.tally")
 
 
-def warm_up() -> None:
-    """The pool initializer: the worker dies with the server (tally.workers)."""
-    die_with_parent()
+def warm_up(parent: int | None = None) -> None:
+    """The pool initializer: the worker dies with the server ``parent`` (tally.workers; its
+    pid is taken before the worker starts, so a server gone by then is seen)."""
+    die_with_parent(parent)
 
 
 def parse_ballots(election_raw: str, allow_test: bool, ballots: list[str]) -> list[Any]:
