@@ -18,7 +18,6 @@ need nothing else: the database is the one place the deadlines live.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from voting.models import Poll
 from voting.session import oplog
+from voting.session.background import Background
 from voting.session.closing import Closing
 from voting.session.context import SessionContext, now, parse_time
 from voting.session.errors import ActionError
@@ -37,11 +37,10 @@ log = logging.getLogger("renda.countdown")
 LOOK = 0.5  # seconds between looks for a poll opened meanwhile
 
 
-class Countdown:
+class Countdown(Background):
     def __init__(self, ctx: SessionContext, closing: Closing) -> None:
         self.ctx = ctx
         self.closing = closing
-        self._task: asyncio.Task[None] | None = None
 
     async def deadlines(self) -> dict[str, str]:
         """Open polls with a deadline: poll id → deadline."""
@@ -85,17 +84,6 @@ class Countdown:
                 poll_id,
             )
         return closed
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:

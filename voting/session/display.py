@@ -44,6 +44,7 @@ from voting.models import (
     Vote,
 )
 from voting.session import queries as q
+from voting.session.background import Background
 from voting.session.context import SessionContext
 from voting.session.hub import server_id
 from voting.session.polls import session_result_display
@@ -343,7 +344,7 @@ def build_state(s: Session, source: SessionContext, view: View) -> dict[str, Any
     return state
 
 
-class DisplayFeed:
+class DisplayFeed(Background):
     """Snapshots to the connected screens, per view, when something they show changed."""
 
     TICK = 2.0
@@ -355,7 +356,6 @@ class DisplayFeed:
         ctx.hub.on_change = self.changed
         self._last: dict[View, str] = {}
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
 
     async def state(self, view: View) -> dict[str, Any]:
         result: dict[str, Any] = await self.db(lambda s: build_state(s, self.source, view))
@@ -367,17 +367,6 @@ class DisplayFeed:
     def changed(self) -> None:
         """Something a screen shows changed: send fresh snapshots soon (coalesced)."""
         self._wake.set()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-            self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -5,6 +5,7 @@ The jobs, one module each, over one :class:`~voting.session.context.SessionConte
 imports only those before it::
 
     states, errors            enums, transitions, the refusal (pure)
+    background                start / stop of a job that runs in the loop's background
     context                   database, audit log, keys, hub, runtimes, pool, locks
     queries, views            repeated queries; rows → JSON and protocol messages
     staff                     tokens and roles, the scrutineers
