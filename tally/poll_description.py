@@ -363,6 +363,30 @@ def _election_words(entry: dict[str, Any]) -> str:
 OVERVOTE_ARTICLE = "选举法 第四十四条第二款"
 
 
+def _sheet_problem(rules: dict[str, Any] | None, entry: dict[str, Any]) -> str | None:
+    """An election that a 选举办法 puts on one ballot with other posts and whose overfilled
+    section voids the whole ballot (``overfilled_section: sheet``): each post on a tablet is a
+    ballot of its own, so that rule cannot be applied (docs/rules.md §2.1)."""
+    if not entry.get("ballot"):
+        return None
+
+    def setting(name: str) -> Any:
+        own = (entry.get("settings") or {}).get(name)
+        return own if own is not None else ((rules or {}).get("settings") or {}).get(name)
+
+    if setting("overfilled_section") != "sheet" or setting("election_method") not in (
+        None,
+        "device",
+    ):
+        return None  # section by section, or a vote on paper (counted from the sheets)
+    return (
+        "选举办法规定几个职位印在同一张选票上，其中一个职位所选人数多于应选人数的，整张选票作废"
+        "（overfilled_section: sheet）；平板上每个职位是一张单独的选票，无法这样作废。"
+        "请改用纸质选票（录入每张选票），或在选举办法中改为只作废该职位（section，一次投票，"
+        "分别计算）"
+    )
+
+
 def ballot_form_problem(
     kind: str | None, template: dict[str, Any], rules: dict[str, Any] | None
 ) -> str | None:
@@ -391,7 +415,7 @@ def ballot_form_problem(
                 f"作废（{OVERVOTE_ARTICLE}）；没有规则就无人认定作废票"
             )
         if layout is not None:
-            return None
+            return _sheet_problem(rules, entry)
         return (
             "选举应使用人大选举选票（一个非同态问题，投票结束后经洗牌逐张解密，由规则引擎计票，"
             "docs/ballots.md）：“每一选票所选的人数，多于规定应选代表人数的作废”（"

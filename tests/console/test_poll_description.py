@@ -97,6 +97,32 @@ def test_a_per_candidate_homomorphic_election_is_refused_citing_article_44() -> 
     assert "格式不对" in str(ballot_form_problem("election", broken, d.rules))
 
 
+def test_one_ballot_for_several_posts_that_voids_the_whole_sheet_is_refused() -> None:
+    """On the tablet each post is a ballot of its own: 一次投票，分别计算 with an overfilled
+    section void on its own is what it does; a 选举办法 that voids the whole sheet cannot be
+    applied there, and is refused rather than counted another way (docs/rules.md §2.1)."""
+    import copy
+
+    d = derive(election(), entry_id="e", roster_max=45)
+    rules = copy.deepcopy(d.rules)
+    entry = rules["polls"][0] if "polls" in rules else rules
+    entry["ballot"] = "b1"
+    assert ballot_form_problem("election", d.template, rules) is None  # section: the default
+    rules["settings"] = {"overfilled_section": "section"}
+    assert ballot_form_problem("election", d.template, rules) is None
+    rules["settings"] = {"overfilled_section": "sheet"}
+    assert "整张选票作废" in str(ballot_form_problem("election", d.template, rules))
+    del rules["settings"]
+    entry["settings"] = {"overfilled_section": "sheet"}  # the poll's own setting
+    assert "纸质选票" in str(ballot_form_problem("election", d.template, rules))
+    entry["settings"]["election_method"] = "paper_tally"  # on paper: the sheets are counted
+    assert ballot_form_problem("election", d.template, rules) is None
+    entry["settings"]["election_method"] = "device"
+    assert ballot_form_problem("election", d.template, rules) is not None
+    del entry["ballot"]  # a ballot of its own: nothing else on it to void
+    assert ballot_form_problem("election", d.template, rules) is None
+
+
 def test_a_form_b_vote_whose_proofs_allow_more_than_n_is_refused() -> None:
     d = derive(
         ProjectsDescription("民生实事", tuple(f"项目{i}" for i in range(1, 13)), 10), entry_id="p"
