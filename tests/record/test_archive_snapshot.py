@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tally.archive import ArchiveWriter, read_archive
+from tally.archive import ArchiveWriter, complete_prefix, parse_archive, read_archive
+from tests.server.helpers import session
+from voting.api import routes_record
 from voting.cli_trustee import KeyFile, Scrutineer, TrusteeError
+from voting.session.states import PollState
 
 
 def test_snapshots_taken_during_appends_are_whole_events(tmp_path: Path) -> None:
@@ -36,6 +39,48 @@ def test_snapshots_taken_during_appends_are_whole_events(tmp_path: Path) -> None
     thread.join()
     writer.close()
     assert len(read_archive(path).ballots()) == 300
+
+
+def test_the_archive_route_serves_the_snapshot_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /record/polls/<poll>/<uuid>.bel while an append is half-written: the answer is the
+    archive up to its last complete event (its declared length), sent in several pieces."""
+    path = tmp_path / "a.bel"
+    with ArchiveWriter.create(path, timestamp=1234567890, sync=False) as writer:
+        writer.add_setup('{"e":1}', "[]", '["1"]')
+        for i in range(40):
+            writer.add_ballot('{"b":"' + "y" * 300 + f'{i}"}}')
+    whole = path.read_bytes()
+    with path.open("ab") as fh:  # an append caught in the middle: half a data member
+        fh.write(whole[512:1536])
+    monkeypatch.setattr(routes_record, "ARCHIVE_CHUNK", 4096)
+    pieces: list[int] = []
+    real = routes_record._pieces
+
+    async def counted(blob: bytes):  # type: ignore[no-untyped-def]
+        async for piece in real(blob):
+            pieces.append(len(piece))
+            yield piece
+
+    monkeypatch.setattr(routes_record, "_pieces", counted)
+    with session(tmp_path / "s", n=2) as s:
+        service = s.client.app.state.service  # type: ignore[attr-defined]
+
+        async def archive_file(poll_id: str, name: str) -> Path:
+            return path
+
+        async def get(poll_id: str) -> dict[str, str]:
+            return {"state": PollState.PUBLISHED}
+
+        monkeypatch.setattr(service, "archive_file", archive_file)
+        monkeypatch.setattr(service.polls, "get", get)
+        r = s.client.get("/record/polls/p1/x.bel")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/x-tar"
+    assert r.content == whole == complete_prefix(path.read_bytes())
+    assert int(r.headers["content-length"]) == len(whole)
+    assert len(pieces) == -(-len(whole) // 4096) > 1 and sum(pieces) == len(whole)
+    assert len(parse_archive(r.content).ballots()) == 40
 
 
 class _Flaky(http.server.BaseHTTPRequestHandler):
