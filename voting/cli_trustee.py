@@ -22,6 +22,7 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -71,9 +72,11 @@ class Scrutineer:
         until_ceremony_done: bool = False,
         announce: bool = False,
         check_record: bool = True,
+        workers: int = 1,
     ) -> None:
         self.announce = announce  # print connection and decryption events (CLI)
         self.check_record = check_record
+        self.workers = max(1, workers)  # processes checking the archive's ballot proofs
         self.key_path = key_path
         self.keyfile = keyfile
         self.until_ceremony_done = until_ceremony_done
@@ -504,6 +507,7 @@ class Scrutineer:
             trustees_raw=req.trustees,
             session_trustees_raw=share.trustees,
             allow_test_group=group.name.startswith("RENDA-TEST"),
+            workers=self.workers,
         )
         figures = check_figures(
             closed,
@@ -657,8 +661,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"file holding the scrutineer token (first line); else ${TOKEN_ENV}, else asked",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        metavar="N",
+        help="processes checking the public archive's ballots before decrypting "
+        "(default: min(2, CPUs))",
+    )
+    parser.add_argument(
         "--verbose", "-v", action="store_true", help="log connection events to stderr"
     )
+
+
+def default_workers() -> int:
+    """The archive check's processes: the scrutineer's own machine, up to two of its CPUs
+    (as ``renda verify``)."""
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 async def _main(args: argparse.Namespace) -> int:
@@ -713,6 +731,7 @@ async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFi
         kf,
         until_ceremony_done=args.action == "ceremony",
         announce=True,
+        workers=args.workers,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -735,6 +754,9 @@ async def _run_scrutineer(args: argparse.Namespace, path: Path, made: list[KeyFi
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        print("renda trustee: --workers must be 1 or more", file=sys.stderr)
+        return 2
     if args.token is not None:
         print(
             "renda trustee: a token on the command line is visible to every user of this "
