@@ -532,7 +532,7 @@ class Scrutineer:
                     "poll than the one this tool was shown: the server shows different "
                     "ballots to different scrutineers"
                 )
-        election, expected, shuffled = record_state(blob, req.election)
+        election, expected, shuffled = record_state(blob, req.election, self.workers)
         if election.has_nh_questions:
             expected = merge_nh(election, expected, shuffled)
         if serialize_encrypted_tally(expected) != serialize_encrypted_tally(tally):
@@ -618,12 +618,13 @@ def tally_from_record(blob: bytes, election_raw: str) -> Any:
     return record_state(blob, election_raw)[1]
 
 
-def record_state(blob: bytes, election_raw: str) -> tuple[Any, Any, Any]:
+def record_state(blob: bytes, election_raw: str, workers: int = 1) -> tuple[Any, Any, Any]:
     """(election, encrypted tally implied by the ballots, output of the checked chain of
-    shuffles in the archive — the tally's non-homomorphic rows when there is none yet)."""
+    shuffles in the archive — the tally's non-homomorphic rows when there is none yet); the
+    ballots parsed in ``workers`` processes."""
     from keys.group import to_str
     from tally.archive import parse_archive
-    from tally.ballot import parse_ballot
+    from tally.ballot_pool import parse_ballots_pooled
     from tally.credentials import parse_public_credentials
     from tally.election import parse_election
     from tally.encrypted_tally import compute_encrypted_tally, tallied_order
@@ -635,7 +636,8 @@ def record_state(blob: bytes, election_raw: str) -> tuple[Any, Any, Any]:
         raise TrusteeError("the election in the public record is not the one sent")
     election = parse_election(raw_election, allow_test_group=True)
     weights = {c.key: c.weight for c in parse_public_credentials(election.group, raw_creds)}
-    ballots = [parse_ballot(election, raw) for _event, raw in archive.ballots()]
+    raws = [raw for _event, raw in archive.ballots()]
+    ballots = parse_ballots_pooled(raw_election, raws, workers)
     if any(b.credential not in weights for b in ballots):
         raise TrusteeError("the public record holds a ballot with an unlisted credential")
     chosen = tallied_order(ballots, lambda b: to_str(b.credential))
