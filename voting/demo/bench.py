@@ -230,8 +230,14 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
         # the check-in desk checks in each delegation at once (POST /api/attendance/checkin)
         for delegation in sorted({d["delegation"] for d in deputies}):
             await post("/api/attendance/checkin", {"delegation": delegation})
+        # the scrutineers check the archive one process each: here the three share the
+        # server's two cores, and pools of two were no faster (docs/benchmarks.md)
         await trustee_ceremony(
-            server, api, [f"监票人{i}" for i in range(1, SCRUTINEERS + 1)], THRESHOLD
+            server,
+            api,
+            [f"监票人{i}" for i in range(1, SCRUTINEERS + 1)],
+            THRESHOLD,
+            workers=1,
         )
 
         routes = ["/api/attendance"]

@@ -167,10 +167,15 @@ class Api:
 
 
 async def trustee_ceremony(
-    server: ServerProcess, api: Api, names: Sequence[str], threshold: int
+    server: ServerProcess,
+    api: Api,
+    names: Sequence[str],
+    threshold: int,
+    workers: int | None = None,
 ) -> None:
     """Scrutineers as ``renda trustee`` processes: each is added, runs the key ceremony
-    (``threshold`` of ``len(names)``), then stays connected to decrypt."""
+    (``threshold`` of ``len(names)``), then stays connected to decrypt (``renda trustee
+    --workers`` when ``workers`` is given: the processes of its archive check)."""
     keys = []
     ceremony = []
     envs: list[dict[str, str]] = []
@@ -209,5 +214,6 @@ async def trustee_ceremony(
         raise DemoError(f"the key ceremony did not finish: {state.get('message')}")
     for proc in ceremony:
         await asyncio.to_thread(proc.wait, 60)
+    pool = [] if workers is None else ["--workers", str(workers)]
     for key, secrets_env in zip(keys, envs, strict=True):
-        server.trustee("--key", str(key), env=secrets_env)
+        server.trustee("--key", str(key), *pool, env=secrets_env)
