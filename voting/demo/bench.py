@@ -65,6 +65,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--keep", type=Path, default=None, help="keep the session folder here")
     parser.add_argument(
+        "--scrutineers-nice",
+        type=int,
+        default=10,
+        help="niceness of the scrutineers' processes, which stand in for machines of their own "
+        "(10; 0: they share the cores equally with the server)",
+    )
+    parser.add_argument(
         "--kiosk-processes",
         type=int,
         default=0,
@@ -207,7 +214,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     options += ("--collect-timeout", "3600")
     if args.group == "RENDA-TEST-256":
         options = ("--test-group", *options)
-    server = ServerProcess(data, data / "serve.log", options)
+    server = ServerProcess(data, data / "serve.log", options, trustee_nice=args.scrutineers_nice)
     server.init()
     server.start()
     swarms: list[_Swarm] = []
@@ -387,6 +394,7 @@ async def _bench(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     return {
         "deputies": n,
         "group": args.group,
+        "scrutineers_nice": args.scrutineers_nice,
         "server_workers": args.workers,
         "kiosk_processes": len(swarms),
         "cpus": cores,
@@ -476,7 +484,8 @@ def summary(f: dict[str, Any]) -> str:
     """The figures in words, then as a row ready to paste into docs/benchmarks.md."""
     lines = [
         f"renda bench session: {f['deputies']} kiosks in {f['kiosk_processes']} processes, "
-        f"{f['group']}, {f['server_workers']} server workers, {f['cpus']} CPUs, load average "
+        f"{f['group']}, {f['server_workers']} server workers, {f['cpus']} CPUs, scrutineers "
+        f"at nice {f.get('scrutineers_nice', 0)}, load average "
         f"{f['load_average_during'][0]}–{f['load_average_during'][1]} during the run",
         f"  open → all ballots issued {f['open_to_all_issued_s']} s (server), → every kiosk "
         f"has its ballot {f['open_to_every_kiosk_issued_s']} s, → every ballot built on its "
