@@ -17,8 +17,9 @@ A choice for a whole poll is one of:
 A 人大 election ballot (one non-homomorphic question laid out as in docs/ballots.md) takes a
 mark per candidate — ``"赞成"`` for all, a list in candidate order, or a mapping
 ``{candidate: "赞成" | "反对" | "弃权", "另选他人": [roster numbers]}`` (unnamed candidates are
-left 未标记). Ballots the law counts as void (too many 赞成, a write-in without a 反对) are
-built as asked: the kiosk casts them and the rules engine judges them.
+left 未标记); where anyone may be elected (a version 2 ballot) a write-in may also be a free name,
+``"另选他人": [5, "王小五"]``. Ballots the law counts as void (too many 赞成, a write-in without
+a 反对) are built as asked: the kiosk casts them and the rules engine judges them.
 
 A *script* says what the deputy at one kiosk chooses in each poll, matched by poll id or by
 (part of) the poll's title, with a default for the others::
@@ -130,8 +131,8 @@ def election_plaintext(question: Any, item: Any) -> list[int]:
     """The answer vector of an election ballot (one non-homomorphic question).
 
     ``item`` is a mark for every candidate (``"赞成"``), a list of marks in candidate order,
-    or a mapping ``{candidate: mark, "另选他人": [roster numbers]}``; unnamed candidates are
-    left unmarked (未标记)."""
+    or a mapping ``{candidate: mark, "另选他人": [roster numbers or free names]}``; unnamed
+    candidates are left unmarked (未标记). A free name only on a version 2 ballot."""
     from tally.election_ballot import ElectionBallot, Mark, encode_ballot
 
     layout = election_layout(question)
@@ -158,8 +159,13 @@ def election_plaintext(question: Any, item: Any) -> list[int]:
         raise ChoiceError("a mark must be 赞成, 反对, 弃权 or 未标记") from None
     if len(write_ins) > layout.seats:
         raise ChoiceError(f"at most {layout.seats} write-ins (另选他人)")
-    if not all(isinstance(w, int) and not isinstance(w, bool) for w in write_ins):
-        raise ChoiceError("a write-in (另选他人) is a deputy's roster number")
+    if not all(isinstance(w, int | str) and not isinstance(w, bool) for w in write_ins):
+        raise ChoiceError("a write-in (另选他人) is a deputy's roster number or a free name")
+    if any(isinstance(w, str) for w in write_ins) and not layout.name_chars:
+        raise ChoiceError(
+            "a write-in (另选他人) on this ballot is a deputy's roster number: only deputies "
+            "may be elected to this post, or the ballot has no room for a name"
+        )
     slots = tuple(write_ins) + (None,) * (layout.seats - len(write_ins))
     try:
         return encode_ballot(layout, ElectionBallot(tuple(codes), slots))

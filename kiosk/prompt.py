@@ -99,11 +99,12 @@ class TerminalDeputy:
                         marks[name] = ("赞成", "反对", "弃权")[int(line) - 1]
                         break
                     self._say("   请输入 1、2 或 3")
+            what = "代表编号或姓名（非代表按姓名）" if layout.name_chars else "代表编号"
             line = self._input(
-                f"   另选他人：代表编号，最多 {layout.seats} 个，空格分隔（直接回车表示不另选）: "
+                f"   另选他人：{what}，最多 {layout.seats} 个，空格分隔（直接回车表示不另选）: "
             ).strip()
             try:
-                marks[WRITE_IN] = [int(x) for x in re.split(r"[\s,，、]+", line) if x]
+                marks[WRITE_IN] = _write_ins(line, layout.name_chars)
                 refusal = _election_refusal(layout.seats, marks)
                 if refusal:  # as the tablet's page refuses it (选举法 第四十四条第二款)
                     self._say(f"   {refusal}，请重新选择")
@@ -127,6 +128,26 @@ class TerminalDeputy:
 
     def notify(self, text: str) -> None:
         self._say(text)
+
+
+def _write_ins(line: str, chars: int) -> list[int | str]:
+    """The write-ins typed on one line: roster numbers, and free names where the ballot has
+    room for ``chars`` characters (ValueError with the reason, in Chinese, otherwise)."""
+    from tally.election_ballot import name_problem
+
+    out: list[int | str] = []
+    for token in re.split(r"[\s,，、]+", line):
+        if not token:
+            continue
+        if token.isascii() and token.isdigit():
+            out.append(int(token))
+        elif not chars:
+            raise ValueError(f"“{token}”不是代表编号：这次选举另选他人只能填代表编号")
+        elif name_problem(token, chars):
+            raise ValueError(f"“{token}”：{name_problem(token, chars)}")
+        else:
+            out.append(token)
+    return out
 
 
 def _election_refusal(seats: int, marks: dict[str, Any]) -> str:

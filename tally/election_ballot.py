@@ -42,6 +42,8 @@ METHOD = "RendaElection"
 VERSION = 1
 NAMES_VERSION = 2  # write-in slots that may also hold a free name
 INTS_PER_CHAR = 3  # a code point (at most 0x10FFFF) in base 256
+FREE_NAME_CHARS = 8  # a free name's room on the server's version 2 ballots (most are 2-4)
+MIN_FREE_NAME_CHARS = 3  # below this a name would not fit most Chinese names: version 1
 
 
 class Mark(IntEnum):
@@ -135,6 +137,36 @@ class DecodedBallot:
         return ElectionBallot(tuple(Mark(m) for m in self.marks), self.write_ins)
 
 
+def free_name_chars(candidates: int, seats: int, roster_max: int, max_ints: int = MAX_INTS) -> int:
+    """Characters of a free name the server gives each write-in slot where anyone may be
+    elected: :data:`FREE_NAME_CHARS` when the ballot has room, else as many as fit, and 0 (a
+    version 1 ballot: write-ins by roster number only) when fewer than
+    :data:`MIN_FREE_NAME_CHARS` fit, because ``c + S·k + S·3L ≤ max_ints`` (254 in
+    RFC-3526-2048; ``keys.embedding.max_values`` of the election group)."""
+    k = ElectionLayout(("x",), seats, roster_max).ints_per_write_in
+    room = min(max_ints, MAX_INTS) - candidates - seats * k
+    fits = room // (seats * INTS_PER_CHAR) if room > 0 else 0
+    chars = min(FREE_NAME_CHARS, fits)
+    return chars if chars >= MIN_FREE_NAME_CHARS else 0
+
+
+def name_problem(name: str, chars: int) -> str:
+    """Why ``name`` cannot be written in as a free name of at most ``chars`` characters ("" if
+    it can), in plain Chinese for the deputy: blank, too long, a control character, or only
+    digits (a roster number is entered as a number, and the count would read it as one)."""
+    if not name or not name.strip():
+        return "请输入被选人的姓名"
+    if name != name.strip():
+        return "姓名前后不能有空格"
+    if len(name) > chars:
+        return f"姓名最多{chars}个字，现在是{len(name)}个字"
+    if not name.isprintable():
+        return "姓名中有无法打印的控制字符，请重新输入"
+    if name.isdigit():
+        return "姓名不能只有数字；另选代表请按座位号输入"
+    return ""
+
+
 def write_in_labels(layout: ElectionLayout) -> list[str]:
     """Answer labels of the write-in integers: ``另选他人 s`` or ``另选他人 s (d/k)``."""
     k = layout.ints_per_write_in
@@ -217,9 +249,10 @@ def encode_ballot(layout: ElectionLayout, ballot: ElectionBallot) -> list[int]:
         number = entry if isinstance(entry, int) else None
         if isinstance(entry, str) and not layout.name_chars:
             raise ValueError("this ballot's write-ins are roster numbers, not names")
-        if isinstance(entry, str) and (not name.strip() or len(name) > layout.name_chars):
+        if isinstance(entry, str) and name_problem(name, layout.name_chars):
             raise ValueError(
-                f"a written-in name has 1 to {layout.name_chars} characters, not blank"
+                f"a written-in name has 1 to {layout.name_chars} characters, not blank, "
+                f"printable, not only digits: {name_problem(name, layout.name_chars)}"
             )
         if number is not None and not 1 <= number <= layout.roster_max:
             raise ValueError(f"roster number {number} is not between 1 and {layout.roster_max}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tally.election_ballot import ElectionLayout, question_json
+from tally.election_ballot import MAX_INTS, ElectionLayout, free_name_chars, question_json
 from tally.rules.errors import LawError, RulesError
 from tally.rules.model import Level, Organ, PostType, ProjectForm, Round, WriteInPolicy
 
@@ -172,6 +172,16 @@ def _per_person(title: str, names: list[str]) -> list[dict[str, Any]]:
     return [{"answers": [YES, NO, ABSTAIN], "min": 1, "max": 1, "question": n} for n in names]
 
 
+def anyone_may(desc: ElectionDescription) -> bool:
+    """May a person who is not a deputy be written in (the rules' ``write_ins``, by default as
+    the organ implies: government, supervisory commission, court, procuratorate and the higher
+    congress take "其他任何代表或者选民", 地方组织法 第二十八条, 选举法 第三十三条)?"""
+    from tally.rules.loader import default_write_ins
+
+    policy = desc.write_in_policy or default_write_ins(desc.organ)
+    return policy is WriteInPolicy.ANYONE
+
+
 def derive(
     desc: Description,
     *,
@@ -179,11 +189,15 @@ def derive(
     level: Level = Level.TOWNSHIP,
     session_name: str = "",
     roster_max: int = 0,
+    max_ints: int = MAX_INTS,
 ) -> DerivedPoll:
     """The template and the rules document of ``desc`` (DescriptionError if it cannot make one).
 
     ``roster_max`` is the largest roster number (a seat read as a number): the width of a
-    write-in slot. Law checks are :func:`check_countable`'s job."""
+    write-in slot; ``max_ints`` the integers one ciphertext of the session's election group
+    holds (``keys.embedding.max_values``): room for a free name where anyone may be elected
+    (:func:`tally.election_ballot.free_name_chars`). Law checks are :func:`check_countable`'s
+    job."""
     session = {"name": session_name[:MAX_TEXT] or "session", "level": level.value}
     if isinstance(desc, MotionDescription):
         title = _text(desc.title, "议案名称")
@@ -255,17 +269,23 @@ def derive(
             entry["write_ins"] = desc.write_in_policy.value
         # the 人大 election ballot, always (docs/ballots.md): one non-homomorphic question,
         # decrypted ballot by ballot after the shuffles, so that the rules engine voids exactly
-        # the ballots the law voids (选举法 第四十四条第二款); 另选他人 by roster number
+        # the ballots the law voids (选举法 第四十四条第二款); 另选他人 by roster number, and by
+        # name (version 2) where anyone may be elected (地方组织法 第二十八条, 选举法 第三十三条)
         if roster_max < 1:
             raise DescriptionError(
                 "选举使用人大选举选票，另选他人按代表的座位号填写：请先导入代表名册"
             )
+        chars = (
+            free_name_chars(len(names), desc.seats, roster_max, max_ints) if anyone_may(desc) else 0
+        )
         try:
-            layout = ElectionLayout(tuple(names), desc.seats, roster_max)
+            layout = ElectionLayout(tuple(names), desc.seats, roster_max, name_chars=chars)
         except ValueError as exc:
             raise DescriptionError(f"选票放不下：{exc}") from None
+        by_name = "（可按座位号或姓名）" if chars else ""
         template = {
-            "description": f"{post}：应选{desc.seats}名，候选人{len(names)}名，可以另选他人",
+            "description": f"{post}：应选{desc.seats}名，候选人{len(names)}名，"
+            f"可以另选他人{by_name}",
             "name": title,
             "questions": [question_json(layout, post)],
         }
@@ -414,6 +434,12 @@ def ballot_form_problem(
                 "选举应附选举办法（规则）：由规则引擎逐张认定选票是否有效，所选人数多于应选人数的"
                 f"作废（{OVERVOTE_ARTICLE}）；没有规则就无人认定作废票"
             )
+        if layout is not None and layout.name_chars and _deputies_only(entry):
+            return (
+                "这个职务只能从本级人大代表中选出（地方组织法 第十八条、第四十七条），"
+                "另选他人只能按座位号填写：选票不能留填写姓名的位置（版本2），"
+                "请用版本1的人大选举选票"
+            )
         if layout is not None:
             return _sheet_problem(rules, entry)
         return (
@@ -436,6 +462,26 @@ def ballot_form_problem(
                 f"{OVERVOTE_ARTICLE}）"
             )
     return None
+
+
+def _deputies_only(entry: dict[str, Any]) -> bool:
+    """Does this rules entry say only deputies may be written in (its ``write_ins``, else its
+    organ's default)? False when it cannot tell (the rules engine's loader names the fault)."""
+    from tally.rules.loader import default_write_ins
+
+    if entry.get("write_ins") is not None:
+        return bool(entry["write_ins"] == WriteInPolicy.DEPUTIES.value)
+    post_type = entry.get("post_type")
+    try:
+        if "organ" in entry:
+            organ = Organ(entry["organ"])
+        elif post_type in (PostType.MEMBER.value, "委员"):
+            organ = Organ.STANDING_COMMITTEE
+        else:
+            return False
+    except ValueError:
+        return False
+    return default_write_ins(organ) is WriteInPolicy.DEPUTIES
 
 
 PAPER_ONLY = (
@@ -536,7 +582,7 @@ def description_of(poll: Any) -> Description:
 
 
 def imported_polls(
-    document: dict[str, Any], *, roster_max: int = 0, total: int = 1
+    document: dict[str, Any], *, roster_max: int = 0, total: int = 1, max_ints: int = MAX_INTS
 ) -> list[DerivedPoll]:
     """Every poll of a rules document (选举办法 / 票决办法, parsed YAML or JSON), each with its
     template derived from its entry and, as its rules, the whole document naming that entry
@@ -561,6 +607,7 @@ def imported_polls(
             level=rules.level,
             session_name=rules.name,
             roster_max=roster_max,
+            max_ints=max_ints,
         )
         doc = dict(document, poll=poll.id)
         check_countable(derived.template, doc, total)

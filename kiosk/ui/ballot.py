@@ -14,7 +14,8 @@ the page a plain description in Chinese — the *form*, a list of *sections*:
 
 The page answers with one entry per section (:func:`plaintext`): ``{"answer": i}`` for a
 motion, ``{"marks": [i | None, ...]}`` for marks, ``{"chosen": [i, ...]}`` for choose,
-``{"marks": [...], "write_ins": [roster number, ...]}`` for an election. :func:`plaintext`
+``{"marks": [...], "write_ins": [roster number or free name, ...]}`` for an election (a free
+name, a string, only on a version 2 ballot: where anyone may be elected). :func:`plaintext`
 checks everything again (an overvote, an eleventh project, a write-in without a 反对 are
 refused with the reason in Chinese) — the page is only a display. :func:`review` says every
 choice in words and names what was left unmarked (第5项未选).
@@ -57,6 +58,7 @@ class Rules:
     unmarked: str = "abstain"  # how an unmarked box reads: abstain / yes / void
     first_press: bool = False
     post: str | None = None
+    pairing: bool = True  # a write-in needs a 反对 of its own (write_in_pairing with_no)
 
 
 def read_rules(text: str | None) -> Rules:
@@ -98,6 +100,7 @@ def read_rules(text: str | None) -> Rules:
         unmarked=word("unmarked", settings) or "abstain",
         first_press=settings.get("press") == "first",
         post=word("post"),
+        pairing=settings.get("write_in_pairing") != "free",
     )
 
 
@@ -133,7 +136,9 @@ def _rule_words(kind: str, rules: Rules, sections: list[dict[str, Any]]) -> str:
             else:
                 words.append(f"选{lo}至{hi}项")
         elif s["type"] == "election":
-            if s["write_in"]:
+            if s["names"]:
+                words.append(f"应选{s['seats']}名，可以另选他人（按座位号或姓名）")
+            elif s["write_in"]:
                 words.append(f"应选{s['seats']}名，可以另选他人")
             else:
                 words.append(f"应选{s['seats']}名")
@@ -169,6 +174,8 @@ def ballot_form(
                     "allow_unmarked": layout.allow_unmarked,
                     "write_in": rules.write_ins or "deputies",
                     "roster_max": layout.roster_max,
+                    "names": layout.name_chars,  # a free name's characters (0: by seat only)
+                    "pairing": rules.pairing,
                 }
             )
             i += 1
@@ -301,7 +308,7 @@ def check_answers(form: Mapping[str, Any], answers: Any) -> list[str]:
                 raise BallotError(
                     f"应选{section['seats']}名，赞成和另选他人合计不能超过{section['seats']}名"
                 )
-            if len(write_ins) > no:
+            if section.get("pairing", True) and len(write_ins) > no:
                 raise BallotError("另选他人须对一位候选人投反对票")
             if not section["allow_unmarked"]:
                 for k, x in enumerate(marks):
@@ -314,18 +321,38 @@ def check_answers(form: Mapping[str, Any], answers: Any) -> list[str]:
     return problems
 
 
-def _write_ins(section: Mapping[str, Any], answer: Mapping[str, Any]) -> list[int]:
+def _write_ins(section: Mapping[str, Any], answer: Mapping[str, Any]) -> list[int | str]:
+    """The write-ins: roster numbers, and free names where the ballot has room for them."""
+    from tally.election_ballot import name_problem
+
     raw = answer.get("write_ins", [])
     if not isinstance(raw, list) or not all(
-        isinstance(x, int) and not isinstance(x, bool) for x in raw
+        isinstance(x, int | str) and not isinstance(x, bool) for x in raw
     ):
         raise BallotError("另选他人的座位号无效")
     if len(raw) != len(set(raw)):
         raise BallotError("同一个人不能另选两次")
+    chars = section.get("names", 0)
     for x in raw:
-        if not 1 <= x <= section["roster_max"]:
+        if isinstance(x, str):
+            if not chars:
+                raise BallotError("这次选举另选他人只能按座位号填写，只能另选本级人大代表")
+            problem = name_problem(x, chars)
+            if problem:
+                raise BallotError(problem)
+            if x in section["candidates"]:
+                raise BallotError(f"「{x}」是候选人，请直接对他投赞成票，不用另选")
+        elif not 1 <= x <= section["roster_max"]:
             raise BallotError(f"座位号 {x} 不在代表名单中")
     return list(raw)
+
+
+def write_in_words(entry: int | str, names: Mapping[int, str] | None = None) -> str:
+    """A write-in as the tablet says it: a deputy by seat, or a free name (not a deputy)."""
+    if isinstance(entry, str):
+        return f"{entry}（按姓名另选，非代表）"
+    who = (names or {}).get(entry)
+    return f"{who}（{entry}号）" if who else f"{entry}号代表"
 
 
 def plaintext(form: Mapping[str, Any], questions: Sequence[Any], answers: Any) -> list[list[int]]:
@@ -412,11 +439,10 @@ def review(
                     notes.append("未选的项按赞成计")
             if kind == "election":
                 for w in _write_ins(section, answer):
-                    who = (names or {}).get(w)
                     lines.append(
                         {
                             "item": "另选他人",
-                            "choice": f"{who}（{w}号）" if who else f"{w}号代表",
+                            "choice": write_in_words(w, names),
                             "mark": 0,
                             "unmarked": False,
                         }

@@ -485,6 +485,80 @@ def test_election_with_a_write_in(env: Env, page: Any) -> None:
         close(env, pid)
 
 
+def test_election_with_a_free_name(env: Env, page: Any) -> None:
+    """镇长 (government: "其他任何代表或者选民", 地方组织法 第二十八条) on the ballot the server
+    derives (version 2): a person who is not a deputy written in by name, refused when blank or
+    too long, named on the review, decrypted after the shuffle and credited in the result."""
+    from tally.election_ballot import decode_ballot
+    from tally.poll_counts import election_layout
+    from tally.poll_description import ElectionDescription, derive
+    from tally.rules.model import Organ, PostType
+
+    title = "选举青石镇镇长"
+    desc = ElectionDescription(
+        title, "镇长", PostType.HEAD, Organ.GOVERNMENT, 1, ("赵立国", "钱文静")
+    )
+    derived = derive(desc, entry_id="mayor", roster_max=len(DEPUTIES), max_ints=30)
+    layout = election_layout(derived.template)
+    assert layout is not None and layout.name_chars == 8  # the test group: 2 + 1 + 24 ≤ 30
+    pid = open_poll(env, page, title, "election", derived.template, derived.rules)
+    try:
+        assert page.get_by_text("按座位号或姓名").first.is_visible()
+        cards = page.locator(".item")
+        by_name = page.get_by_role("button", name="＋ 按姓名另选他人")
+        by_name.tap()  # no 反对 yet
+        page.get_by_role("alert").get_by_text("请先对一位候选人投反对票").wait_for()
+        cards.nth(0).get_by_role("button", name="反对", exact=True).tap()
+        cards.nth(1).get_by_role("button", name="反对", exact=True).tap()
+        by_name.tap()
+        dialog = page.get_by_role("dialog")
+        field = dialog.get_by_label("被选人姓名")
+        assert field.evaluate("e => e === document.activeElement")  # the keyboard comes up
+        dialog.get_by_role("button", name="确定").tap()
+        dialog.get_by_role("alert").get_by_text("请输入被选人的姓名").wait_for()
+        field.fill("阿不都热合曼买买提江")  # 10 characters
+        field.press("Enter")
+        dialog.get_by_role("alert").get_by_text("姓名最多8个字，现在是10个字").wait_for()
+        field.fill(" 欧阳建国 ")  # the spaces around are dropped
+        assert page.locator("#name-error").is_hidden()  # the refusal went with the old text
+        shot(page, env, "16-election-free-name-entry")
+        check_axe(page)
+        for target in (field, *dialog.get_by_role("button").all()):  # above the ballot
+            box = target.bounding_box()
+            assert box is not None and box["height"] >= 48 and box["width"] >= 48, box
+        dialog.get_by_role("button", name="确定").tap()
+        assert page.get_by_text("欧阳建国（非代表）").is_visible()
+        counted = page.locator(".counter").inner_text().replace(" ", "")
+        assert counted == "已选1（赞成0，另选他人1）/应选1"
+        page.get_by_role("button", name="＋ 按座位号另选代表").tap()  # the seat is taken
+        page.get_by_role("alert").get_by_text("不能再另选").wait_for()
+        shot(page, env, "16b-election-free-name")
+        check_axe(page)
+        check_contrast_7(page)
+        page.get_by_role("button", name="下一步：核对选票").tap()
+        page.get_by_role("heading", name="请核对您的选票").wait_for()
+        assert page.locator(".review").get_by_text("欧阳建国（按姓名另选，非代表）").is_visible()
+        shot(page, env, "16c-election-free-name-review")
+        check_axe(page)
+        page.get_by_role("button", name="确认投票").tap()
+        page.locator(".done").wait_for(timeout=60_000)
+        env.server.post(f"/api/polls/{pid}/close")
+        poll = env.server.wait_poll(pid, "tallied", timeout=180)
+        decoded = [
+            decode_ballot(layout, [int(v) for v in vec]) for vec in poll["result"]["result"][0]
+        ]
+        assert ((2, 2), ("欧阳建国",)) in [(d.marks, d.write_ins) for d in decoded]
+        items = {i["name"]: i for i in poll["outcome"]["items"]}
+        assert items["欧阳建国"]["write_in"] is True and items["欧阳建国"]["yes"] >= 1
+        env.server.post(f"/api/polls/{pid}/publish")
+        page.get_by_text("表决结果", exact=True).wait_for(timeout=60_000)
+        assert page.locator(".results").get_by_text("欧阳建国（另选）").is_visible()
+        public = httpx.get(f"{env.server.url}/results/{pid}", timeout=10).text
+        assert "欧阳建国" in public
+    finally:
+        close(env, pid)
+
+
 def test_confirmation_and_removal(env: Env, page: Any) -> None:
     title = "表决任命名单"
     persons = ["赵文斌", "孙桂兰"]

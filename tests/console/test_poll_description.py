@@ -70,8 +70,15 @@ def test_candidates_are_written_once_and_appear_in_both() -> None:
     assert not d.homomorphic  # the 人大 election ballot, always
     (question,) = d.template["questions"]
     assert question["type"] == "NonHomomorphic"
-    assert question["value"]["answers"] == ["甲", "乙", "丙", "另选他人 1", "另选他人 2"]
+    # 副镇长 (government): anyone may be elected, so a free name too (version 2, 8 characters)
+    assert question["value"]["answers"][:4] == ["甲", "乙", "丙", "另选他人 1"]
+    assert question["value"]["answers"][4] == "另选他人 1 姓名 (1/24)"
     assert question["extra"]["seats"] == 2 and question["extra"]["roster_max"] == 45
+    assert question["extra"]["version"] == 2 and question["extra"]["names"] == 8
+    chair = derive(election(organ=Organ.TOWNSHIP_CONGRESS), entry_id="e", roster_max=45)
+    (question,) = chair.template["questions"]
+    assert question["value"]["answers"] == ["甲", "乙", "丙", "另选他人 1", "另选他人 2"]
+    assert question["extra"]["version"] == 1
 
 
 def _per_candidate(names: tuple[str, ...]) -> dict:

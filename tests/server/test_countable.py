@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from keys.embedding import max_values
+from keys.group import TEST_256
 from tally.poll_description import ElectionDescription, derive
 from tally.rules.model import Organ, PostType
 from tests.server.helpers import session
@@ -14,7 +16,8 @@ from tests.server.helpers import session
 
 def _election(names: tuple[str, ...]) -> Any:
     desc = ElectionDescription("副镇长选举", "副镇长", PostType.DEPUTY, Organ.GOVERNMENT, 2, names)
-    return derive(desc, entry_id="e1", roster_max=4)
+    # the test server's election group is RENDA-TEST-256: 30 integers a ballot
+    return derive(desc, entry_id="e1", roster_max=4, max_ints=max_values(TEST_256))
 
 
 def _four_candidates() -> tuple[dict[str, Any], dict[str, Any]]:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from keys.embedding import max_values
+from keys.group import TEST_256
 from tally import messages as m
 from tally.manual_count import check_manual_report
 from tally.poll_description import (
@@ -44,6 +46,7 @@ def _draft(s: TSession, desc: Any, entry_id: str) -> str:
         entry_id=entry_id,
         session_name=s.get("/api/session")["session"],
         roster_max=len(s.deputies),
+        max_ints=max_values(TEST_256),  # the test server's election group
     )
     body = {"title": d.title, "kind": d.kind, "template": d.template, "rules": d.rules}
     return str(s.post("/api/polls", body)["poll_id"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tally.election_ballot import ElectionLayout, question_json
+from tally.election_ballot import ElectionLayout, free_name_chars, question_json
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -213,8 +213,10 @@ def election_template(
     title: str, candidates: list[str] | tuple[str, ...], roster_max: int, seats: int = SEATS
 ) -> dict[str, Any]:
     """The 人大 election ballot (docs/ballots.md): one non-homomorphic question, write-ins by
-    seat number up to ``roster_max``."""
-    layout = ElectionLayout(tuple(candidates), seats, roster_max)
+    seat number up to ``roster_max`` and, the post being in the government (anyone may be
+    elected, 地方组织法 第二十八条), by free name (version 2), as the server makes it."""
+    chars = free_name_chars(len(candidates), seats, roster_max)
+    layout = ElectionLayout(tuple(candidates), seats, roster_max, name_chars=chars)
     return {
         "description": f"{POST}：应选{seats}名，候选人{len(candidates)}名，可以另选他人",
         "name": title,

@@ -11,6 +11,7 @@ let state = null;
 let draft = null; // {poll_id, answers, reviewing, review, alert}
 let enrolForm = { server: "", code: "", error: "", busy: false };
 let keypad = null; // {section, digits}
+let nameEntry = null; // {section, text, error}: a free name (where anyone may be elected)
 let aboutOpen = false; // the 本机信息 dialog
 
 const main = document.getElementById("main");
@@ -64,6 +65,7 @@ function ensureDraft(poll) {
     draft = { poll_id: poll.poll_id, answers: emptyAnswers(poll.form), reviewing: false,
               review: null, alert: "" };
     keypad = null;
+    nameEntry = null;
   }
   return draft;
 }
@@ -96,7 +98,7 @@ function tapMark(si, k, mark) {
         return;
       }
     }
-    if (current === 1 && section.type === "election") {
+    if (current === 1 && section.type === "election" && section.pairing !== false) {
       const no = answer.marks.filter((m) => m === 1).length;
       if (answer.write_ins.length >= no) {
         draft.alert = "这张反对票配有另选他人，请先取消一位另选的人。";
@@ -124,19 +126,53 @@ function tapChoose(si, k) {
   render();
 }
 
-function openKeypad(si) {
+// why one more write-in cannot be made now ("" when it can): the seats, and the 反对 it needs
+function writeInRefusal(si) {
   const section = state.poll.form.sections[si];
   const answer = draft.answers[si];
-  draft.alert = "";
   const no = answer.marks.filter((m) => m === 1).length;
   const used = yesCount(answer) + answer.write_ins.length;
-  if (used >= section.seats) {
-    draft.alert = `应选${section.seats}名，赞成和另选他人已有${section.seats}名，不能再另选。`;
-  } else if (answer.write_ins.length >= no) {
-    draft.alert = "另选他人前，请先对一位候选人投反对票。";
-  } else {
-    keypad = { section: si, digits: "", error: "" };
-  }
+  if (used >= section.seats) return `应选${section.seats}名，赞成和另选他人已有${section.seats}名，不能再另选。`;
+  if (section.pairing !== false && answer.write_ins.length >= no) return "另选他人前，请先对一位候选人投反对票。";
+  return "";
+}
+
+function openKeypad(si) {
+  draft.alert = writeInRefusal(si);
+  if (!draft.alert) keypad = { section: si, digits: "", error: "" };
+  render();
+}
+
+function openNameEntry(si) {
+  draft.alert = writeInRefusal(si);
+  if (!draft.alert) nameEntry = { section: si, text: "", error: "" };
+  render();
+  const input = document.getElementById("free-name");
+  if (input) input.focus();
+}
+
+// the same checks as the kiosk process (tally.election_ballot.name_problem), said plainly
+function nameProblem(name, section, answer) {
+  const chars = Array.from(name);
+  if (!chars.length) return "请输入被选人的姓名";
+  if (chars.length > section.names) return `姓名最多${section.names}个字，现在是${chars.length}个字`;
+  if (chars.some((c) => c !== " " && /[\p{C}\p{Z}]/u.test(c))) return "姓名中有无法打印的控制字符或特殊空格，请重新输入";
+  if (/^[0-9]+$/.test(name)) return "姓名不能只有数字；另选代表请按座位号输入";
+  if (section.candidates.includes(name)) return `「${name}」是候选人，请直接对他投赞成票，不用另选`;
+  if (answer.write_ins.includes(name)) return "这个人已经另选过了";
+  return "";
+}
+
+function nameKey(key) {
+  if (!nameEntry) return;
+  const section = state.poll.form.sections[nameEntry.section];
+  const answer = draft.answers[nameEntry.section];
+  const input = document.getElementById("free-name");
+  if (input) nameEntry.text = input.value;
+  if (key === "cancel") { nameEntry = null; render(); return; }
+  const name = nameEntry.text.trim();
+  nameEntry.error = nameProblem(name, section, answer);
+  if (!nameEntry.error) { answer.write_ins.push(name); nameEntry = null; }
   render();
 }
 
@@ -249,12 +285,17 @@ function renderSection(section, si, answer) {
     `<li class="item"><span class="name">${k + 1}. ${esc(name)}</span>` +
     (answer.marks[k] === null ? '<span class="no-mark">未选</span>' : "") +
     markButtons(si, k, answer.marks[k], name) + "</li>").join("") + "</ol>";
-  out += '<h2>另选他人</h2><p class="hint">另选一人，须对一位候选人投反对票；' +
-    "输入被选人的座位号。</p><div class=\"writeins\">";
+  const pair = section.pairing !== false ? "另选一人，须对一位候选人投反对票；" : "";
+  out += '<h2>另选他人</h2><p class="hint">' + pair + (section.names
+    ? `另选代表，输入座位号；另选不是本级人大代表的人，输入姓名（最多${section.names}个字）。`
+    : "输入被选人的座位号。") + '</p><div class="writeins">';
   out += answer.write_ins.map((n, w) =>
-    `<span class="writein">${n}号代表 <button type="button" data-act="unwrite" data-s="${si}" ` +
-    `data-k="${w}">取消</button></span>`).join("");
-  out += `<button type="button" data-act="write" data-s="${si}">＋ 另选他人</button></div>`;
+    `<span class="writein">${typeof n === "string" ? esc(n) + "（非代表）" : n + "号代表"} ` +
+    `<button type="button" data-act="unwrite" data-s="${si}" data-k="${w}">取消</button></span>`).join("");
+  out += section.names
+    ? `<button type="button" data-act="write" data-s="${si}">＋ 按座位号另选代表</button>` +
+      `<button type="button" data-act="write-name" data-s="${si}">＋ 按姓名另选他人</button></div>`
+    : `<button type="button" data-act="write" data-s="${si}">＋ 另选他人</button></div>`;
   return `<section aria-label="${esc(section.title)}">${out}</section>`;
 }
 
@@ -426,12 +467,36 @@ function renderAbout() {
     'data-act="about-close">关闭</button></div></div>';
 }
 
-function renderKeypad() {
-  if (!keypad && aboutOpen && state.screen !== "enrol") {
-    overlay.hidden = false; overlay.innerHTML = renderAbout(); return;
+function renderNameEntry() {
+  const section = state.poll.form.sections[nameEntry.section];
+  const error = document.getElementById("name-error");
+  if (overlay.dataset.kind === "name" && document.getElementById("free-name") && error) {
+    // never rebuild the field while the deputy types (the input method keeps its composition)
+    error.textContent = nameEntry.error;
+    error.hidden = !nameEntry.error;
+    return;
   }
-  if (!keypad) { overlay.hidden = true; overlay.innerHTML = ""; return; }
+  overlay.dataset.kind = "name";
+  overlay.innerHTML = '<div class="dialog" role="dialog" aria-modal="true" aria-labelledby="nm-title">' +
+    '<h2 id="nm-title">另选他人：输入被选人的姓名</h2>' +
+    `<p class="hint" id="nm-hint">被选人不是本级人大代表时按姓名填写，最多${section.names}个字。` +
+    "另选代表请取消后按座位号填写。</p>" +
+    '<label for="free-name">被选人姓名</label>' +
+    `<input id="free-name" class="free-name" type="text" lang="zh-CN" autocomplete="off" ` +
+    `spellcheck="false" aria-describedby="nm-hint name-error" value="${esc(nameEntry.text)}">` +
+    `<p class="alert" role="alert" id="name-error"${nameEntry.error ? "" : " hidden"}>${esc(nameEntry.error)}</p>` +
+    '<div class="actions"><button type="button" class="secondary" data-act="name" data-key="cancel">取消</button>' +
+    '<button type="button" class="primary" data-act="name" data-key="ok">确定</button></div></div>';
+}
+
+function renderKeypad() {
+  if (!keypad && !nameEntry && aboutOpen && state.screen !== "enrol") {
+    overlay.hidden = false; overlay.dataset.kind = "about"; overlay.innerHTML = renderAbout(); return;
+  }
+  if (nameEntry) { overlay.hidden = false; renderNameEntry(); return; }
+  if (!keypad) { overlay.hidden = true; overlay.dataset.kind = ""; overlay.innerHTML = ""; return; }
   overlay.hidden = false;
+  overlay.dataset.kind = "keypad";
   const keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "del", "0", "ok"];
   const label = { del: "删除", ok: "确定" };
   overlay.innerHTML = '<div class="dialog" role="dialog" aria-modal="true" aria-labelledby="kp-title">' +
@@ -483,7 +548,7 @@ function render() {
       "<p>请联系秘书处。</p>"; break;
     default: html = renderWaiting();
   }
-  if (state.screen !== "ballot") { keypad = null; }
+  if (state.screen !== "ballot") { keypad = null; nameEntry = null; }
   if (state.message && state.screen !== "enrol") html += `<p class="notice" role="status">${esc(state.message)}</p>`;
   const screenKey = state.screen + ":" + (poll ? poll.poll_id : "") + ":" + (draft && draft.reviewing);
   const keepScroll = main.dataset.screen === screenKey ? main.scrollTop : 0;
@@ -561,6 +626,8 @@ document.addEventListener("click", (event) => {
   if (act === "mark") tapMark(si, k, parseInt(button.dataset.m, 10));
   else if (act === "choose") tapChoose(si, k);
   else if (act === "write") openKeypad(si);
+  else if (act === "write-name") openNameEntry(si);
+  else if (act === "name") nameKey(button.dataset.key);
   else if (act === "unwrite") { draft.answers[si].write_ins.splice(k, 1); draft.alert = ""; render(); }
   else if (act === "key") keypadKey(button.dataset.key);
   else if (act === "review") toReview();
@@ -570,7 +637,19 @@ document.addEventListener("click", (event) => {
   else if (act === "scan") scan();
 });
 
+document.addEventListener("keydown", (event) => {
+  // Enter in the name field is 确定, unless the input method is still composing
+  if (event.target.id === "free-name" && event.key === "Enter" && !event.isComposing) {
+    event.preventDefault();
+    nameKey("ok");
+  }
+});
+
 document.addEventListener("input", (event) => {
+  if (event.target.id === "free-name" && nameEntry) {
+    nameEntry.text = event.target.value;
+    if (nameEntry.error) { nameEntry.error = ""; renderKeypad(); } // the old refusal is gone
+  }
   if (event.target.id === "server") enrolForm.server = event.target.value;
   if (event.target.id === "code") enrolForm.code = event.target.value;
 });

@@ -165,6 +165,13 @@ def _form_of(value: Any) -> ProjectForm:
         raise DescriptionError("请选择票决方式（A式、B式或C式）") from None
 
 
+def _ballot_ints(svc: Any) -> int:
+    """Integers one ciphertext of the session's election group holds (room for free names)."""
+    from keys.embedding import max_values
+
+    return max_values(svc.groups.election)
+
+
 def _roster_max(deputies: list[dict[str, Any]]) -> int:
     numbers = [int(d["seat"]) for d in deputies if d["seat"].isascii() and d["seat"].isdigit()]
     return max(numbers, default=0)
@@ -262,6 +269,7 @@ def router() -> APIRouter:
                 document,
                 roster_max=_roster_max(await svc.attendance.list_deputies()),
                 total=await svc.attendance.deputies_count(),
+                max_ints=_ballot_ints(svc),
             )
         except DescriptionError as exc:
             return page(request, user, "poll_import.html", "导入选举办法", status=422, error=exc)
@@ -307,6 +315,7 @@ def router() -> APIRouter:
                 level=level_of(svc),
                 session_name=svc.session_name,
                 roster_max=_roster_max(await svc.attendance.list_deputies()),
+                max_ints=_ballot_ints(svc),
             )
             total = await svc.attendance.deputies_count()
             check_countable(derived.template, derived.rules, total)
