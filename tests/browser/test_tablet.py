@@ -521,7 +521,7 @@ def test_election_with_a_free_name(env: Env, page: Any) -> None:
         dialog.get_by_role("alert").get_by_text("姓名最多8个字，现在是10个字").wait_for()
         field.fill(" 欧阳建国 ")  # the spaces around are dropped
         assert page.locator("#name-error").is_hidden()  # the refusal went with the old text
-        shot(page, env, "16-election-free-name-entry")
+        shot(page, env, "15b-election-free-name-entry")
         check_axe(page)
         for target in (field, *dialog.get_by_role("button").all()):  # above the ballot
             box = target.bounding_box()
@@ -532,13 +532,13 @@ def test_election_with_a_free_name(env: Env, page: Any) -> None:
         assert counted == "已选1（赞成0，另选他人1）/应选1"
         page.get_by_role("button", name="＋ 按座位号另选代表").tap()  # the seat is taken
         page.get_by_role("alert").get_by_text("不能再另选").wait_for()
-        shot(page, env, "16b-election-free-name")
+        shot(page, env, "15c-election-free-name")
         check_axe(page)
         check_contrast_7(page)
         page.get_by_role("button", name="下一步：核对选票").tap()
         page.get_by_role("heading", name="请核对您的选票").wait_for()
         assert page.locator(".review").get_by_text("欧阳建国（按姓名另选，非代表）").is_visible()
-        shot(page, env, "16c-election-free-name-review")
+        shot(page, env, "15d-election-free-name-review")
         check_axe(page)
         page.get_by_role("button", name="确认投票").tap()
         page.locator(".done").wait_for(timeout=60_000)
