@@ -30,7 +30,7 @@ def test_bench_session_small(tmp_path: Path) -> None:
     assert f["api_max_s"] is not None and f["api_max_connecting_s"] > 0
     lo, hi = f["load_average_during"]
     assert 0 <= lo <= hi
-    assert f["scrutineers_nice"] == 10
+    assert f["scrutineers_nice"] == 10 and f["kiosks_nice"] == 5
     text = summary(f)
     assert TABLE_HEAD in text and table_row(f) in text
     assert table_row(f).count("|") == TABLE_HEAD.splitlines()[0].count("|")
