@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from tally.workers import die_with_parent
+from tally.workers import worker_pool
 
 MIN_POOLED = 8  # fewer ballots: parsed here (a pool costs more than it saves)
 
@@ -30,6 +29,6 @@ def parse_ballots_pooled(election_raw: str, raws: Sequence[str], workers: int) -
         return parse_ballots(election_raw, raws)
     size = -(-len(raws) // (workers * 4))
     parts = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
-    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
+    with worker_pool(workers) as pool:
         done = pool.map(parse_ballots, itertools.repeat(election_raw), parts)
         return [ballot for part in done for ballot in part]

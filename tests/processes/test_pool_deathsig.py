@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -51,17 +52,35 @@ def children(pid: int) -> list[int]:
     return [int(x) for x in out.stdout.split()]
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
-@pytest.mark.parametrize("kind", ["server", "verifier"])
-def test_workers_die_after_kill_9_of_the_parent(tmp_path: Path, kind: str) -> None:
+def start_parent(tmp_path: Path, source: str, *args: str) -> subprocess.Popen[str]:
+    """``source`` run as a parent process from the project's folder; it prints its workers."""
     script = tmp_path / "parent.py"
-    script.write_text(PARENT)
-    proc = subprocess.Popen(
-        [sys.executable, str(script), kind],
+    script.write_text(source)
+    return subprocess.Popen(
+        [sys.executable, str(script), *args],
         stdout=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[2],
     )
+
+
+def survivors(pids: Iterable[int], timeout: float) -> list[int]:
+    """Those of ``pids`` still running after ``timeout`` seconds; killed, so that none is left
+    behind even when the test fails."""
+    pids = list(pids)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.1)
+    left = [p for p in pids if alive(p)]
+    for p in left:
+        os.kill(p, signal.SIGKILL)
+    return left
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
+@pytest.mark.parametrize("kind", ["server", "verifier"])
+def test_workers_die_after_kill_9_of_the_parent(tmp_path: Path, kind: str) -> None:
+    proc = start_parent(tmp_path, PARENT, kind)
     try:
         assert proc.stdout is not None
         workers = [int(x) for x in proc.stdout.readline().split()]
@@ -70,12 +89,7 @@ def test_workers_die_after_kill_9_of_the_parent(tmp_path: Path, kind: str) -> No
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(alive(p) for p in everyone):
-        time.sleep(0.1)
-    left = [p for p in everyone if alive(p)]
-    for p in left:  # do not leave them behind even when the test fails
-        os.kill(p, signal.SIGKILL)
+    left = survivors(everyone, 10)
     assert not left, f"still running after kill -9 of their parent: {left}"
 
 
@@ -101,14 +115,7 @@ if __name__ == "__main__":
 def test_a_worker_started_just_before_kill_9_of_its_parent_dies_too(tmp_path: Path) -> None:
     """The parent dies between the worker's start and its initializer: the worker, re-parented
     by then, must still see that its parent is gone (the pid given by the parent)."""
-    script = tmp_path / "parent.py"
-    script.write_text(SLOW_START)
-    proc = subprocess.Popen(
-        [sys.executable, str(script)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
+    proc = start_parent(tmp_path, SLOW_START)
     try:
         assert proc.stdout is not None
         workers = [int(x) for x in proc.stdout.readline().split()]
@@ -116,10 +123,5 @@ def test_a_worker_started_just_before_kill_9_of_its_parent_dies_too(tmp_path: Pa
     finally:
         os.kill(proc.pid, signal.SIGKILL)  # before the worker's initializer has run
         proc.wait()
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and any(alive(p) for p in workers):
-        time.sleep(0.1)
-    left = [p for p in workers if alive(p)]
-    for p in left:
-        os.kill(p, signal.SIGKILL)
+    left = survivors(workers, 15)
     assert not left, f"still running after kill -9 of their parent: {left}"

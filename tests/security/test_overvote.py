@@ -128,14 +128,7 @@ async def _session(base: Path) -> dict[str, Any]:
         found["acks"] = [s.kiosk.events.acks for s in present]  # signed receipts checked
         found["folders"] = await demo.export_record(server.url, api)
     finally:
-        for task in demo.tasks:
-            task.cancel()
-        for s in demo.seats:
-            if s.kiosk is not None:
-                s.kiosk.stop()
-        for sc in demo.scrutineers:
-            sc.stop()
-        await asyncio.gather(*demo.tasks, return_exceptions=True)
+        await demo.stop()
         if api is not None:
             await api.close()
         server.stop()

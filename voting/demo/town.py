@@ -89,6 +89,18 @@ class Demo:
         if not self.quiet:
             print(text, flush=True)
 
+    async def stop(self) -> None:
+        """End the kiosks' and the scrutineers' tasks and wait for them."""
+        for task in self.tasks:
+            task.cancel()
+        for s in self.seats:
+            if s.kiosk is not None:
+                s.kiosk.stop()
+        for sc in self.scrutineers:
+            sc.stop()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+
     # -- set-up -----------------------------------------------------------------------------
 
     async def roster(self, api: Api) -> None:
@@ -404,15 +416,7 @@ async def _session(demo: Demo) -> int:
         folders = await demo.export_record(server.url, api)
         session_seconds = time.monotonic() - t_start
     finally:
-        for task in demo.tasks:
-            task.cancel()
-        for s in demo.seats:
-            if s.kiosk is not None:
-                s.kiosk.stop()
-        for sc in demo.scrutineers:
-            sc.stop()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.gather(*demo.tasks, return_exceptions=True)
+        await demo.stop()
         if api is not None:
             await api.close()
         server.stop()

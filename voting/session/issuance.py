@@ -164,7 +164,7 @@ class Issuing:
             )
         refused = await ctx.compute(  # signature and group membership, in the pool
             check_credential,
-            poll.group_name or ctx.group.name,
+            ctx.poll_group(poll).name,
             ctx.config.allow_test_group,
             device_key,
             msg.poll_id,

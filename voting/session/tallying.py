@@ -393,7 +393,7 @@ class Tallying:
             )
         except (RecordError, ValueError) as exc:
             raise ActionError(m.ErrorCode.INVALID_DECRYPTION, str(exc)[:500]) from None
-        state = await ctx.db(lambda s: q.poll(s, msg.poll_id).state)
+        state = await ctx.db(lambda s: q.poll_columns(s, msg.poll_id, Poll.state)[0])
         if state in COUNTED:  # counted while this partial was being checked
             self._late_partial(poll.id, msg.trustee_id)
             return
